@@ -1,0 +1,98 @@
+"""Database engines: embedded SQLite by default, PostgreSQL when DATABASE_URL is set.
+
+Piccolo's SQLite engine opens a fresh connection (and a thread) for every query run outside a
+transaction (STACK.md). That costs milliseconds on every page, so queries outside transactions
+borrow from a small per-process pool of long-lived connections instead. Transactions still get
+their own connection from Piccolo, which is what SQLite's locking wants.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, dict_factory
+
+# Per-connection settings: a bigger page cache and memory-mapped reads for search (FTS5).
+_CONNECTION_PRAGMAS = (
+    "PRAGMA foreign_keys = 1",
+    "PRAGMA cache_size = -65536",
+    "PRAGMA mmap_size = 268435456",
+    "PRAGMA temp_store = MEMORY",
+)
+
+
+class PooledSQLiteEngine(SQLiteEngine):
+    """SQLiteEngine whose out-of-transaction queries reuse pooled connections."""
+
+    def __init__(self, path: str, pool_size: int = 4, **kwargs: Any) -> None:
+        super().__init__(path=path, timeout=30, **kwargs)
+        self.pool_size = pool_size
+        self._pools: dict[int, asyncio.LifoQueue] = {}
+        self._opened: dict[int, int] = {}
+
+    async def get_connection(self) -> aiosqlite.Connection:
+        connection = aiosqlite.connect(**self.connection_kwargs)
+        # Pooled connections live until the process ends; a non-daemon worker thread would
+        # keep the interpreter from exiting (aiosqlite 0.22 starts one per connection).
+        connection._thread.daemon = True
+        await connection
+        connection.row_factory = dict_factory  # type: ignore[assignment]
+        for pragma in _CONNECTION_PRAGMAS:
+            await connection.execute(pragma)
+        return connection
+
+    async def _acquire(self) -> aiosqlite.Connection:
+        key = id(asyncio.get_running_loop())
+        pool = self._pools.setdefault(key, asyncio.LifoQueue())
+        if pool.empty() and self._opened.get(key, 0) < self.pool_size:
+            self._opened[key] = self._opened.get(key, 0) + 1
+            try:
+                return await self.get_connection()
+            except BaseException:
+                self._opened[key] -= 1
+                raise
+        return await pool.get()
+
+    def _release(self, connection: aiosqlite.Connection) -> None:
+        self._pools[id(asyncio.get_running_loop())].put_nowait(connection)
+
+    async def _run_in_new_connection(self, query, args=None, query_type="generic", table=None):
+        connection = await self._acquire()
+        try:
+            async with connection.execute(query, args or []) as cursor:
+                return await cursor.fetchall()
+        finally:
+            try:
+                if connection.in_transaction:  # a raw statement left one open: never leak it
+                    await connection.rollback()
+            finally:
+                self._release(connection)
+
+    async def close_pool(self) -> None:
+        pool = self._pools.pop(id(asyncio.get_running_loop()), None)
+        self._opened.pop(id(asyncio.get_running_loop()), None)
+        while pool is not None and not pool.empty():
+            await pool.get_nowait().close()
+
+
+def prepare_sqlite_file(path: Path) -> None:
+    """WAL lets readers run beside the single writer; the mode persists in the file (STACK.md)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+
+
+def make_engine(database_url: str | None, sqlite_path: Path) -> SQLiteEngine | PostgresEngine:
+    if database_url:
+        return PostgresEngine(config={"dsn": database_url}, extensions=("pg_trgm",))
+    prepare_sqlite_file(sqlite_path)
+    return PooledSQLiteEngine(path=str(sqlite_path.resolve()))
+
+
+def is_postgres(engine: Any) -> bool:
+    return getattr(engine, "engine_type", "") == "postgres"

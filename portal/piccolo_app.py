@@ -1,0 +1,23 @@
+"""Piccolo AppConfig for the portal: its tables and migrations."""
+
+import os
+
+from piccolo.conf.apps import AppConfig
+
+from portal.accounts.tables import Account, LoginFailure, Session
+from portal.agencies.tables import Agency
+from portal.calendar.tables import CalendarDay, CalendarYear
+from portal.lists.tables import ListEntry
+from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordChange
+from portal.subjects.tables import Subject
+
+TABLES = [Agency, Subject, CreditRecord, LicenseDetail, PenaltyDetail, RecordChange, ListEntry,
+          Account, Session, LoginFailure, CalendarDay, CalendarYear]
+
+APP_CONFIG = AppConfig(
+    app_name="portal",
+    migrations_folder_path=os.path.join(os.path.dirname(__file__), "piccolo_migrations"),
+    table_classes=TABLES,
+    migration_dependencies=[],
+    commands=[],
+)

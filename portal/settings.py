@@ -1,0 +1,92 @@
+"""One frozen settings object, read from the environment once (DESIGN: settings.py).
+
+Embedded defaults: a data directory beside the checkout holding the SQLite files and the
+secret key, which is generated on first run and never committed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _load_or_create_secret(data_dir: Path) -> str:
+    """The signing/derivation key: from PORTAL_SECRET_KEY, else a file made on first run."""
+    env = os.environ.get("PORTAL_SECRET_KEY")
+    if env:
+        return env
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: two workers starting together must agree on one key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str | None
+    secret_key: str
+    production: bool
+    allowed_hosts: tuple[str, ...]
+    debug: bool = False
+    session_idle_seconds: int = 30 * 60
+    session_absolute_seconds: int = 12 * 60 * 60
+    login_max_failures: int = 5
+    login_window_seconds: int = 15 * 60
+    page_size: int = 20
+    max_page_size: int = 100
+    search_min_chars: int = 2
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.data_dir / "portal.sqlite3"
+
+    @property
+    def is_postgres(self) -> bool:
+        return bool(self.database_url)
+
+    @property
+    def session_cookie(self) -> str:
+        # __Host- prefix: Secure, Path=/, no Domain — only possible over HTTPS.
+        return "__Host-portal_session" if self.production else "portal_session"
+
+    @property
+    def csrf_cookie(self) -> str:
+        return "__Host-csrftoken" if self.production else "csrftoken"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    data_dir = Path(os.environ.get("PORTAL_DATA_DIR", ROOT / "data")).resolve()
+    production = os.environ.get("PORTAL_ENV", "development") == "production"
+    hosts = os.environ.get("PORTAL_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+    return Settings(
+        data_dir=data_dir,
+        database_url=os.environ.get("DATABASE_URL") or None,
+        secret_key=_load_or_create_secret(data_dir),
+        production=production,
+        allowed_hosts=tuple(h.strip() for h in hosts.split(",") if h.strip()),
+        debug=_env_bool("PORTAL_DEBUG", False),
+    )
