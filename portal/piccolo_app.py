@@ -9,10 +9,11 @@ from portal.agencies.tables import Agency
 from portal.calendar.tables import CalendarDay, CalendarYear
 from portal.lists.tables import ListEntry
 from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordChange
+from portal.stats.tables import SiteStat
 from portal.subjects.tables import Subject
 
 TABLES = [Agency, Subject, CreditRecord, LicenseDetail, PenaltyDetail, RecordChange, ListEntry,
-          Account, Session, LoginFailure, CalendarDay, CalendarYear]
+          Account, Session, LoginFailure, CalendarDay, CalendarYear, SiteStat]
 
 APP_CONFIG = AppConfig(
     app_name="portal",

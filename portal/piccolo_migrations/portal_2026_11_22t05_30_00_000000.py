@@ -4,7 +4,7 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
 from portal.search.ddl import statements
 
-ID = "2026-11-22T05:00:00:000000"
+ID = "2026-11-22T05:30:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "search and listing indexes"
 

@@ -1,0 +1,115 @@
+"""Login, logout, registration and the account page."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from litestar import Request, Router, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body
+from litestar.response import Redirect, Template
+
+from portal.accounts import service
+from portal.accounts.sessions import create_session, end_session
+from portal.settings import get_settings
+from portal.web.guards import principal_of, require_login
+from portal.web.middleware import session_token
+
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+@dataclass
+class LoginForm:
+    username: str
+    password: str
+    next: str = "/account"
+
+
+@dataclass
+class RegisterForm:
+    kind: str
+    username: str
+    password: str
+    password2: str
+    name: str = ""
+    id_number: str = ""
+    uscc: str = ""
+
+
+def _safe_next(target: str) -> str:
+    # Only same-site paths: "//evil.example" or "/\evil" would leave the site.
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
+        return target
+    return "/account"
+
+
+def _with_session(response, token: str):
+    settings = get_settings()
+    response.set_cookie(key=settings.session_cookie, value=token, httponly=True, secure=settings.production,
+                        samesite="lax", path="/", max_age=settings.session_absolute_seconds)
+    return response
+
+
+@get("/login", name="login")
+async def login_page(next: str = "/account") -> Template:
+    return Template("portal/accounts/login.html", context={"next": _safe_next(next), "error": None})
+
+
+@post("/login", name="login_submit")
+async def login(request: Request, data: Annotated[LoginForm, Form]) -> Template | Redirect:
+    client_ip = request.client.host if request.client else "unknown"
+    try:
+        found = await service.authenticate(data.username, data.password, client_ip)
+    except service.Throttled:
+        return Template("portal/accounts/login.html", status_code=429, context={
+            "next": _safe_next(data.next), "error": "登录失败次数过多，请15分钟后再试"})
+    if found is None:
+        return Template("portal/accounts/login.html", status_code=400, context={
+            "next": _safe_next(data.next), "error": "用户名或密码错误", "username": data.username})
+    # A new session id at every login; the one presented before login is ended (fixation).
+    token = await create_session(found.account_id, replaces=session_token(request.scope))
+    return _with_session(Redirect(_safe_next(data.next), status_code=303), token)
+
+
+@post("/logout", name="logout")
+async def logout(request: Request) -> Redirect:
+    await end_session(session_token(request.scope))
+    response = Redirect("/", status_code=303)
+    response.delete_cookie(get_settings().session_cookie, path="/")
+    return response
+
+
+@get("/register", name="register")
+async def register_page(kind: str = "citizen") -> Template:
+    kind = kind if kind in ("citizen", "enterprise") else "citizen"
+    return Template("portal/accounts/register.html", context={"kind": kind, "error": None, "form": {}})
+
+
+@post("/register", name="register_submit")
+async def register(data: Annotated[RegisterForm, Form]) -> Template | Redirect:
+    kind = data.kind if data.kind in ("citizen", "enterprise") else "citizen"
+    try:
+        if data.password != data.password2:
+            raise service.AccountError("两次输入的密码不一致")
+        if kind == "citizen":
+            await service.register_citizen(data.username, data.password, data.name, data.id_number)
+        else:
+            await service.register_enterprise(data.username, data.password, data.uscc, data.name)
+    except service.AccountError as exc:
+        # Never echo the ID number back into the page.
+        form = {"username": data.username, "name": data.name, "uscc": data.uscc}
+        return Template("portal/accounts/register.html", status_code=400,
+                        context={"kind": kind, "error": str(exc), "form": form})
+    return Redirect("/login?registered=1", status_code=303)
+
+
+@get("/account", name="account", guards=[require_login])
+async def account(request: Request) -> Template:
+    from portal.accounts.profile import account_overview
+
+    return Template("portal/accounts/account.html", context=await account_overview(principal_of(request)))
+
+
+accounts_router = Router(path="/", route_handlers=[login_page, login, logout, register_page, register, account],
+                         include_in_schema=False)

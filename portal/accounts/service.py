@@ -1,0 +1,145 @@
+"""Registration and authentication."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from portal.accounts import throttle
+from portal.accounts.passwords import hash_password_async, verify_password_async
+from portal.accounts.tables import Account, Role
+from portal.lib import id_number as idn
+from portal.lib import uscc as uscc_rules
+from portal.lib.masking import mask_id_number
+from portal.subjects.identity import id_number_digest, seal_id_number
+from portal.subjects.tables import Subject, SubjectKind, SubjectType
+
+__all__ = ["AccountError", "Throttled", "authenticate", "register_citizen", "register_enterprise",
+           "validate_password"]
+
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{3,31}$")
+
+
+class AccountError(ValueError):
+    """A problem the user can fix; the message is shown as is (Chinese)."""
+
+
+class Throttled(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Authenticated:
+    account_id: int
+    role: str
+
+
+def validate_password(password: str, username: str) -> None:
+    if len(password) < 10:
+        raise AccountError("密码至少10位")
+    if len(password) > 128:
+        raise AccountError("密码不能超过128位")
+    if username and username.lower() in password.lower():
+        raise AccountError("密码不能包含用户名")
+    kinds = sum(bool(re.search(p, password)) for p in (r"[a-z]", r"[A-Z]", r"\d", r"[^A-Za-z0-9]"))
+    if kinds < 3:
+        raise AccountError("密码须包含大写字母、小写字母、数字、符号中的至少三类")
+
+
+def _check_username(username: str) -> str:
+    username = username.strip().lower()
+    if not USERNAME.match(username):
+        raise AccountError("用户名须为4-32位小写字母、数字或 . _ -，并以字母或数字开头")
+    return username
+
+
+async def _ensure_free(username: str) -> None:
+    if await Account.exists().where(Account.username == username):
+        raise AccountError("该用户名已被使用")
+
+
+async def authenticate(username: str, password: str, client_ip: str) -> Authenticated | None:
+    """The account if the password is right; None otherwise. Raises Throttled when locked out."""
+    username = username.strip().lower()[:64]
+    if await throttle.is_throttled(username, client_ip):
+        raise Throttled()
+    row = await Account.select(Account.id, Account.password_hash, Account.role, Account.is_active).where(
+        Account.username == username).first()
+    ok, new_hash = await verify_password_async(row["password_hash"] if row else None, password)
+    if not ok or not row["is_active"]:
+        await throttle.record_failure(username, client_ip)
+        return None
+    await throttle.clear_failures(username)
+    changes = {Account.last_login_at: datetime.now(timezone.utc)}
+    if new_hash:  # parameters were raised since this hash was made
+        changes[Account.password_hash] = new_hash
+    await Account.update(changes).where(Account.id == row["id"])
+    return Authenticated(account_id=row["id"], role=row["role"])
+
+
+async def register_citizen(username: str, password: str, name: str, id_number: str) -> int:
+    """A citizen account, linked to the natural-person subject of that ID number (created if new).
+
+    The link is a claim until identity is verified (R-18); nothing non-public is shown before that.
+    """
+    username = _check_username(username)
+    validate_password(password, username)
+    name = name.strip()
+    if not 2 <= len(name) <= 30:
+        raise AccountError("请填写真实姓名")
+    number = idn.normalize(id_number)
+    if error := idn.validation_error(number):
+        raise AccountError(error)
+    await _ensure_free(username)
+    password_hash = await hash_password_async(password)
+    digest = id_number_digest(number)
+    async with Account._meta.db.transaction():
+        subject = await Subject.select(Subject.id).where(Subject.id_number_digest == digest).first()
+        if subject is None:
+            inserted = await Subject.insert(Subject(
+                kind=SubjectKind.NATURAL, subject_type=SubjectType.NATURAL, name=name,
+                id_number_digest=digest, id_number_masked=mask_id_number(number),
+                id_number_sealed=seal_id_number(number)))
+            subject_id = inserted[0]["id"]
+        else:
+            subject_id = subject["id"]
+        await Account.insert(Account(username=username, password_hash=password_hash, role=Role.CITIZEN,
+                                     display_name=name, subject=subject_id))
+    return subject_id
+
+
+async def register_enterprise(username: str, password: str, uscc: str, contact_name: str) -> int:
+    """An enterprise account for a legal person already on the platform (by USCC)."""
+    username = _check_username(username)
+    validate_password(password, username)
+    code = uscc_rules.normalize(uscc)
+    if error := uscc_rules.validation_error(code):
+        raise AccountError(error)
+    contact_name = contact_name.strip()
+    if not 2 <= len(contact_name) <= 30:
+        raise AccountError("请填写经办人姓名")
+    subject = await Subject.select(Subject.id, Subject.name).where(
+        (Subject.uscc == code) & (Subject.kind == SubjectKind.LEGAL)).first()
+    if subject is None:
+        raise AccountError("平台上没有该统一社会信用代码对应的主体，请核对后再试")
+    await _ensure_free(username)
+    password_hash = await hash_password_async(password)
+    await Account.insert(Account(username=username, password_hash=password_hash, role=Role.ENTERPRISE,
+                                 display_name=contact_name, subject=subject["id"], organisation=subject["name"]))
+    return subject["id"]
+
+
+async def create_account(username: str, password: str, role: str, display_name: str,
+                         agency_id: int | None = None, organisation: str = "") -> int:
+    username = _check_username(username)
+    validate_password(password, username)
+    if role not in Role.LABELS:
+        raise AccountError("未知角色")
+    if role == Role.AGENCY and not agency_id:
+        raise AccountError("部门用户必须指定所属部门")
+    await _ensure_free(username)
+    rows = await Account.insert(Account(
+        username=username, password_hash=await hash_password_async(password), role=role,
+        display_name=display_name, agency=agency_id, organisation=organisation))
+    return rows[0]["id"]

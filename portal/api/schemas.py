@@ -1,0 +1,86 @@
+"""Response shapes of the public API (documented in the OpenAPI schema at /schema)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+
+@dataclass
+class SubjectSummary:
+    uscc: str
+    name: str
+    subject_type: str
+    legal_representative: str
+    registration_status: str
+    established_on: date | None
+
+
+@dataclass
+class SubjectPage:
+    items: list[SubjectSummary]
+    next_cursor: str | None = None
+
+
+@dataclass
+class PublicRecord:
+    id: int
+    record_type: str
+    category: str
+    polarity: str
+    title: str
+    content: str
+    doc_number: str
+    decision_date: date
+    publicity_end: date | None
+    provider: str
+    detail: dict | None = None
+
+
+@dataclass
+class ListEntryOut:
+    list_type: str
+    list_name: str
+    reason: str
+    authority: str
+    doc_number: str
+    listed_on: date
+    expires_on: date | None
+
+
+@dataclass
+class SubjectDetail:
+    uscc: str
+    name: str
+    subject_type: str
+    legal_representative: str
+    registration_authority: str
+    established_on: date | None
+    registered_capital: Decimal | None
+    address: str
+    business_scope: str
+    registration_status: str
+    records: list[PublicRecord] = field(default_factory=list)
+    list_entries: list[ListEntryOut] = field(default_factory=list)
+    records_truncated: bool = False
+
+
+@dataclass
+class Disclosure:
+    id: int
+    record_type: str
+    title: str
+    doc_number: str
+    decision_date: date
+    publicity_end: date | None
+    provider: str
+    subject_name: str
+    subject_code: str
+    detail: dict | None = None
+
+
+@dataclass
+class DisclosurePage:
+    items: list[Disclosure]
+    next_cursor: str | None = None

@@ -1,0 +1,70 @@
+"""create_app(): wiring only — plugins, routers, middleware, templates (DESIGN.md)."""
+
+from __future__ import annotations
+
+from litestar import Litestar
+from litestar.config.allowed_hosts import AllowedHostsConfig
+from litestar.config.compression import CompressionConfig
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from portal.accounts.routes import accounts_router
+from portal.api.routes import api_router
+from portal.public.routes import public_router
+from portal.settings import ROOT, get_settings
+from portal.web import templating
+from portal.web.errors import http_error, server_error
+from portal.web.middleware import SecurityHeadersMiddleware, SessionMiddleware
+
+
+def _template_config() -> TemplateConfig:
+    return TemplateConfig(directory=ROOT / "templates", engine=JinjaTemplateEngine,
+                          engine_callback=lambda engine: templating.configure(engine.engine))
+
+
+async def _close_db() -> None:
+    from piccolo_conf import DB
+
+    if hasattr(DB, "close_pool"):
+        await DB.close_pool()
+    elif getattr(DB, "pool", None):
+        await DB.close_connection_pool()
+
+
+async def _open_db() -> None:
+    from piccolo_conf import DB
+
+    if DB.engine_type == "postgres":
+        await DB.start_connection_pool(min_size=2, max_size=10)
+
+
+def create_app() -> Litestar:
+    settings = get_settings()
+    static = create_static_files_router(
+        path="/static", directories=[ROOT / "static"], include_in_schema=False,
+        cache_control=CacheControlHeader(max_age=3600, public=True))
+    return Litestar(
+        route_handlers=[public_router, accounts_router, api_router, static],
+        request_class=HTMXRequest,
+        plugins=[HTMXPlugin()],
+        template_config=_template_config(),
+        middleware=[SessionMiddleware(), SecurityHeadersMiddleware()],
+        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_name=settings.csrf_cookie,
+                               cookie_secure=settings.production, cookie_samesite="strict",
+                               header_name="x-csrftoken"),
+        allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts)),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),
+        openapi_config=OpenAPIConfig(title="信用门户公开数据接口", version="1.0.0", path="/schema",
+                                     render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])]),
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+        on_startup=[_open_db],
+        on_shutdown=[_close_db],
+        debug=settings.debug,
+    )

@@ -1,0 +1,83 @@
+"""``python -m portal <command>``: serve, migrate, demo-data, create-user, build-assets.
+
+Imports are lazy so that every command reads the environment (DATABASE_URL, PORTAL_DATA_DIR)
+before Piccolo fixes the engine (STACK.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _migrate(_args) -> None:
+    from portal.migrate import migrate
+
+    migrate()
+
+
+def _serve(args) -> None:
+    import uvicorn
+
+    from portal.migrate import migrate
+
+    migrate()
+    uvicorn.run("portal.app:create_app", factory=True, host=args.host, port=args.port,
+                workers=args.workers, proxy_headers=True, log_level="info", access_log=False)
+
+
+def _demo_data(args) -> None:
+    from portal.demo.command import run
+
+    run(subjects=args.subjects, seed=args.seed, if_empty=args.if_empty, quiet=args.quiet)
+
+
+def _create_user(args) -> None:
+    from portal.accounts.commands import create_user
+
+    create_user(username=args.username, role=args.role, display_name=args.name, agency_code=args.agency,
+                organisation=args.organisation, password=args.password)
+
+
+def _build_assets(_args) -> None:
+    from portal.assets import build
+
+    build()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m portal", description="信用门户管理命令")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="运行门户（先执行数据库迁移）")
+    p.add_argument("--host", default=os.environ.get("PORTAL_HOST", "127.0.0.1"))
+    p.add_argument("--port", type=int, default=int(os.environ.get("PORTAL_PORT", "8000")))
+    p.add_argument("--workers", type=int, default=int(os.environ.get("PORTAL_WORKERS", "1")))
+    p.set_defaults(func=_serve)
+
+    sub.add_parser("migrate", help="执行数据库迁移").set_defaults(func=_migrate)
+
+    p = sub.add_parser("demo-data", help="生成演示数据")
+    p.add_argument("--subjects", type=int, default=20000)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--if-empty", action="store_true", help="库中已有主体时不做任何事")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=_demo_data)
+
+    p = sub.add_parser("create-user", help="创建工作人员、部门、审计员、信用服务机构或管理员账号")
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=["third_party", "agency", "staff", "auditor", "admin"])
+    p.add_argument("--name", required=True, help="显示名称")
+    p.add_argument("--agency", help="部门代码（部门用户必填）")
+    p.add_argument("--organisation", default="")
+    p.add_argument("--password", help="不填则从标准输入读取")
+    p.set_defaults(func=_create_user)
+
+    sub.add_parser("build-assets", help="获取 htmx 并构建 Tailwind 样式").set_defaults(func=_build_assets)
+
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,155 @@
+"""The public read path: class-A records and list entries only (R-15, R-17, R-20; DESIGN rule 1).
+
+Every public page and the public API call these functions; nothing else in public code reads
+CreditRecord or ListEntry. Rows leave here as plain dicts holding only publishable fields.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from portal.lib.dates import today_cn
+from portal.lists.tables import ListEntry
+from portal.publication.rules import public, public_list_entry
+from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordType
+from portal.web.paging import decode_date_id_cursor, encode_cursor
+
+__all__ = ["Page", "subject_records", "disclosures", "list_entries", "subject_list_entries",
+           "TABS", "latest_disclosures"]
+
+R = CreditRecord
+L = ListEntry
+
+# Profile tabs (issue 2 §6) → which public records each one shows.
+TABS = {
+    "license": R.record_type == RecordType.LICENSE,
+    "penalty": R.record_type == RecordType.PENALTY,
+    "positive": (R.polarity == "positive") & (R.record_type == RecordType.GENERAL),
+    "negative": (R.polarity == "negative") & (R.record_type == RecordType.GENERAL),
+    "basic": (R.polarity == "neutral") & (R.record_type == RecordType.GENERAL),
+}
+
+_RECORD_COLUMNS = (R.id, R.record_type, R.category, R.polarity, R.title, R.content, R.doc_number,
+                   R.decision_date, R.publicity_end, R.provider.name.as_alias("provider_name"))
+_SUBJECT_COLUMNS = (R.subject.id.as_alias("subject_id"), R.subject.kind.as_alias("subject_kind"),
+                    R.subject.name.as_alias("subject_name"), R.subject.uscc.as_alias("subject_uscc"),
+                    R.subject.id_number_masked.as_alias("subject_id_masked"))
+_DETAIL_EXCLUDE = {"id", "record"}
+
+
+@dataclass
+class Page:
+    items: list[dict]
+    next_cursor: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _after(cursor: str | None, date_col, id_col):
+    key = decode_date_id_cursor(cursor)
+    if key is None:
+        return None
+    day, last_id = key
+    return (date_col < day) | ((date_col == day) & (id_col < last_id))
+
+
+def _page(rows: list[dict], limit: int, date_key: str) -> Page:
+    more = len(rows) > limit
+    rows = rows[:limit]
+    cursor = encode_cursor(rows[-1][date_key], rows[-1]["id"]) if more and rows else None
+    return Page(items=rows, next_cursor=cursor)
+
+
+async def subject_records(subject_id: int, tab: str, cursor: str | None = None, limit: int = 20,
+                          today: date | None = None) -> Page:
+    today = today or today_cn()
+    where = public(today) & (R.subject == subject_id) & TABS[tab]
+    if (after := _after(cursor, R.decision_date, R.id)) is not None:
+        where &= after
+    rows = await R.select(*_RECORD_COLUMNS).where(where).order_by(
+        R.decision_date, R.id, ascending=False).limit(limit + 1)
+    page = _page(rows, limit, "decision_date")
+    await _attach_details(page.items)
+    return page
+
+
+async def disclosures(record_type: str | None = None, provider_id: int | None = None,
+                      date_from: date | None = None, date_to: date | None = None,
+                      cursor: str | None = None, limit: int = 20, today: date | None = None,
+                      ascending: bool = False) -> Page:
+    """双公示: public licence and penalty decisions, newest first (or oldest first for feeds)."""
+    today = today or today_cn()
+    types = [record_type] if record_type else [RecordType.LICENSE, RecordType.PENALTY]
+    where = public(today) & R.record_type.is_in(types)
+    if provider_id:
+        where &= R.provider == provider_id
+    if date_from:
+        where &= R.decision_date >= date_from
+    if date_to:
+        where &= R.decision_date <= date_to
+    key = decode_date_id_cursor(cursor)
+    if key is not None:
+        day, last_id = key
+        if ascending:
+            where &= (R.decision_date > day) | ((R.decision_date == day) & (R.id > last_id))
+        else:
+            where &= (R.decision_date < day) | ((R.decision_date == day) & (R.id < last_id))
+    rows = await R.select(*_RECORD_COLUMNS, *_SUBJECT_COLUMNS).where(where).order_by(
+        R.decision_date, R.id, ascending=ascending).limit(limit + 1)
+    page = _page(rows, limit, "decision_date")
+    for row in page.items:
+        _public_subject_code(row)
+    await _attach_details(page.items)
+    return page
+
+
+async def latest_disclosures(limit: int = 8) -> list[dict]:
+    return (await disclosures(limit=limit)).items
+
+
+async def list_entries(list_type: str, cursor: str | None = None, limit: int = 20,
+                       today: date | None = None) -> Page:
+    """红名单 / 黑名单 entries in force, newest first."""
+    today = today or today_cn()
+    where = public_list_entry(today) & (L.list_type == list_type)
+    if (after := _after(cursor, L.listed_on, L.id)) is not None:
+        where &= after
+    rows = await L.select(
+        L.id, L.list_type, L.list_name, L.reason, L.doc_number, L.listed_on, L.expires_on,
+        L.decided_by.name.as_alias("authority"),
+        L.subject.id.as_alias("subject_id"), L.subject.kind.as_alias("subject_kind"),
+        L.subject.name.as_alias("subject_name"), L.subject.uscc.as_alias("subject_uscc"),
+        L.subject.id_number_masked.as_alias("subject_id_masked"),
+    ).where(where).order_by(L.listed_on, L.id, ascending=False).limit(limit + 1)
+    page = _page(rows, limit, "listed_on")
+    for row in page.items:
+        _public_subject_code(row)
+    return page
+
+
+async def subject_list_entries(subject_id: int, list_type: str, today: date | None = None) -> list[dict]:
+    today = today or today_cn()
+    return await L.select(
+        L.id, L.list_name, L.reason, L.doc_number, L.listed_on, L.expires_on,
+        L.decided_by.name.as_alias("authority"),
+    ).where(public_list_entry(today) & (L.subject == subject_id) & (L.list_type == list_type)).order_by(
+        L.listed_on, ascending=False).limit(50)
+
+
+def _public_subject_code(row: dict) -> None:
+    """USCC for legal persons, the masked ID number for natural persons (R-17)."""
+    row["subject_code"] = row.pop("subject_uscc") or row.pop("subject_id_masked", None) or ""
+    row.pop("subject_id_masked", None)
+
+
+async def _attach_details(rows: list[dict]) -> None:
+    """Add the 双公示 standard items to licence and penalty rows (two queries, no N+1)."""
+    for record_type, table in ((RecordType.LICENSE, LicenseDetail), (RecordType.PENALTY, PenaltyDetail)):
+        ids = [r["id"] for r in rows if r["record_type"] == record_type]
+        if not ids:
+            continue
+        details = await table.select().where(table.record.is_in(ids))
+        by_record = {d["record"]: {k: v for k, v in d.items() if k not in _DETAIL_EXCLUDE} for d in details}
+        for row in rows:
+            if row["id"] in by_record:
+                row["detail"] = by_record[row["id"]]

@@ -1,0 +1,88 @@
+"""Public subject search: exact USCC, or name substring (issue 2 §5).
+
+Paths by query length (STACK.md: FTS5 trigram cannot match fewer than 3 characters):
+- an 18-character valid USCC → unique index;
+- 3+ characters → SQLite FTS5 trigram / PostgreSQL pg_trgm;
+- 2 characters → the bigram index.
+Results come in subject-id order so that paging is a keyset (``id > cursor``), never OFFSET.
+Only legal persons are searched (natural persons are not listed by name, R-17).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from portal.lib import uscc as uscc_rules
+from portal.lib.ngrams import normalize_query, search_chars
+from portal.subjects.tables import Subject, SubjectKind
+from portal.web.paging import decode_id_cursor, encode_cursor
+
+__all__ = ["SearchResult", "search_subjects", "MAX_QUERY_CHARS"]
+
+MAX_QUERY_CHARS = 50
+S = Subject
+_COLUMNS = (S.id, S.name, S.uscc, S.subject_type, S.legal_representative, S.registration_status,
+            S.established_on, S.address)
+
+
+@dataclass
+class SearchResult:
+    query: str
+    items: list[dict]
+    next_cursor: str | None = None
+    error: str | None = None
+    mode: str = ""
+
+
+async def search_subjects(query: str | None, cursor: str | None = None, limit: int = 20,
+                          min_chars: int = 2) -> SearchResult:
+    # Substring search matches the stored spelling (full-width brackets included), so only
+    # case is folded; the bigram index is built from NFKC-normalised names on both sides.
+    text = (query or "").strip()[:MAX_QUERY_CHARS]
+    if not text:
+        return SearchResult(query="", items=[])
+    after = decode_id_cursor(cursor)
+    code = uscc_rules.normalize(normalize_query(text))
+    if len(code) == 18 and uscc_rules.is_valid(code):
+        rows = await S.select(*_COLUMNS).where((S.uscc == code) & (S.kind == SubjectKind.LEGAL))
+        return SearchResult(query=text, items=rows, mode="uscc")
+    chars = search_chars(text)
+    if len(chars) < min_chars:
+        return SearchResult(query=text, items=[], error=f"请至少输入{min_chars}个字（或完整的统一社会信用代码）")
+    ids = await (_ids_by_bigram(chars, after, limit + 1) if len(chars) == 2
+                 else _ids_by_substring(text, after, limit + 1))
+    more = len(ids) > limit
+    ids = ids[:limit]
+    rows = await S.select(*_COLUMNS).where(S.id.is_in(ids)).order_by(S.id) if ids else []
+    return SearchResult(query=text, items=rows, mode="bigram" if len(chars) == 2 else "substring",
+                        next_cursor=encode_cursor(ids[-1]) if more else None)
+
+
+def _postgres() -> bool:
+    return S._meta.db.engine_type == "postgres"
+
+
+async def _ids_by_bigram(gram: str, after: int, n: int) -> list[int]:
+    if _postgres():
+        rows = await S.raw("SELECT subject_id AS id FROM subject_bigram WHERE gram = {} AND subject_id > {} "
+                           "ORDER BY subject_id LIMIT {}", gram, after, n)
+    else:
+        rows = await S.raw("SELECT rowid AS id FROM subject_name_bigram WHERE subject_name_bigram MATCH {} "
+                           "AND rowid > {} ORDER BY rowid LIMIT {}", _fts_phrase(gram), after, n)
+    return [r["id"] for r in rows]
+
+
+async def _ids_by_substring(text: str, after: int, n: int) -> list[int]:
+    if _postgres():
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        rows = await S.raw("SELECT id FROM subject WHERE kind = 'legal' AND name ILIKE {} AND id > {} "
+                           "ORDER BY id LIMIT {}", pattern, after, n)
+    else:
+        rows = await S.raw("SELECT rowid AS id FROM subject_name_trgm WHERE subject_name_trgm MATCH {} "
+                           "AND rowid > {} ORDER BY rowid LIMIT {}", _fts_phrase(text), after, n)
+    return [r["id"] for r in rows]
+
+
+def _fts_phrase(text: str) -> str:
+    """Quote the whole query as one FTS5 phrase so no character is read as query syntax."""
+    return '"' + text.replace('"', '""') + '"'

@@ -1,0 +1,59 @@
+"""Errors in Chinese for people, precise JSON for API clients (DEVELOPERS.md standards)."""
+
+from __future__ import annotations
+
+import logging
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+log = logging.getLogger("portal")
+
+MESSAGES = {
+    400: "请求有误",
+    401: "请先登录",
+    403: "无权访问",
+    404: "页面不存在",
+    405: "不支持的请求方式",
+    429: "操作过于频繁，请稍后再试",
+    500: "系统内部错误，请稍后再试",
+    503: "服务暂不可用，请稍后再试",
+}
+CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
+         405: "method_not_allowed", 429: "too_many_requests", 500: "internal_error", 503: "unavailable"}
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _detail(exc: Exception, status: int) -> str:
+    detail = getattr(exc, "detail", "") or ""
+    # Litestar's own English defaults are replaced by the Chinese message.
+    if not detail or detail.isascii():
+        return MESSAGES.get(status, "请求无法完成")
+    return detail
+
+
+def http_error(request: Request, exc: HTTPException) -> Response:
+    status = exc.status_code
+    message = _detail(exc, status)
+    if status == 403 and "csrf" in (getattr(exc, "detail", "") or "").lower():
+        message = "页面已过期或表单校验失败，请刷新页面后重试"
+    if _is_api(request):
+        body: dict = {"error": {"code": CODES.get(status, "error"), "message": message}}
+        if isinstance(exc, ValidationException) and exc.extra:
+            body["error"]["fields"] = exc.extra
+        return Response(body, status_code=status, media_type="application/json",
+                        headers=getattr(exc, "headers", None))
+    if status == 401 and request.method == "GET" and not request.headers.get("hx-request"):
+        return Redirect(f"/login?next={request.url.path}")
+    return Template("errors/page.html", context={"status": status, "message": message},
+                    status_code=status, headers=getattr(exc, "headers", None))
+
+
+def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return http_error(request, HTTPException(status_code=HTTP_500_INTERNAL_SERVER_ERROR))

@@ -1,0 +1,59 @@
+"""Jinja2 set-up: filters and globals shared by every template."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from jinja2 import Environment
+
+from portal.accounts.tables import Role
+from portal.lib.dates import to_china
+from portal.lists.tables import ListType
+from portal.records.categories import CATEGORIES, Polarity
+from portal.records.tables import DisclosureClass, RecordStatus, RecordType
+from portal.subjects.tables import SubjectType
+
+LABELS = {
+    "role": Role.LABELS,
+    "subject_type": SubjectType.LABELS,
+    "record_type": RecordType.LABELS,
+    "polarity": Polarity.LABELS,
+    "class": DisclosureClass.LABELS,
+    "status": RecordStatus.LABELS,
+    "list_type": ListType.LABELS,
+}
+
+
+def fmt_date(value: date | datetime | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return to_china(value).strftime("%Y-%m-%d %H:%M")
+    return value.strftime("%Y-%m-%d")
+
+
+def money(value: Decimal | float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{Decimal(value).normalize():f} 万元"
+
+
+def label(value: str | None, kind: str) -> str:
+    return LABELS[kind].get(value or "", value or "—")
+
+
+def category_label(code: str) -> str:
+    category = CATEGORIES.get(code)
+    return category.label if category else code
+
+
+def principal(request) -> object | None:
+    return request.scope.get("state", {}).get("principal")
+
+
+def configure(env: Environment) -> None:
+    env.filters.update(fmt_date=fmt_date, money=money, label=label, category_label=category_label)
+    env.globals.update(principal=principal, Role=Role)
+    env.trim_blocks = True
+    env.lstrip_blocks = True

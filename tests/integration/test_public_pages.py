@@ -1,0 +1,147 @@
+"""Public journey over HTTP: search, profile tabs, 双公示, lists, API (issue 2 §4–7)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from tests import factories as f
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_home_renders_in_chinese_with_csp(client):
+    response = await client.get("/")
+    assert response.status_code == 200
+    assert "公共信用信息查询" in response.text
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "<script>" not in response.text and " style=" not in response.text
+
+
+async def test_two_character_search_finds_name_and_pages_by_keyset(client):
+    provider = await f.agency()
+    token = f.unique()[-2:]  # not used as the search term; keeps names distinct
+    names = [f"郑州鑫淼{token}{i}号商贸有限公司" for i in range(25)]
+    for name in names:
+        await f.legal_subject(name)
+    first = await client.get("/search", params={"q": "鑫淼"}, headers={"HX-Request": "true"})
+    assert first.status_code == 200
+    assert "<html" not in first.text  # a fragment for htmx
+    assert first.text.count("鑫淼") >= 20
+    assert "加载更多" in first.text
+    cursor = first.text.split("cursor=")[1].split('"')[0]
+    second = await client.get("/search", params={"q": "鑫淼", "cursor": cursor}, headers={"HX-Request": "true"})
+    shown = {n for n in names if n in first.text} | {n for n in names if n in second.text}
+    assert shown == set(names)
+    assert provider  # agency created so the data set resembles reality
+
+
+async def test_three_character_and_uscc_search(client):
+    subject = await f.legal_subject(f"河南垚犇{f.unique()}科技有限公司")
+    by_name = await client.get("/search", params={"q": "垚犇"})
+    assert subject["name"] in by_name.text
+    by_code = await client.get("/search", params={"q": subject["uscc"].lower()})
+    assert subject["name"] in by_code.text
+    longer = await client.get("/search", params={"q": subject["name"][2:7]})
+    assert subject["name"] in longer.text
+    one_char = await client.get("/search", params={"q": "垚"})
+    assert "请至少输入2个字" in one_char.text
+
+
+async def test_natural_persons_are_not_searchable_by_name(client):
+    person = await f.natural_subject(name="闫测犇")
+    response = await client.get("/search", params={"q": "闫测犇"})
+    assert "闫测犇" not in response.text.split("查询结果")[-1]
+    assert person["id_number"] not in response.text
+
+
+async def test_profile_tabs_full_page_and_fragment(client):
+    provider = await f.agency()
+    subject = await f.legal_subject()
+    await f.record(subject["id"], provider["id"], record_type="penalty", category="penalty", polarity="negative",
+                   title="未按规定公示年度报告被罚款", publicity_end=date.today() + timedelta(days=300),
+                   decision_date=date.today() - timedelta(days=30),
+                   detail={"violation_facts": "逾期未公示", "fine_amount": 1})
+    page = await client.get(f"/subjects/{subject['uscc']}")
+    assert page.status_code == 200 and subject["name"] in page.text and "基本信息" in page.text
+    fragment = await client.get(f"/subjects/{subject['uscc']}/penalty", headers={"HX-Request": "true"})
+    assert "<html" not in fragment.text
+    assert "未按规定公示年度报告被罚款" in fragment.text and "逾期未公示" in fragment.text
+    full = await client.get(f"/subjects/{subject['uscc']}/penalty")
+    assert "<html" in full.text and "未按规定公示年度报告被罚款" in full.text
+    assert (await client.get("/subjects/91410105MA0000000X")).status_code == 404
+    assert (await client.get(f"/subjects/{subject['uscc']}/secret")).status_code == 404
+
+
+async def test_disclosures_filter_by_type_agency_and_date(client):
+    provider, other = await f.agency(), await f.agency()
+    subject = await f.legal_subject()
+    day = date(2026, 3, 3)
+    await f.record(subject["id"], provider["id"], record_type="license", category="license", polarity="neutral",
+                   title="食品经营许可证核发", decision_date=day)
+    await f.record(subject["id"], other["id"], record_type="penalty", category="penalty", polarity="negative",
+                   title="违反价格法处罚", decision_date=day, publicity_end=date.today() + timedelta(days=100))
+    r = await client.get("/disclosures", params={"type": "license", "agency": provider["code"], "from": "2026-03-01",
+                                                 "to": "2026-03-05"})
+    assert "食品经营许可证核发" in r.text and "违反价格法处罚" not in r.text
+    r = await client.get("/disclosures", params={"type": "penalty", "agency": other["code"]})
+    assert "违反价格法处罚" in r.text and "食品经营许可证核发" not in r.text
+    bad = await client.get("/disclosures", params={"from": "2026-03-05", "to": "2026-03-01"})
+    assert bad.status_code == 400 and "起始日期不能晚于截止日期" in bad.text
+
+
+async def test_publication_windows_hide_expired_penalties_and_old_dishonesty(client):
+    provider = await f.agency()
+    subject = await f.legal_subject()
+    today = date.today()
+    await f.record(subject["id"], provider["id"], record_type="penalty", category="penalty", polarity="negative",
+                   title="公示期已满的处罚", publicity_end=today - timedelta(days=1), decision_date=today - timedelta(days=400))
+    await f.record(subject["id"], provider["id"], category="tax_violation", polarity="negative",
+                   title="六年前结束的欠税", act_end_date=today - timedelta(days=6 * 366),
+                   decision_date=today - timedelta(days=7 * 366))
+    await f.record(subject["id"], provider["id"], category="tax_violation", polarity="negative",
+                   title="四年前结束的欠税", act_end_date=today - timedelta(days=4 * 365),
+                   decision_date=today - timedelta(days=5 * 366))
+    penalty = await client.get(f"/subjects/{subject['uscc']}/penalty")
+    negative = await client.get(f"/subjects/{subject['uscc']}/negative")
+    assert "公示期已满的处罚" not in penalty.text
+    assert "六年前结束的欠税" not in negative.text
+    assert "四年前结束的欠税" in negative.text
+
+
+async def test_lists_pages(client):
+    provider = await f.agency()
+    subject = await f.legal_subject()
+    person = await f.natural_subject(name="赵测名")
+    await f.list_entry(subject["id"], provider["id"], "red", list_name="A级纳税人")
+    await f.list_entry(person["id"], provider["id"], "black", list_name="失信被执行人")
+    red = await client.get("/lists/red")
+    assert subject["name"] in red.text
+    black = await client.get("/lists/black")
+    assert "赵测名" in black.text and person["id_number"] not in black.text
+    assert person["id_number"][:4] + "**********" + person["id_number"][-4:] in black.text
+    assert (await client.get("/lists/grey")).status_code == 404
+
+
+async def test_public_api(client):
+    provider = await f.agency()
+    subject = await f.legal_subject(f"郑州淼鑫{f.unique()}物流有限公司")
+    await f.record(subject["id"], provider["id"], record_type="license", category="license", polarity="neutral",
+                   title="道路运输经营许可", decision_date=date(2026, 5, 5))
+    r = await client.get("/api/v1/public/subjects", params={"q": subject["name"]})
+    assert r.status_code == 200
+    assert r.json()["items"][0]["uscc"] == subject["uscc"]
+    detail = (await client.get(f"/api/v1/public/subjects/{subject['uscc']}")).json()
+    assert detail["name"] == subject["name"]
+    assert any(rec["title"] == "道路运输经营许可" and rec["detail"]["project_name"] for rec in detail["records"])
+    feed = (await client.get("/api/v1/public/disclosures", params={"type": "license", "since": "2026-05-05"})).json()
+    assert all(item["decision_date"] >= "2026-05-05" for item in feed["items"])
+    missing = await client.get("/api/v1/public/subjects/91410105MA0000000X")
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
+    short = await client.get("/api/v1/public/subjects", params={"q": "郑"})
+    assert short.status_code == 400 and "至少输入2个字" in short.json()["error"]["message"]
+    schema = await client.get("/schema/openapi.json")
+    assert "/api/v1/public/disclosures" in schema.json()["paths"]
