@@ -16,7 +16,10 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from portal.accounts.routes import accounts_router
+from portal.admin.routes import admin_router
+from portal.agencies.routes import agency_router
 from portal.api.routes import api_router
+from portal.calendar.routes import calendar_router
 from portal.public.routes import public_router
 from portal.settings import ROOT, get_settings
 from portal.web import templating
@@ -51,7 +54,8 @@ def create_app() -> Litestar:
         path="/static", directories=[ROOT / "static"], include_in_schema=False,
         cache_control=CacheControlHeader(max_age=3600, public=True))
     return Litestar(
-        route_handlers=[public_router, accounts_router, api_router, static],
+        route_handlers=[public_router, accounts_router, api_router, calendar_router, admin_router,
+                        agency_router, static],
         request_class=HTMXRequest,
         plugins=[HTMXPlugin()],
         template_config=_template_config(),

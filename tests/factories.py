@@ -74,11 +74,13 @@ async def record(subject_id: int, provider_id: int, *, disclosure_class: str = "
                        publicity_end=publicity_end, act_end_date=act_end_date, status=status)
     await row.save()
     if record_type == "penalty":
-        await PenaltyDetail(record=row.id, subject_name="", violation_type="测试违法类型", penalty_category="罚款",
-                            authority="测试机关", data_source="测试机关", **(detail or {})).save()
+        values = {"subject_name": "", "violation_type": "测试违法类型", "penalty_category": "罚款",
+                  "authority": "测试机关", "data_source": "测试机关", **(detail or {})}
+        await PenaltyDetail(record=row.id, **values).save()
     elif record_type == "license":
-        await LicenseDetail(record=row.id, subject_name="", project_name="测试许可", approval_category="普通",
-                            authority="测试机关", data_source="测试机关", **(detail or {})).save()
+        values = {"subject_name": "", "project_name": "测试许可", "approval_category": "普通",
+                  "authority": "测试机关", "data_source": "测试机关", **(detail or {})}
+        await LicenseDetail(record=row.id, **values).save()
     return row.id
 
 

@@ -1,0 +1,1 @@
+"""Administration (accounts; never the audit log)."""

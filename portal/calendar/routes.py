@@ -1,0 +1,70 @@
+"""``/staff/calendar``: credit-centre staff keep the holiday table for years the library lacks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated
+
+from litestar import Request, Router, get, post
+from litestar.enums import RequestEncodingType
+from litestar.params import Body, Parameter
+from litestar.response import Redirect, Template
+
+from portal.accounts.tables import Role
+from portal.calendar import service
+from portal.lib.dates import today_cn
+from portal.web.guards import principal_of, require_roles
+
+Form = Body(media_type=RequestEncodingType.URL_ENCODED)
+
+
+@dataclass
+class DayForm:
+    day: date
+    kind: str
+    name: str
+
+
+@dataclass
+class YearForm:
+    year: int
+    source: str
+
+
+async def _page(year: int, error: str | None = None, status: int = 200) -> Template:
+    return Template("portal/calendar/page.html", status_code=status,
+                    context={**await service.overview(year), "error": error})
+
+
+@get("/", name="calendar")
+async def calendar_page(year: Annotated[int | None, Parameter(ge=2004, le=2100)] = None) -> Template:
+    return await _page(year or today_cn().year + 1)
+
+
+@post("/days", name="calendar_add_day")
+async def add_day(request: Request, data: Annotated[DayForm, Form]) -> Template | Redirect:
+    try:
+        await service.add_day(data.day, data.kind == "workday", data.name, principal_of(request).username)
+    except service.CalendarError as exc:
+        return await _page(data.day.year, str(exc), 400)
+    return Redirect(f"/staff/calendar?year={data.day.year}", status_code=303)
+
+
+@post("/days/{day:date}/delete", name="calendar_remove_day")
+async def remove_day(day: date) -> Redirect:
+    await service.remove_day(day)
+    return Redirect(f"/staff/calendar?year={day.year}", status_code=303)
+
+
+@post("/years", name="calendar_confirm_year")
+async def confirm_year(request: Request, data: Annotated[YearForm, Form]) -> Template | Redirect:
+    try:
+        await service.confirm_year(data.year, data.source, principal_of(request).username)
+    except service.CalendarError as exc:
+        return await _page(data.year, str(exc), 400)
+    return Redirect(f"/staff/calendar?year={data.year}", status_code=303)
+
+
+calendar_router = Router(path="/staff/calendar", route_handlers=[calendar_page, add_day, remove_day, confirm_year],
+                         guards=[require_roles(Role.STAFF)], include_in_schema=False)
