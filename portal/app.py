@@ -44,8 +44,9 @@ async def _close_db() -> None:
 async def _open_db() -> None:
     from piccolo_conf import DB
 
-    if DB.engine_type == "postgres":
-        await DB.start_connection_pool(min_size=2, max_size=10)
+    size = get_settings().pg_pool_size
+    if DB.engine_type == "postgres" and size > 0:
+        await DB.start_connection_pool(min_size=min(2, size), max_size=size)
 
 
 def create_app() -> Litestar:

@@ -40,6 +40,24 @@ def _create_user(args) -> None:
                 organisation=args.organisation, password=args.password)
 
 
+def _refresh_stats(_args) -> None:
+    import asyncio
+
+    from portal.stats.service import refresh
+
+    async def run() -> dict:
+        from piccolo_conf import DB
+
+        try:
+            return await refresh()
+        finally:
+            if hasattr(DB, "close_pool"):
+                await DB.close_pool()
+
+    for key, value in asyncio.run(run()).items():
+        print(f"{key}: {value}")
+
+
 def _build_assets(_args) -> None:
     from portal.assets import build
 
@@ -73,6 +91,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--organisation", default="")
     p.add_argument("--password", help="不填则从标准输入读取")
     p.set_defaults(func=_create_user)
+
+    sub.add_parser("refresh-stats", help="重新统计首页数据概况（可定时执行）").set_defaults(func=_refresh_stats)
 
     sub.add_parser("build-assets", help="获取 htmx 并构建 Tailwind 样式").set_defaults(func=_build_assets)
 

@@ -56,7 +56,9 @@ class Settings:
     login_window_seconds: int = 15 * 60
     page_size: int = 20
     max_page_size: int = 100
-    search_min_chars: int = 2
+    pg_pool_size: int = 10
+    """asyncpg pool per worker; 0 = a connection per query (tests: the test client runs the app
+    on its own event loop, which a pool may not cross)."""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -89,4 +91,5 @@ def get_settings() -> Settings:
         production=production,
         allowed_hosts=tuple(h.strip() for h in hosts.split(",") if h.strip()),
         debug=_env_bool("PORTAL_DEBUG", False),
+        pg_pool_size=int(os.environ.get("PORTAL_PG_POOL_SIZE", "10")),
     )

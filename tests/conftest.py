@@ -12,6 +12,7 @@ import tempfile
 
 if not os.environ.get("PORTAL_DATA_DIR"):
     os.environ["PORTAL_DATA_DIR"] = tempfile.mkdtemp(prefix="portal-test-")
+os.environ.setdefault("PORTAL_PG_POOL_SIZE", "0")
 os.environ.setdefault("PORTAL_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,testserver.local")
 
 import asyncpg  # noqa: E402
@@ -59,12 +60,8 @@ def anyio_backend() -> str:
 async def db():
     from piccolo_conf import DB
 
-    if DB.engine_type == "postgres":
-        await DB.start_connection_pool(min_size=1, max_size=5)
     yield DB
-    if DB.engine_type == "postgres":
-        await DB.close_connection_pool()
-    else:
+    if DB.engine_type != "postgres":
         await DB.close_pool()
 
 

@@ -21,7 +21,7 @@ MAX_RECORDS = 200
 
 
 @get("/subjects", summary="按名称或统一社会信用代码检索法人和其他组织",
-     description="名称至少2个字；完整的统一社会信用代码精确匹配。按 cursor 翻页。")
+     description="名称任意片段（1个字起）；完整的统一社会信用代码精确匹配。按 cursor 翻页。")
 async def list_subjects(q: Annotated[str, Parameter(min_length=1, max_length=200)],
                         cursor: Annotated[str | None, Parameter(max_length=200)] = None,
                         limit: Annotated[int, Parameter(ge=1, le=100)] = 20) -> SubjectPage:

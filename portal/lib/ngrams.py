@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["normalize_query", "bigrams", "search_chars"]
+__all__ = ["normalize_query", "bigrams", "short_grams", "search_chars"]
 
 
 def normalize_query(text: str) -> str:
@@ -32,3 +32,10 @@ def bigrams(name: str) -> list[str]:
             seen.setdefault(run[i] + run[i + 1], None)
         run = []
     return list(seen)
+
+
+def short_grams(name: str) -> list[str]:
+    """Every distinct single character and adjacent pair: the tokens of the short-query index
+    that answers 1- and 2-character searches (FTS5 trigram cannot, STACK.md)."""
+    singles = dict.fromkeys(search_chars(name))
+    return list(singles) + bigrams(name)

@@ -1,9 +1,10 @@
 """Search and listing indexes that Piccolo's column options cannot express.
 
 SQLite: FTS5 ``trigram`` answers names queried with 3+ characters; FTS5 does not match shorter
-strings (STACK.md), so a second, contentless FTS5 table holds each name's character bigrams as
-tokens and answers 2-character queries. PostgreSQL: ``pg_trgm`` GIN for 3+ characters and a
-(gram, subject_id) B-tree for bigrams, read in id order for keyset paging.
+strings (STACK.md), so a second, contentless FTS5 table (``subject_name_bigram``) holds each
+name's single characters and adjacent pairs as tokens and answers 1- and 2-character queries.
+PostgreSQL: ``pg_trgm`` GIN for 3+ characters and a (gram, subject_id) B-tree
+(``subject_bigram``, same 1- and 2-character grams), read in id order for keyset paging.
 Only legal persons are indexed: natural persons are not listed by name in public (R-17).
 """
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from portal.lib.ngrams import bigrams
+from portal.lib.ngrams import short_grams
 from portal.subjects.tables import Subject, SubjectKind
 
 __all__ = ["index_subject", "unindex_subject", "rebuild_sqlite", "bigram_rows"]
@@ -15,9 +15,9 @@ def _engine():
 
 
 def bigram_rows(subjects: Iterable[tuple[int, str]]) -> Iterable[tuple[str, int]]:
-    """(gram, subject_id) pairs for the PostgreSQL bigram table."""
+    """(gram, subject_id) pairs for the PostgreSQL short-gram table (1- and 2-character grams)."""
     for subject_id, name in subjects:
-        for gram in bigrams(name):
+        for gram in short_grams(name):
             yield gram, subject_id
 
 
@@ -27,7 +27,7 @@ async def index_subject(subject_id: int, name: str, kind: str) -> None:
         return  # natural persons are not listed by name (R-17)
     db = _engine()
     if db.engine_type == "postgres":
-        for gram in bigrams(name):
+        for gram in short_grams(name):
             await Subject.raw(
                 "INSERT INTO subject_bigram (gram, subject_id) VALUES ({}, {}) ON CONFLICT DO NOTHING",
                 gram, subject_id,
@@ -35,7 +35,7 @@ async def index_subject(subject_id: int, name: str, kind: str) -> None:
         return
     await Subject.raw("INSERT INTO subject_name_trgm(rowid, name) VALUES ({}, {})", subject_id, name)
     await Subject.raw(
-        "INSERT INTO subject_name_bigram(rowid, grams) VALUES ({}, {})", subject_id, " ".join(bigrams(name))
+        "INSERT INTO subject_name_bigram(rowid, grams) VALUES ({}, {})", subject_id, " ".join(short_grams(name))
     )
 
 
@@ -53,7 +53,7 @@ async def unindex_subject(subject_id: int, old_name: str, kind: str) -> None:
     )
     await Subject.raw(
         "INSERT INTO subject_name_bigram(subject_name_bigram, rowid, grams) VALUES ('delete', {}, {})",
-        subject_id, " ".join(bigrams(old_name)),
+        subject_id, " ".join(short_grams(old_name)),
     )
 
 
@@ -70,6 +70,6 @@ def rebuild_sqlite(connection) -> None:
     ).fetchall():
         connection.executemany(
             "INSERT INTO subject_name_bigram(rowid, grams) VALUES (?, ?)",
-            [(sid, " ".join(bigrams(name))) for sid, name in rows],
+            [(sid, " ".join(short_grams(name))) for sid, name in rows],
         )
         last = rows[-1][0]

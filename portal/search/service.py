@@ -3,7 +3,7 @@
 Paths by query length (STACK.md: FTS5 trigram cannot match fewer than 3 characters):
 - an 18-character valid USCC → unique index;
 - 3+ characters → SQLite FTS5 trigram / PostgreSQL pg_trgm;
-- 2 characters → the bigram index.
+- 1 or 2 characters → the short-gram index (single characters and pairs).
 Results come in subject-id order so that paging is a keyset (``id > cursor``), never OFFSET.
 Only legal persons are searched (natural persons are not listed by name, R-17).
 """
@@ -35,7 +35,7 @@ class SearchResult:
 
 
 async def search_subjects(query: str | None, cursor: str | None = None, limit: int = 20,
-                          min_chars: int = 2) -> SearchResult:
+                          min_chars: int = 1) -> SearchResult:
     # Substring search matches the stored spelling (full-width brackets included), so only
     # case is folded; the bigram index is built from NFKC-normalised names on both sides.
     text = (query or "").strip()[:MAX_QUERY_CHARS]
@@ -48,13 +48,14 @@ async def search_subjects(query: str | None, cursor: str | None = None, limit: i
         return SearchResult(query=text, items=rows, mode="uscc")
     chars = search_chars(text)
     if len(chars) < min_chars:
-        return SearchResult(query=text, items=[], error=f"请至少输入{min_chars}个字（或完整的统一社会信用代码）")
-    ids = await (_ids_by_bigram(chars, after, limit + 1) if len(chars) == 2
+        return SearchResult(query=text, items=[], error="请输入企业名称中的文字，或完整的统一社会信用代码")
+    short = len(chars) <= 2
+    ids = await (_ids_by_short_gram(chars, after, limit + 1) if short
                  else _ids_by_substring(text, after, limit + 1))
     more = len(ids) > limit
     ids = ids[:limit]
     rows = await S.select(*_COLUMNS).where(S.id.is_in(ids)).order_by(S.id) if ids else []
-    return SearchResult(query=text, items=rows, mode="bigram" if len(chars) == 2 else "substring",
+    return SearchResult(query=text, items=rows, mode="short" if short else "substring",
                         next_cursor=encode_cursor(ids[-1]) if more else None)
 
 
@@ -62,7 +63,7 @@ def _postgres() -> bool:
     return S._meta.db.engine_type == "postgres"
 
 
-async def _ids_by_bigram(gram: str, after: int, n: int) -> list[int]:
+async def _ids_by_short_gram(gram: str, after: int, n: int) -> list[int]:
     if _postgres():
         rows = await S.raw("SELECT subject_id AS id FROM subject_bigram WHERE gram = {} AND subject_id > {} "
                            "ORDER BY subject_id LIMIT {}", gram, after, n)

@@ -48,7 +48,9 @@ async def test_three_character_and_uscc_search(client):
     longer = await client.get("/search", params={"q": subject["name"][2:7]})
     assert subject["name"] in longer.text
     one_char = await client.get("/search", params={"q": "垚"})
-    assert "请至少输入2个字" in one_char.text
+    assert subject["name"] in one_char.text
+    punctuation = await client.get("/search", params={"q": "（）"})
+    assert "请输入企业名称中的文字" in punctuation.text
 
 
 async def test_natural_persons_are_not_searchable_by_name(client):
@@ -141,7 +143,7 @@ async def test_public_api(client):
     assert all(item["decision_date"] >= "2026-05-05" for item in feed["items"])
     missing = await client.get("/api/v1/public/subjects/91410105MA0000000X")
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found"
-    short = await client.get("/api/v1/public/subjects", params={"q": "郑"})
-    assert short.status_code == 400 and "至少输入2个字" in short.json()["error"]["message"]
+    junk = await client.get("/api/v1/public/subjects", params={"q": "（）"})
+    assert junk.status_code == 400 and "请输入企业名称中的文字" in junk.json()["error"]["message"]
     schema = await client.get("/schema/openapi.json")
     assert "/api/v1/public/disclosures" in schema.json()["paths"]
