@@ -28,8 +28,11 @@ from portal.web.middleware import SecurityHeadersMiddleware, SessionMiddleware
 
 
 def _template_config() -> TemplateConfig:
-    return TemplateConfig(directory=ROOT / "templates", engine=JinjaTemplateEngine,
-                          engine_callback=lambda engine: templating.configure(engine.engine))
+    return TemplateConfig(
+        directory=ROOT / "templates",
+        engine=JinjaTemplateEngine,
+        engine_callback=lambda engine: templating.configure(engine.engine),
+    )
 
 
 async def _close_db() -> None:
@@ -52,22 +55,40 @@ async def _open_db() -> None:
 def create_app() -> Litestar:
     settings = get_settings()
     static = create_static_files_router(
-        path="/static", directories=[ROOT / "static"], include_in_schema=False,
-        cache_control=CacheControlHeader(max_age=3600, public=True))
+        path="/static",
+        directories=[ROOT / "static"],
+        include_in_schema=False,
+        cache_control=CacheControlHeader(max_age=3600, public=True),
+    )
     return Litestar(
-        route_handlers=[public_router, accounts_router, api_router, calendar_router, admin_router,
-                        agency_router, static],
+        route_handlers=[
+            public_router,
+            accounts_router,
+            api_router,
+            calendar_router,
+            admin_router,
+            agency_router,
+            static,
+        ],
         request_class=HTMXRequest,
         plugins=[HTMXPlugin()],
         template_config=_template_config(),
         middleware=[SessionMiddleware(), SecurityHeadersMiddleware()],
-        csrf_config=CSRFConfig(secret=settings.secret_key, cookie_name=settings.csrf_cookie,
-                               cookie_secure=settings.production, cookie_samesite="strict",
-                               header_name="x-csrftoken"),
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name=settings.csrf_cookie,
+            cookie_secure=settings.production,
+            cookie_samesite="strict",
+            header_name="x-csrftoken",
+        ),
         allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts)),
         compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),
-        openapi_config=OpenAPIConfig(title="信用门户公开数据接口", version="1.0.0", path="/schema",
-                                     render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])]),
+        openapi_config=OpenAPIConfig(
+            title="信用门户公开数据接口",
+            version="1.0.0",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
+        ),
         exception_handlers={HTTPException: http_error, Exception: server_error},
         on_startup=[_open_db],
         on_shutdown=[_close_db],

@@ -23,8 +23,16 @@ def _serve(args) -> None:
     from portal.migrate import migrate
 
     migrate()
-    uvicorn.run("portal.app:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, proxy_headers=True, log_level="info", access_log=False)
+    uvicorn.run(
+        "portal.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level="info",
+        access_log=False,
+    )
 
 
 def _demo_data(args) -> None:
@@ -36,8 +44,14 @@ def _demo_data(args) -> None:
 def _create_user(args) -> None:
     from portal.accounts.commands import create_user
 
-    create_user(username=args.username, role=args.role, display_name=args.name, agency_code=args.agency,
-                organisation=args.organisation, password=args.password)
+    create_user(
+        username=args.username,
+        role=args.role,
+        display_name=args.name,
+        agency_code=args.agency,
+        organisation=args.organisation,
+        password=args.password,
+    )
 
 
 def _refresh_stats(_args) -> None:

@@ -12,8 +12,21 @@ from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, Re
 from portal.stats.tables import SiteStat
 from portal.subjects.tables import Subject
 
-TABLES = [Agency, Subject, CreditRecord, LicenseDetail, PenaltyDetail, RecordChange, ListEntry,
-          Account, Session, LoginFailure, CalendarDay, CalendarYear, SiteStat]
+TABLES = [
+    Agency,
+    Subject,
+    CreditRecord,
+    LicenseDetail,
+    PenaltyDetail,
+    RecordChange,
+    ListEntry,
+    Account,
+    Session,
+    LoginFailure,
+    CalendarDay,
+    CalendarYear,
+    SiteStat,
+]
 
 APP_CONFIG = AppConfig(
     app_name="portal",

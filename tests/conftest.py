@@ -15,8 +15,8 @@ if not os.environ.get("PORTAL_DATA_DIR"):
 os.environ.setdefault("PORTAL_PG_POOL_SIZE", "0")
 os.environ.setdefault("PORTAL_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,testserver.local")
 
-import asyncpg  # noqa: E402
-import pytest  # noqa: E402
+import asyncpg
+import pytest
 
 
 def _reset_postgres(url: str) -> None:

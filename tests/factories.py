@@ -33,8 +33,11 @@ def new_uscc() -> str:
 
 
 def new_id_number() -> str:
-    return idn.make("410105", date(1960 + _rng.randrange(40), 1 + _rng.randrange(12), 1 + _rng.randrange(28)),
-                    f"{_rng.randrange(1000):03d}")
+    return idn.make(
+        "410105",
+        date(1960 + _rng.randrange(40), 1 + _rng.randrange(12), 1 + _rng.randrange(28)),
+        f"{_rng.randrange(1000):03d}",
+    )
 
 
 async def agency(name: str | None = None) -> dict:
@@ -46,9 +49,16 @@ async def agency(name: str | None = None) -> dict:
 
 async def legal_subject(name: str | None = None, **fields) -> dict:
     code = new_uscc()
-    row = Subject(kind="legal", subject_type="enterprise", name=name or f"郑州测试{unique()}有限公司", uscc=code,
-                  legal_representative="张测试", registration_authority="郑州市市场监督管理局",
-                  address="郑州市金水区花园路1号", **fields)
+    row = Subject(
+        kind="legal",
+        subject_type="enterprise",
+        name=name or f"郑州测试{unique()}有限公司",
+        uscc=code,
+        legal_representative="张测试",
+        registration_authority="郑州市市场监督管理局",
+        address="郑州市金水区花园路1号",
+        **fields,
+    )
     await row.save()
     from portal.search.index import index_subject
 
@@ -58,47 +68,100 @@ async def legal_subject(name: str | None = None, **fields) -> dict:
 
 async def natural_subject(name: str = "李测试") -> dict:
     number = new_id_number()
-    row = Subject(kind="natural", subject_type="natural", name=name, id_number_digest=id_number_digest(number),
-                  id_number_masked=mask_id_number(number), id_number_sealed=seal_id_number(number))
+    row = Subject(
+        kind="natural",
+        subject_type="natural",
+        name=name,
+        id_number_digest=id_number_digest(number),
+        id_number_masked=mask_id_number(number),
+        id_number_sealed=seal_id_number(number),
+    )
     await row.save()
     return {"id": row.id, "name": name, "id_number": number}
 
 
-async def record(subject_id: int, provider_id: int, *, disclosure_class: str = "A", record_type: str = "general",
-                 category: str = "other_positive", polarity: str = "positive", title: str = "测试记录",
-                 content: str = "", decision_date: date = date(2025, 6, 1), publicity_end: date | None = None,
-                 act_end_date: date | None = None, status: str = "in_force", detail: dict | None = None) -> int:
-    row = CreditRecord(subject=subject_id, provider=provider_id, disclosure_class=disclosure_class,
-                       record_type=record_type, category=category, polarity=polarity, title=title,
-                       content=content, doc_number=unique("郑测字〔2025〕"), decision_date=decision_date,
-                       publicity_end=publicity_end, act_end_date=act_end_date, status=status)
+async def record(
+    subject_id: int,
+    provider_id: int,
+    *,
+    disclosure_class: str = "A",
+    record_type: str = "general",
+    category: str = "other_positive",
+    polarity: str = "positive",
+    title: str = "测试记录",
+    content: str = "",
+    decision_date: date = date(2025, 6, 1),
+    publicity_end: date | None = None,
+    act_end_date: date | None = None,
+    status: str = "in_force",
+    detail: dict | None = None,
+) -> int:
+    row = CreditRecord(
+        subject=subject_id,
+        provider=provider_id,
+        disclosure_class=disclosure_class,
+        record_type=record_type,
+        category=category,
+        polarity=polarity,
+        title=title,
+        content=content,
+        doc_number=unique("郑测字〔2025〕"),
+        decision_date=decision_date,
+        publicity_end=publicity_end,
+        act_end_date=act_end_date,
+        status=status,
+    )
     await row.save()
     if record_type == "penalty":
-        values = {"subject_name": "", "violation_type": "测试违法类型", "penalty_category": "罚款",
-                  "authority": "测试机关", "data_source": "测试机关", **(detail or {})}
+        values = {
+            "subject_name": "",
+            "violation_type": "测试违法类型",
+            "penalty_category": "罚款",
+            "authority": "测试机关",
+            "data_source": "测试机关",
+            **(detail or {}),
+        }
         await PenaltyDetail(record=row.id, **values).save()
     elif record_type == "license":
-        values = {"subject_name": "", "project_name": "测试许可", "approval_category": "普通",
-                  "authority": "测试机关", "data_source": "测试机关", **(detail or {})}
+        values = {
+            "subject_name": "",
+            "project_name": "测试许可",
+            "approval_category": "普通",
+            "authority": "测试机关",
+            "data_source": "测试机关",
+            **(detail or {}),
+        }
         await LicenseDetail(record=row.id, **values).save()
     return row.id
 
 
 async def list_entry(subject_id: int, agency_id: int, list_type: str = "black", **fields) -> int:
-    row = ListEntry(subject=subject_id, decided_by=agency_id, list_type=list_type,
-                    list_name=fields.pop("list_name", "失信被执行人"), listed_on=fields.pop("listed_on", date(2025, 1, 1)),
-                    **fields)
+    row = ListEntry(
+        subject=subject_id,
+        decided_by=agency_id,
+        list_type=list_type,
+        list_name=fields.pop("list_name", "失信被执行人"),
+        listed_on=fields.pop("listed_on", date(2025, 1, 1)),
+        **fields,
+    )
     await row.save()
     return row.id
 
 
-async def account(role: str, *, subject_id: int | None = None, agency_id: int | None = None,
-                  password: str = PASSWORD) -> dict:
+async def account(
+    role: str, *, subject_id: int | None = None, agency_id: int | None = None, password: str = PASSWORD
+) -> dict:
     username = unique(f"{role.replace('_', '')}-")
     if password not in _HASH_CACHE:
         _HASH_CACHE[password] = hash_password(password)
-    row = Account(username=username, password_hash=_HASH_CACHE[password], role=role, display_name=f"测试{role}",
-                  subject=subject_id, agency=agency_id)
+    row = Account(
+        username=username,
+        password_hash=_HASH_CACHE[password],
+        role=role,
+        display_name=f"测试{role}",
+        subject=subject_id,
+        agency=agency_id,
+    )
     await row.save()
     return {"id": row.id, "username": username, "password": password}
 
@@ -107,5 +170,8 @@ async def login(client, username: str, password: str = PASSWORD):
     """Log in through the real form (CSRF cookie first, as a browser would)."""
     page = await client.get("/login")
     token = page.cookies.get("csrftoken") or client.cookies.get("csrftoken")
-    return await client.post("/login", data={"username": username, "password": password, "next": "/account",
-                                             "_csrf_token": token}, follow_redirects=False)
+    return await client.post(
+        "/login",
+        data={"username": username, "password": password, "next": "/account", "_csrf_token": token},
+        follow_redirects=False,
+    )

@@ -13,8 +13,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 __all__ = ["HASHER", "hash_password", "verify_password", "hash_password_async", "verify_password_async"]
 
 # 46 MiB, t=2: above OWASP's first recommended profile (m=19 MiB, t=2, p=1).
-HASHER = PasswordHasher(time_cost=2, memory_cost=46 * 1024, parallelism=1, hash_len=32, salt_len=16,
-                        type=Type.ID)
+HASHER = PasswordHasher(time_cost=2, memory_cost=46 * 1024, parallelism=1, hash_len=32, salt_len=16, type=Type.ID)
 
 # A valid hash of a random password: verifying unknown users against it costs the same time as a
 # real check, so response time does not reveal which user names exist.

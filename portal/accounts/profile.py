@@ -10,8 +10,11 @@ from portal.subjects.tables import Subject
 async def account_overview(principal: Principal) -> dict:
     subject = None
     if principal.subject_id:
-        subject = await Subject.select(Subject.name, Subject.kind, Subject.uscc, Subject.id_number_masked).where(
-            Subject.id == principal.subject_id).first()
+        subject = (
+            await Subject.select(Subject.name, Subject.kind, Subject.uscc, Subject.id_number_masked)
+            .where(Subject.id == principal.subject_id)
+            .first()
+        )
     agency = None
     if principal.agency_id:
         agency = await Agency.select(Agency.name).where(Agency.id == principal.agency_id).first()

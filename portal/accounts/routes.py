@@ -46,8 +46,15 @@ def _safe_next(target: str) -> str:
 
 def _with_session(response, token: str):
     settings = get_settings()
-    response.set_cookie(key=settings.session_cookie, value=token, httponly=True, secure=settings.production,
-                        samesite="lax", path="/", max_age=settings.session_absolute_seconds)
+    response.set_cookie(
+        key=settings.session_cookie,
+        value=token,
+        httponly=True,
+        secure=settings.production,
+        samesite="lax",
+        path="/",
+        max_age=settings.session_absolute_seconds,
+    )
     return response
 
 
@@ -62,11 +69,17 @@ async def login(request: Request, data: Annotated[LoginForm, Form]) -> Template 
     try:
         found = await service.authenticate(data.username, data.password, client_ip)
     except service.Throttled:
-        return Template("portal/accounts/login.html", status_code=429, context={
-            "next": _safe_next(data.next), "error": "登录失败次数过多，请15分钟后再试"})
+        return Template(
+            "portal/accounts/login.html",
+            status_code=429,
+            context={"next": _safe_next(data.next), "error": "登录失败次数过多，请15分钟后再试"},
+        )
     if found is None:
-        return Template("portal/accounts/login.html", status_code=400, context={
-            "next": _safe_next(data.next), "error": "用户名或密码错误", "username": data.username})
+        return Template(
+            "portal/accounts/login.html",
+            status_code=400,
+            context={"next": _safe_next(data.next), "error": "用户名或密码错误", "username": data.username},
+        )
     # A new session id at every login; the one presented before login is ended (fixation).
     token = await create_session(found.account_id, replaces=session_token(request.scope))
     return _with_session(Redirect(_safe_next(data.next), status_code=303), token)
@@ -99,8 +112,9 @@ async def register(data: Annotated[RegisterForm, Form]) -> Template | Redirect:
     except service.AccountError as exc:
         # Never echo the ID number back into the page.
         form = {"username": data.username, "name": data.name, "uscc": data.uscc}
-        return Template("portal/accounts/register.html", status_code=400,
-                        context={"kind": kind, "error": str(exc), "form": form})
+        return Template(
+            "portal/accounts/register.html", status_code=400, context={"kind": kind, "error": str(exc), "form": form}
+        )
     return Redirect("/login?registered=1", status_code=303)
 
 
@@ -111,5 +125,6 @@ async def account(request: Request) -> Template:
     return Template("portal/accounts/account.html", context=await account_overview(principal_of(request)))
 
 
-accounts_router = Router(path="/", route_handlers=[login_page, login, logout, register_page, register, account],
-                         include_in_schema=False)
+accounts_router = Router(
+    path="/", route_handlers=[login_page, login, logout, register_page, register, account], include_in_schema=False
+)

@@ -15,8 +15,7 @@ from portal.lib.masking import mask_id_number
 from portal.subjects.identity import id_number_digest, seal_id_number
 from portal.subjects.tables import Subject, SubjectKind, SubjectType
 
-__all__ = ["AccountError", "Throttled", "authenticate", "register_citizen", "register_enterprise",
-           "validate_password"]
+__all__ = ["AccountError", "Throttled", "authenticate", "register_citizen", "register_enterprise", "validate_password"]
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{3,31}$")
 
@@ -64,8 +63,11 @@ async def authenticate(username: str, password: str, client_ip: str) -> Authenti
     username = username.strip().lower()[:64]
     if await throttle.is_throttled(username, client_ip):
         raise Throttled()
-    row = await Account.select(Account.id, Account.password_hash, Account.role, Account.is_active).where(
-        Account.username == username).first()
+    row = (
+        await Account.select(Account.id, Account.password_hash, Account.role, Account.is_active)
+        .where(Account.username == username)
+        .first()
+    )
     ok, new_hash = await verify_password_async(row["password_hash"] if row else None, password)
     if not ok or not row["is_active"]:
         await throttle.record_failure(username, client_ip)
@@ -97,15 +99,24 @@ async def register_citizen(username: str, password: str, name: str, id_number: s
     async with Account._meta.db.transaction():
         subject = await Subject.select(Subject.id).where(Subject.id_number_digest == digest).first()
         if subject is None:
-            inserted = await Subject.insert(Subject(
-                kind=SubjectKind.NATURAL, subject_type=SubjectType.NATURAL, name=name,
-                id_number_digest=digest, id_number_masked=mask_id_number(number),
-                id_number_sealed=seal_id_number(number)))
+            inserted = await Subject.insert(
+                Subject(
+                    kind=SubjectKind.NATURAL,
+                    subject_type=SubjectType.NATURAL,
+                    name=name,
+                    id_number_digest=digest,
+                    id_number_masked=mask_id_number(number),
+                    id_number_sealed=seal_id_number(number),
+                )
+            )
             subject_id = inserted[0]["id"]
         else:
             subject_id = subject["id"]
-        await Account.insert(Account(username=username, password_hash=password_hash, role=Role.CITIZEN,
-                                     display_name=name, subject=subject_id))
+        await Account.insert(
+            Account(
+                username=username, password_hash=password_hash, role=Role.CITIZEN, display_name=name, subject=subject_id
+            )
+        )
     return subject_id
 
 
@@ -119,19 +130,31 @@ async def register_enterprise(username: str, password: str, uscc: str, contact_n
     contact_name = contact_name.strip()
     if not 2 <= len(contact_name) <= 30:
         raise AccountError("请填写经办人姓名")
-    subject = await Subject.select(Subject.id, Subject.name).where(
-        (Subject.uscc == code) & (Subject.kind == SubjectKind.LEGAL)).first()
+    subject = (
+        await Subject.select(Subject.id, Subject.name)
+        .where((Subject.uscc == code) & (Subject.kind == SubjectKind.LEGAL))
+        .first()
+    )
     if subject is None:
         raise AccountError("平台上没有该统一社会信用代码对应的主体，请核对后再试")
     await _ensure_free(username)
     password_hash = await hash_password_async(password)
-    await Account.insert(Account(username=username, password_hash=password_hash, role=Role.ENTERPRISE,
-                                 display_name=contact_name, subject=subject["id"], organisation=subject["name"]))
+    await Account.insert(
+        Account(
+            username=username,
+            password_hash=password_hash,
+            role=Role.ENTERPRISE,
+            display_name=contact_name,
+            subject=subject["id"],
+            organisation=subject["name"],
+        )
+    )
     return subject["id"]
 
 
-async def create_account(username: str, password: str, role: str, display_name: str,
-                         agency_id: int | None = None, organisation: str = "") -> int:
+async def create_account(
+    username: str, password: str, role: str, display_name: str, agency_id: int | None = None, organisation: str = ""
+) -> int:
     username = _check_username(username)
     validate_password(password, username)
     if role not in Role.LABELS:
@@ -139,7 +162,14 @@ async def create_account(username: str, password: str, role: str, display_name: 
     if role == Role.AGENCY and not agency_id:
         raise AccountError("部门用户必须指定所属部门")
     await _ensure_free(username)
-    rows = await Account.insert(Account(
-        username=username, password_hash=await hash_password_async(password), role=role,
-        display_name=display_name, agency=agency_id, organisation=organisation))
+    rows = await Account.insert(
+        Account(
+            username=username,
+            password_hash=await hash_password_async(password),
+            role=role,
+            display_name=display_name,
+            agency=agency_id,
+            organisation=organisation,
+        )
+    )
     return rows[0]["id"]

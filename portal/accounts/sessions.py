@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from portal.accounts.tables import Account, Session
+from portal.accounts.tables import Session
 from portal.settings import get_settings
 
 __all__ = ["Principal", "create_session", "load_principal", "end_session", "digest"]
@@ -49,8 +49,7 @@ async def create_session(account_id: int, replaces: str | None = None) -> str:
     async with Session._meta.db.transaction():
         if replaces:
             await Session.delete().where(Session.token_digest == digest(replaces))
-        await Session.insert(Session(token_digest=digest(token), account=account_id, created_at=now,
-                                     last_seen_at=now))
+        await Session.insert(Session(token_digest=digest(token), account=account_id, created_at=now, last_seen_at=now))
     return token
 
 
@@ -59,28 +58,44 @@ async def load_principal(token: str | None) -> Principal | None:
         return None
     settings = get_settings()
     key = digest(token)
-    rows = await Session.select(
-        Session.created_at, Session.last_seen_at,
-        Session.account.id, Session.account.username, Session.account.role,
-        Session.account.display_name, Session.account.subject, Session.account.agency,
-        Session.account.organisation, Session.account.is_active,
-    ).where(Session.token_digest == key).limit(1)
+    rows = (
+        await Session.select(
+            Session.created_at,
+            Session.last_seen_at,
+            Session.account.id,
+            Session.account.username,
+            Session.account.role,
+            Session.account.display_name,
+            Session.account.subject,
+            Session.account.agency,
+            Session.account.organisation,
+            Session.account.is_active,
+        )
+        .where(Session.token_digest == key)
+        .limit(1)
+    )
     if not rows:
         return None
     row = rows[0]
     now = _now()
     created, seen = _aware(row["created_at"]), _aware(row["last_seen_at"])
-    expired = (now - seen > timedelta(seconds=settings.session_idle_seconds)
-               or now - created > timedelta(seconds=settings.session_absolute_seconds))
+    expired = now - seen > timedelta(seconds=settings.session_idle_seconds) or now - created > timedelta(
+        seconds=settings.session_absolute_seconds
+    )
     if expired or not row["account.is_active"]:
         await Session.delete().where(Session.token_digest == key)
         return None
     if now - seen > _TOUCH_EVERY:
         await Session.update({Session.last_seen_at: now}).where(Session.token_digest == key)
     return Principal(
-        account_id=row["account.id"], username=row["account.username"], role=row["account.role"],
-        display_name=row["account.display_name"], subject_id=row["account.subject"],
-        agency_id=row["account.agency"], organisation=row["account.organisation"], session_digest=key,
+        account_id=row["account.id"],
+        username=row["account.username"],
+        role=row["account.role"],
+        display_name=row["account.display_name"],
+        subject_id=row["account.subject"],
+        agency_id=row["account.agency"],
+        organisation=row["account.organisation"],
+        session_digest=key,
     )
 
 

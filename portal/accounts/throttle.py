@@ -19,12 +19,10 @@ async def is_throttled(username: str, client_ip: str) -> bool:
     settings = get_settings()
     since = datetime.now(timezone.utc) - timedelta(seconds=settings.login_window_seconds)
     user_key, ip_key = _keys(username, client_ip)
-    user_failures = await LoginFailure.count().where(
-        (LoginFailure.key == user_key) & (LoginFailure.failed_at > since))
+    user_failures = await LoginFailure.count().where((LoginFailure.key == user_key) & (LoginFailure.failed_at > since))
     if user_failures >= settings.login_max_failures:
         return True
-    ip_failures = await LoginFailure.count().where(
-        (LoginFailure.key == ip_key) & (LoginFailure.failed_at > since))
+    ip_failures = await LoginFailure.count().where((LoginFailure.key == ip_key) & (LoginFailure.failed_at > since))
     return ip_failures >= settings.login_max_failures * 4
 
 

@@ -17,8 +17,10 @@ from portal.web.guards import principal_of, require_roles
 @get("/accounts", name="admin_accounts")
 async def accounts(after: Annotated[int, Parameter(ge=0)] = 0) -> Template:
     rows = await service.list_accounts(after, 50)
-    return Template("portal/admin/accounts.html", context={"accounts": rows,
-                                                           "next_after": rows[-1]["id"] if len(rows) == 50 else None})
+    return Template(
+        "portal/admin/accounts.html",
+        context={"accounts": rows, "next_after": rows[-1]["id"] if len(rows) == 50 else None},
+    )
 
 
 @post("/accounts/{account_id:int}/{action:str}", name="admin_account_action")
@@ -32,5 +34,9 @@ async def account_action(request: Request, account_id: int, action: str) -> Redi
     return Redirect("/admin/accounts", status_code=303)
 
 
-admin_router = Router(path="/admin", route_handlers=[accounts, account_action], guards=[require_roles(Role.ADMIN)],
-                      include_in_schema=False)
+admin_router = Router(
+    path="/admin",
+    route_handlers=[accounts, account_action],
+    guards=[require_roles(Role.ADMIN)],
+    include_in_schema=False,
+)

@@ -9,9 +9,20 @@ __all__ = ["list_accounts", "set_active"]
 
 
 async def list_accounts(after_id: int = 0, limit: int = 50) -> list[dict]:
-    return await Account.select(Account.id, Account.username, Account.role, Account.display_name,
-                                Account.organisation, Account.is_active, Account.last_login_at).where(
-        Account.id > after_id).order_by(Account.id).limit(limit)
+    return (
+        await Account.select(
+            Account.id,
+            Account.username,
+            Account.role,
+            Account.display_name,
+            Account.organisation,
+            Account.is_active,
+            Account.last_login_at,
+        )
+        .where(Account.id > after_id)
+        .order_by(Account.id)
+        .limit(limit)
+    )
 
 
 async def set_active(account_id: int, active: bool, acting_account_id: int) -> None:

@@ -13,8 +13,11 @@ async def reporting_summary(agency_id: int | None) -> dict:
     if agency is None:
         return {"agency": None, "rows": [], "last_reported": None}
     R = CreditRecord
-    rows = await R.select(R.record_type, R.disclosure_class, Count(R.id, alias="n"),
-                          Max(R.created_at, alias="last")).where(R.provider == agency_id).group_by(
-        R.record_type, R.disclosure_class).order_by(R.record_type)
+    rows = (
+        await R.select(R.record_type, R.disclosure_class, Count(R.id, alias="n"), Max(R.created_at, alias="last"))
+        .where(R.provider == agency_id)
+        .group_by(R.record_type, R.disclosure_class)
+        .order_by(R.record_type)
+    )
     last = max((r["last"] for r in rows if r["last"]), default=None)
     return {"agency": agency, "rows": rows, "last_reported": last}

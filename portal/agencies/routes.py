@@ -15,5 +15,6 @@ async def agency_home(request: Request) -> Template:
     return Template("portal/agencies/home.html", context=await reporting_summary(principal_of(request).agency_id))
 
 
-agency_router = Router(path="/agency", route_handlers=[agency_home], guards=[require_roles(Role.AGENCY)],
-                       include_in_schema=False)
+agency_router = Router(
+    path="/agency", route_handlers=[agency_home], guards=[require_roles(Role.AGENCY)], include_in_schema=False
+)

@@ -12,6 +12,10 @@ async def by_code(code: str) -> dict | None:
 
 
 async def all_active() -> list[dict]:
-    return await Agency.select(Agency.id, Agency.code, Agency.name).where(
-        Agency.is_active == True  # noqa: E712 (Piccolo expression)
-    ).order_by(Agency.code)
+    return (
+        await Agency.select(Agency.id, Agency.code, Agency.name)
+        .where(
+            Agency.is_active == True  # noqa: E712 (Piccolo expression)
+        )
+        .order_by(Agency.code)
+    )

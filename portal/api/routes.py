@@ -10,8 +10,15 @@ from litestar import Router, get
 from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 
-from portal.api.schemas import (Disclosure, DisclosurePage, ListEntryOut, PublicRecord, SubjectDetail,
-                                SubjectPage, SubjectSummary)
+from portal.api.schemas import (
+    Disclosure,
+    DisclosurePage,
+    ListEntryOut,
+    PublicRecord,
+    SubjectDetail,
+    SubjectPage,
+    SubjectSummary,
+)
 from portal.publication import service as publication
 from portal.publication.service import TABS
 from portal.search.service import search_subjects
@@ -20,20 +27,35 @@ from portal.subjects.service import public_profile
 MAX_RECORDS = 200
 
 
-@get("/subjects", summary="按名称或统一社会信用代码检索法人和其他组织",
-     description="名称任意片段（1个字起）；完整的统一社会信用代码精确匹配。按 cursor 翻页。")
-async def list_subjects(q: Annotated[str, Parameter(min_length=1, max_length=200)],
-                        cursor: Annotated[str | None, Parameter(max_length=200)] = None,
-                        limit: Annotated[int, Parameter(ge=1, le=100)] = 20) -> SubjectPage:
+@get(
+    "/subjects",
+    summary="按名称或统一社会信用代码检索法人和其他组织",
+    description="名称任意片段（1个字起）；完整的统一社会信用代码精确匹配。按 cursor 翻页。",
+)
+async def list_subjects(
+    q: Annotated[str, Parameter(min_length=1, max_length=200)],
+    cursor: Annotated[str | None, Parameter(max_length=200)] = None,
+    limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
+) -> SubjectPage:
     result = await search_subjects(q, cursor, limit)
     if result.error:
         from litestar.exceptions import ValidationException
 
         raise ValidationException(result.error)
-    return SubjectPage(items=[SubjectSummary(
-        uscc=r["uscc"], name=r["name"], subject_type=r["subject_type"],
-        legal_representative=r["legal_representative"], registration_status=r["registration_status"],
-        established_on=r["established_on"]) for r in result.items], next_cursor=result.next_cursor)
+    return SubjectPage(
+        items=[
+            SubjectSummary(
+                uscc=r["uscc"],
+                name=r["name"],
+                subject_type=r["subject_type"],
+                legal_representative=r["legal_representative"],
+                registration_status=r["registration_status"],
+                established_on=r["established_on"],
+            )
+            for r in result.items
+        ],
+        next_cursor=result.next_cursor,
+    )
 
 
 @get("/subjects/{uscc:str}", summary="法人和其他组织的公示信息（社会公开类）")
@@ -50,34 +72,71 @@ async def subject_detail(uscc: str) -> SubjectDetail:
     entries = []
     for list_type in ("red", "black"):
         for e in await publication.subject_list_entries(profile["id"], list_type):
-            entries.append(ListEntryOut(list_type=list_type, list_name=e["list_name"], reason=e["reason"],
-                                        authority=e["authority"], doc_number=e["doc_number"],
-                                        listed_on=e["listed_on"], expires_on=e["expires_on"]))
+            entries.append(
+                ListEntryOut(
+                    list_type=list_type,
+                    list_name=e["list_name"],
+                    reason=e["reason"],
+                    authority=e["authority"],
+                    doc_number=e["doc_number"],
+                    listed_on=e["listed_on"],
+                    expires_on=e["expires_on"],
+                )
+            )
     fields = {k: v for k, v in profile.items() if k != "id"}
-    return SubjectDetail(**fields, records=[_record(r) for r in records], list_entries=entries,
-                         records_truncated=truncated)
+    return SubjectDetail(
+        **fields, records=[_record(r) for r in records], list_entries=entries, records_truncated=truncated
+    )
 
 
-@get("/disclosures", summary="双公示数据（行政许可、行政处罚）",
-     description="按决定日期升序返回 since 当日及以后的公示决定，按 cursor 翻页，供增量获取。")
-async def disclosure_feed(type: Literal["license", "penalty"] | None = None,
-                          since: date | None = None,
-                          cursor: Annotated[str | None, Parameter(max_length=200)] = None,
-                          limit: Annotated[int, Parameter(ge=1, le=100)] = 50) -> DisclosurePage:
+@get(
+    "/disclosures",
+    summary="双公示数据（行政许可、行政处罚）",
+    description="按决定日期升序返回 since 当日及以后的公示决定，按 cursor 翻页，供增量获取。",
+)
+async def disclosure_feed(
+    type: Literal["license", "penalty"] | None = None,
+    since: date | None = None,
+    cursor: Annotated[str | None, Parameter(max_length=200)] = None,
+    limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
+) -> DisclosurePage:
     page = await publication.disclosures(type, None, since, None, cursor, limit=limit, ascending=True)
-    return DisclosurePage(items=[Disclosure(
-        id=r["id"], record_type=r["record_type"], title=r["title"], doc_number=r["doc_number"],
-        decision_date=r["decision_date"], publicity_end=r["publicity_end"], provider=r["provider_name"],
-        subject_name=r["subject_name"], subject_code=r["subject_code"], detail=r.get("detail"),
-    ) for r in page.items], next_cursor=page.next_cursor)
+    return DisclosurePage(
+        items=[
+            Disclosure(
+                id=r["id"],
+                record_type=r["record_type"],
+                title=r["title"],
+                doc_number=r["doc_number"],
+                decision_date=r["decision_date"],
+                publicity_end=r["publicity_end"],
+                provider=r["provider_name"],
+                subject_name=r["subject_name"],
+                subject_code=r["subject_code"],
+                detail=r.get("detail"),
+            )
+            for r in page.items
+        ],
+        next_cursor=page.next_cursor,
+    )
 
 
 def _record(r: dict) -> PublicRecord:
-    return PublicRecord(id=r["id"], record_type=r["record_type"], category=r["category"],
-                        polarity=r["polarity"], title=r["title"], content=r["content"],
-                        doc_number=r["doc_number"], decision_date=r["decision_date"],
-                        publicity_end=r["publicity_end"], provider=r["provider_name"], detail=r.get("detail"))
+    return PublicRecord(
+        id=r["id"],
+        record_type=r["record_type"],
+        category=r["category"],
+        polarity=r["polarity"],
+        title=r["title"],
+        content=r["content"],
+        doc_number=r["doc_number"],
+        decision_date=r["decision_date"],
+        publicity_end=r["publicity_end"],
+        provider=r["provider_name"],
+        detail=r.get("detail"),
+    )
 
 
-api_router = Router(path="/api/v1/public", route_handlers=[list_subjects, subject_detail, disclosure_feed],
-                    tags=["公开数据"])
+api_router = Router(
+    path="/api/v1/public", route_handlers=[list_subjects, subject_detail, disclosure_feed], tags=["公开数据"]
+)

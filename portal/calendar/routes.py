@@ -33,8 +33,9 @@ class YearForm:
 
 
 async def _page(year: int, error: str | None = None, status: int = 200) -> Template:
-    return Template("portal/calendar/page.html", status_code=status,
-                    context={**await service.overview(year), "error": error})
+    return Template(
+        "portal/calendar/page.html", status_code=status, context={**await service.overview(year), "error": error}
+    )
 
 
 @get("/", name="calendar")
@@ -66,5 +67,9 @@ async def confirm_year(request: Request, data: Annotated[YearForm, Form]) -> Tem
     return Redirect(f"/staff/calendar?year={data.year}", status_code=303)
 
 
-calendar_router = Router(path="/staff/calendar", route_handlers=[calendar_page, add_day, remove_day, confirm_year],
-                         guards=[require_roles(Role.STAFF)], include_in_schema=False)
+calendar_router = Router(
+    path="/staff/calendar",
+    route_handlers=[calendar_page, add_day, remove_day, confirm_year],
+    guards=[require_roles(Role.STAFF)],
+    include_in_schema=False,
+)

@@ -17,8 +17,9 @@ class CalendarError(ValueError):
 async def load_calendar() -> WorkdayCalendar:
     days = await CalendarDay.select(CalendarDay.day, CalendarDay.is_workday, CalendarDay.name)
     years = await CalendarYear.select(CalendarYear.year)
-    return WorkdayCalendar(extra={d["day"]: (d["is_workday"], d["name"]) for d in days},
-                           known_years=[y["year"] for y in years])
+    return WorkdayCalendar(
+        extra={d["day"]: (d["is_workday"], d["name"]) for d in days}, known_years=[y["year"] for y in years]
+    )
 
 
 async def add_day(day: date, is_workday: bool, name: str, actor: str) -> None:
@@ -27,8 +28,9 @@ async def add_day(day: date, is_workday: bool, name: str, actor: str) -> None:
         raise CalendarError("请填写节假日或调休名称（50字以内）")
     if await CalendarDay.exists().where(CalendarDay.day == day):
         raise CalendarError(f"{day.isoformat()} 已录入，如需修改请先删除")
-    await CalendarDay.insert(CalendarDay(day=day, is_workday=is_workday, name=name, entered_by=actor,
-                                         entered_at=datetime.now(timezone.utc)))
+    await CalendarDay.insert(
+        CalendarDay(day=day, is_workday=is_workday, name=name, entered_by=actor, entered_at=datetime.now(timezone.utc))
+    )
 
 
 async def remove_day(day: date) -> None:
@@ -43,16 +45,21 @@ async def confirm_year(year: int, source: str, actor: str) -> None:
     if not source:
         raise CalendarError("请填写国务院办公厅通知的文号或来源")
     if not await CalendarDay.exists().where(
-            (CalendarDay.day >= date(year, 1, 1)) & (CalendarDay.day <= date(year, 12, 31))):
+        (CalendarDay.day >= date(year, 1, 1)) & (CalendarDay.day <= date(year, 12, 31))
+    ):
         raise CalendarError(f"请先录入{year}年的法定节假日和调休上班日")
     if await CalendarYear.exists().where(CalendarYear.year == year):
         raise CalendarError(f"{year}年已确认")
-    await CalendarYear.insert(CalendarYear(year=year, source=source, entered_by=actor,
-                                           entered_at=datetime.now(timezone.utc)))
+    await CalendarYear.insert(
+        CalendarYear(year=year, source=source, entered_by=actor, entered_at=datetime.now(timezone.utc))
+    )
 
 
 async def overview(year: int) -> dict:
-    days = await CalendarDay.select().where(
-        (CalendarDay.day >= date(year, 1, 1)) & (CalendarDay.day <= date(year, 12, 31))).order_by(CalendarDay.day)
+    days = (
+        await CalendarDay.select()
+        .where((CalendarDay.day >= date(year, 1, 1)) & (CalendarDay.day <= date(year, 12, 31)))
+        .order_by(CalendarDay.day)
+    )
     confirmed = await CalendarYear.select().where(CalendarYear.year == year).first()
     return {"year": year, "days": days, "confirmed": confirmed, "builtin": year in LIBRARY_YEARS}

@@ -1,17 +1,18 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.base import OnDelete
-from piccolo.columns.base import OnUpdate
-from piccolo.columns.column_types import BigInt
-from piccolo.columns.column_types import Boolean
-from piccolo.columns.column_types import Date
-from piccolo.columns.column_types import ForeignKey
-from piccolo.columns.column_types import Integer
-from piccolo.columns.column_types import JSON
-from piccolo.columns.column_types import Numeric
-from piccolo.columns.column_types import Serial
-from piccolo.columns.column_types import Text
-from piccolo.columns.column_types import Timestamptz
-from piccolo.columns.column_types import Varchar
+from piccolo.columns.base import OnDelete, OnUpdate
+from piccolo.columns.column_types import (
+    JSON,
+    BigInt,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Numeric,
+    Serial,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.defaults.date import DateNow
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
@@ -76,9 +77,7 @@ DESCRIPTION = ""
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="portal", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="portal", description=DESCRIPTION)
 
     manager.add_table(
         class_name="CreditRecord",
@@ -94,13 +93,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Account", tablename="account", schema=None, columns=None
-    )
+    manager.add_table(class_name="Account", tablename="account", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Session", tablename="session", schema=None, columns=None
-    )
+    manager.add_table(class_name="Session", tablename="session", schema=None, columns=None)
 
     manager.add_table(
         class_name="LoginFailure",
@@ -109,9 +104,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="SiteStat", tablename="site_stat", schema=None, columns=None
-    )
+    manager.add_table(class_name="SiteStat", tablename="site_stat", schema=None, columns=None)
 
     manager.add_table(
         class_name="CalendarYear",
@@ -127,9 +120,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="ListEntry", tablename="list_entry", schema=None, columns=None
-    )
+    manager.add_table(class_name="ListEntry", tablename="list_entry", schema=None, columns=None)
 
     manager.add_table(
         class_name="LicenseDetail",
@@ -145,13 +136,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Agency", tablename="agency", schema=None, columns=None
-    )
+    manager.add_table(class_name="Agency", tablename="agency", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Subject", tablename="subject", schema=None, columns=None
-    )
+    manager.add_table(class_name="Subject", tablename="subject", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="CreditRecord",

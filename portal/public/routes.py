@@ -21,24 +21,34 @@ from portal.stats.service import headline_counts
 from portal.subjects.service import public_profile
 from portal.web.htmx import page_or_fragment
 
-TAB_LABELS = {"basic": "基本信息", "license": "行政许可", "penalty": "行政处罚",
-              "positive": "守信激励", "negative": "失信惩戒"}
+TAB_LABELS = {
+    "basic": "基本信息",
+    "license": "行政许可",
+    "penalty": "行政处罚",
+    "positive": "守信激励",
+    "negative": "失信惩戒",
+}
 Cursor = Annotated[str | None, Parameter(query="cursor", max_length=200)]
 
 
 @get("/", name="home")
 async def home() -> Template:
-    return Template("portal/home/page.html", context={
-        "counts": await headline_counts(), "count_labels": STAT_LABELS,
-        "latest": await publication.latest_disclosures(8),
-        "red": (await publication.list_entries(ListType.RED, limit=5)).items,
-        "black": (await publication.list_entries(ListType.BLACK, limit=5)).items,
-    })
+    return Template(
+        "portal/home/page.html",
+        context={
+            "counts": await headline_counts(),
+            "count_labels": STAT_LABELS,
+            "latest": await publication.latest_disclosures(8),
+            "red": (await publication.list_entries(ListType.RED, limit=5)).items,
+            "black": (await publication.list_entries(ListType.BLACK, limit=5)).items,
+        },
+    )
 
 
 @get("/search", name="search")
-async def search(request: HTMXRequest, q: Annotated[str | None, Parameter(max_length=200)] = None,
-                 cursor: Cursor = None) -> Template:
+async def search(
+    request: HTMXRequest, q: Annotated[str | None, Parameter(max_length=200)] = None, cursor: Cursor = None
+) -> Template:
     result = await search_subjects(q, cursor, limit=get_settings().page_size)
     fragment = "portal/search/_rows.html" if cursor else "portal/search/_results.html"
     return page_or_fragment(request, "portal/search/page.html", fragment, {"result": result})
@@ -92,10 +102,17 @@ async def disclosure_list(
     provider = await agencies.by_code(agency) if agency else None
     if agency and provider is None:
         raise ValidationException("未知的部门代码")
-    page = await publication.disclosures(type or None, provider["id"] if provider else None, date_from,
-                                         date_to, cursor, limit=get_settings().page_size)
-    context = {"page": page, "type": type or "", "agency": agency or "", "agencies": await agencies.all_active(),
-               "date_from": date_from, "date_to": date_to}
+    page = await publication.disclosures(
+        type or None, provider["id"] if provider else None, date_from, date_to, cursor, limit=get_settings().page_size
+    )
+    context = {
+        "page": page,
+        "type": type or "",
+        "agency": agency or "",
+        "agencies": await agencies.all_active(),
+        "date_from": date_from,
+        "date_to": date_to,
+    }
     fragment = "portal/disclosures/_rows.html" if cursor else "portal/disclosures/_results.html"
     return page_or_fragment(request, "portal/disclosures/page.html", fragment, context)
 
@@ -106,8 +123,12 @@ async def list_page(request: HTMXRequest, list_type: str, cursor: Cursor = None)
         raise NotFoundException("没有这个名单")
     page = await publication.list_entries(list_type, cursor, limit=get_settings().page_size)
     context = {"page": page, "list_type": list_type}
-    return page_or_fragment(request, "portal/lists/page.html",
-                            "portal/lists/_rows.html" if cursor else "portal/lists/_results.html", context)
+    return page_or_fragment(
+        request,
+        "portal/lists/page.html",
+        "portal/lists/_rows.html" if cursor else "portal/lists/_results.html",
+        context,
+    )
 
 
 @get("/healthz", name="healthz", include_in_schema=False)
@@ -115,5 +136,8 @@ async def healthz() -> dict:
     return {"status": "ok"}
 
 
-public_router = Router(path="/", route_handlers=[home, search, subject, subject_tab, disclosure_list,
-                                                  list_page, healthz], include_in_schema=False)
+public_router = Router(
+    path="/",
+    route_handlers=[home, search, subject, subject_tab, disclosure_list, list_page, healthz],
+    include_in_schema=False,
+)

@@ -25,19 +25,28 @@ def provided(today: date):
     """
     cutoff = years_before(today, DISHONESTY_YEARS)
     R = CreditRecord
-    fresh = (R.polarity != "negative") | (R.act_end_date >= cutoff) | (
-        R.act_end_date.is_null() & (R.decision_date >= cutoff))
+    fresh = (
+        (R.polarity != "negative")
+        | (R.act_end_date >= cutoff)
+        | (R.act_end_date.is_null() & (R.decision_date >= cutoff))
+    )
     return (R.status == RecordStatus.IN_FORCE) & fresh
 
 
 def public(today: date):
     """Provided, class A, and within its publicity window (公示截止期, R-17)."""
     R = CreditRecord
-    return provided(today) & (R.disclosure_class == DisclosureClass.A) & (
-        R.publicity_end.is_null() | (R.publicity_end >= today))
+    return (
+        provided(today)
+        & (R.disclosure_class == DisclosureClass.A)
+        & (R.publicity_end.is_null() | (R.publicity_end >= today))
+    )
 
 
 def public_list_entry(today: date):
     L = ListEntry
-    return ((L.disclosure_class == DisclosureClass.A) & (L.status == "in_force")
-            & (L.expires_on.is_null() | (L.expires_on >= today)))
+    return (
+        (L.disclosure_class == DisclosureClass.A)
+        & (L.status == "in_force")
+        & (L.expires_on.is_null() | (L.expires_on >= today))
+    )

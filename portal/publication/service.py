@@ -15,8 +15,15 @@ from portal.publication.rules import public, public_list_entry
 from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordType
 from portal.web.paging import decode_date_id_cursor, encode_cursor
 
-__all__ = ["Page", "subject_records", "disclosures", "list_entries", "subject_list_entries",
-           "TABS", "latest_disclosures"]
+__all__ = [
+    "Page",
+    "subject_records",
+    "disclosures",
+    "list_entries",
+    "subject_list_entries",
+    "TABS",
+    "latest_disclosures",
+]
 
 R = CreditRecord
 L = ListEntry
@@ -30,11 +37,25 @@ TABS = {
     "basic": (R.polarity == "neutral") & (R.record_type == RecordType.GENERAL),
 }
 
-_RECORD_COLUMNS = (R.id, R.record_type, R.category, R.polarity, R.title, R.content, R.doc_number,
-                   R.decision_date, R.publicity_end, R.provider.name.as_alias("provider_name"))
-_SUBJECT_COLUMNS = (R.subject.id.as_alias("subject_id"), R.subject.kind.as_alias("subject_kind"),
-                    R.subject.name.as_alias("subject_name"), R.subject.uscc.as_alias("subject_uscc"),
-                    R.subject.id_number_masked.as_alias("subject_id_masked"))
+_RECORD_COLUMNS = (
+    R.id,
+    R.record_type,
+    R.category,
+    R.polarity,
+    R.title,
+    R.content,
+    R.doc_number,
+    R.decision_date,
+    R.publicity_end,
+    R.provider.name.as_alias("provider_name"),
+)
+_SUBJECT_COLUMNS = (
+    R.subject.id.as_alias("subject_id"),
+    R.subject.kind.as_alias("subject_kind"),
+    R.subject.name.as_alias("subject_name"),
+    R.subject.uscc.as_alias("subject_uscc"),
+    R.subject.id_number_masked.as_alias("subject_id_masked"),
+)
 _DETAIL_EXCLUDE = {"id", "record"}
 
 
@@ -60,23 +81,31 @@ def _page(rows: list[dict], limit: int, date_key: str) -> Page:
     return Page(items=rows, next_cursor=cursor)
 
 
-async def subject_records(subject_id: int, tab: str, cursor: str | None = None, limit: int = 20,
-                          today: date | None = None) -> Page:
+async def subject_records(
+    subject_id: int, tab: str, cursor: str | None = None, limit: int = 20, today: date | None = None
+) -> Page:
     today = today or today_cn()
     where = public(today) & (R.subject == subject_id) & TABS[tab]
     if (after := _after(cursor, R.decision_date, R.id)) is not None:
         where &= after
-    rows = await R.select(*_RECORD_COLUMNS).where(where).order_by(
-        R.decision_date, R.id, ascending=False).limit(limit + 1)
+    rows = (
+        await R.select(*_RECORD_COLUMNS).where(where).order_by(R.decision_date, R.id, ascending=False).limit(limit + 1)
+    )
     page = _page(rows, limit, "decision_date")
     await _attach_details(page.items)
     return page
 
 
-async def disclosures(record_type: str | None = None, provider_id: int | None = None,
-                      date_from: date | None = None, date_to: date | None = None,
-                      cursor: str | None = None, limit: int = 20, today: date | None = None,
-                      ascending: bool = False) -> Page:
+async def disclosures(
+    record_type: str | None = None,
+    provider_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    cursor: str | None = None,
+    limit: int = 20,
+    today: date | None = None,
+    ascending: bool = False,
+) -> Page:
     """双公示: public licence and penalty decisions, newest first (or oldest first for feeds)."""
     today = today or today_cn()
     types = [record_type] if record_type else [RecordType.LICENSE, RecordType.PENALTY]
@@ -94,8 +123,12 @@ async def disclosures(record_type: str | None = None, provider_id: int | None = 
             where &= (R.decision_date > day) | ((R.decision_date == day) & (R.id > last_id))
         else:
             where &= (R.decision_date < day) | ((R.decision_date == day) & (R.id < last_id))
-    rows = await R.select(*_RECORD_COLUMNS, *_SUBJECT_COLUMNS).where(where).order_by(
-        R.decision_date, R.id, ascending=ascending).limit(limit + 1)
+    rows = (
+        await R.select(*_RECORD_COLUMNS, *_SUBJECT_COLUMNS)
+        .where(where)
+        .order_by(R.decision_date, R.id, ascending=ascending)
+        .limit(limit + 1)
+    )
     page = _page(rows, limit, "decision_date")
     for row in page.items:
         _public_subject_code(row)
@@ -107,20 +140,32 @@ async def latest_disclosures(limit: int = 8) -> list[dict]:
     return (await disclosures(limit=limit)).items
 
 
-async def list_entries(list_type: str, cursor: str | None = None, limit: int = 20,
-                       today: date | None = None) -> Page:
+async def list_entries(list_type: str, cursor: str | None = None, limit: int = 20, today: date | None = None) -> Page:
     """红名单 / 黑名单 entries in force, newest first."""
     today = today or today_cn()
     where = public_list_entry(today) & (L.list_type == list_type)
     if (after := _after(cursor, L.listed_on, L.id)) is not None:
         where &= after
-    rows = await L.select(
-        L.id, L.list_type, L.list_name, L.reason, L.doc_number, L.listed_on, L.expires_on,
-        L.decided_by.name.as_alias("authority"),
-        L.subject.id.as_alias("subject_id"), L.subject.kind.as_alias("subject_kind"),
-        L.subject.name.as_alias("subject_name"), L.subject.uscc.as_alias("subject_uscc"),
-        L.subject.id_number_masked.as_alias("subject_id_masked"),
-    ).where(where).order_by(L.listed_on, L.id, ascending=False).limit(limit + 1)
+    rows = (
+        await L.select(
+            L.id,
+            L.list_type,
+            L.list_name,
+            L.reason,
+            L.doc_number,
+            L.listed_on,
+            L.expires_on,
+            L.decided_by.name.as_alias("authority"),
+            L.subject.id.as_alias("subject_id"),
+            L.subject.kind.as_alias("subject_kind"),
+            L.subject.name.as_alias("subject_name"),
+            L.subject.uscc.as_alias("subject_uscc"),
+            L.subject.id_number_masked.as_alias("subject_id_masked"),
+        )
+        .where(where)
+        .order_by(L.listed_on, L.id, ascending=False)
+        .limit(limit + 1)
+    )
     page = _page(rows, limit, "listed_on")
     for row in page.items:
         _public_subject_code(row)
@@ -129,11 +174,20 @@ async def list_entries(list_type: str, cursor: str | None = None, limit: int = 2
 
 async def subject_list_entries(subject_id: int, list_type: str, today: date | None = None) -> list[dict]:
     today = today or today_cn()
-    return await L.select(
-        L.id, L.list_name, L.reason, L.doc_number, L.listed_on, L.expires_on,
-        L.decided_by.name.as_alias("authority"),
-    ).where(public_list_entry(today) & (L.subject == subject_id) & (L.list_type == list_type)).order_by(
-        L.listed_on, ascending=False).limit(50)
+    return (
+        await L.select(
+            L.id,
+            L.list_name,
+            L.reason,
+            L.doc_number,
+            L.listed_on,
+            L.expires_on,
+            L.decided_by.name.as_alias("authority"),
+        )
+        .where(public_list_entry(today) & (L.subject == subject_id) & (L.list_type == list_type))
+        .order_by(L.listed_on, ascending=False)
+        .limit(50)
+    )
 
 
 def _public_subject_code(row: dict) -> None:

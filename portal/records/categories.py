@@ -73,8 +73,19 @@ def by_code(code: str) -> Category:
 # never collected. The last group only with written consent after notice of adverse
 # effects; this platform has no consent workflow yet, so it rejects all of them.
 FORBIDDEN_FIELDS: dict[str, str] = {
-    "race": "民族/种族", "ethnicity": "民族/种族", "family_origin": "家庭出身", "religion": "宗教信仰",
-    "gene": "基因", "fingerprint": "指纹", "blood_type": "血型", "disease": "疾病", "medical_history": "病史",
-    "income": "收入", "deposit": "存款", "securities": "有价证券", "commercial_insurance": "商业保险",
-    "real_estate": "不动产", "tax_amount": "纳税数额",
+    "race": "民族/种族",
+    "ethnicity": "民族/种族",
+    "family_origin": "家庭出身",
+    "religion": "宗教信仰",
+    "gene": "基因",
+    "fingerprint": "指纹",
+    "blood_type": "血型",
+    "disease": "疾病",
+    "medical_history": "病史",
+    "income": "收入",
+    "deposit": "存款",
+    "securities": "有价证券",
+    "commercial_insurance": "商业保险",
+    "real_estate": "不动产",
+    "tax_amount": "纳税数额",
 }

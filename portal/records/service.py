@@ -17,8 +17,19 @@ from portal.records.tables import CreditRecord, DisclosureClass, RecordChange, R
 
 __all__ = ["RecordError", "correct_record", "revoke_record", "history", "CORRECTABLE"]
 
-CORRECTABLE = frozenset({"title", "content", "doc_number", "decision_date", "publicity_end", "act_end_date",
-                         "category", "polarity", "disclosure_class"})
+CORRECTABLE = frozenset(
+    {
+        "title",
+        "content",
+        "doc_number",
+        "decision_date",
+        "publicity_end",
+        "act_end_date",
+        "category",
+        "polarity",
+        "disclosure_class",
+    }
+)
 
 
 class RecordError(ValueError):
@@ -32,6 +43,7 @@ def _jsonable(row: dict) -> dict:
         if isinstance(v, Decimal):
             return str(v)
         return v
+
     return {k: conv(v) for k, v in row.items()}
 
 
@@ -51,10 +63,17 @@ async def _change(record_id: int, action: str, actor: str, reason: str, changes:
             raise RecordError("记录不存在")
         if current["status"] != RecordStatus.IN_FORCE:
             raise RecordError("该记录已更正或撤销，不能再次变更")
-        await RecordChange.insert(RecordChange(
-            record=record_id, version=current["version"], action=action, reason=reason.strip(), actor=actor,
-            snapshot=json.dumps(_jsonable(current), ensure_ascii=False),
-            changed_at=datetime.now(timezone.utc)))
+        await RecordChange.insert(
+            RecordChange(
+                record=record_id,
+                version=current["version"],
+                action=action,
+                reason=reason.strip(),
+                actor=actor,
+                snapshot=json.dumps(_jsonable(current), ensure_ascii=False),
+                changed_at=datetime.now(timezone.utc),
+            )
+        )
         values = {getattr(CreditRecord, k): v for k, v in changes.items()}
         values[CreditRecord.version] = current["version"] + 1
         values[CreditRecord.updated_at] = datetime.now(timezone.utc)

@@ -1,14 +1,20 @@
 """公共信用信息: credit records, their 双公示 detail items, and their change history (R-11)."""
 
 from piccolo.columns import JSON, Date, ForeignKey, Integer, Numeric, Text, Timestamptz, Varchar
-from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
 
 from portal.agencies.tables import Agency
 from portal.subjects.tables import Subject
 
-__all__ = ["CreditRecord", "LicenseDetail", "PenaltyDetail", "RecordChange", "RecordType",
-           "RecordStatus", "DisclosureClass"]
+__all__ = [
+    "CreditRecord",
+    "LicenseDetail",
+    "PenaltyDetail",
+    "RecordChange",
+    "RecordType",
+    "RecordStatus",
+    "DisclosureClass",
+]
 
 
 class DisclosureClass:

@@ -17,8 +17,7 @@ SQLITE = [
 
 POSTGRES = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
-    "CREATE INDEX IF NOT EXISTS subject_name_trgm ON subject USING gin (name gin_trgm_ops) "
-    "WHERE kind = 'legal'",
+    "CREATE INDEX IF NOT EXISTS subject_name_trgm ON subject USING gin (name gin_trgm_ops) WHERE kind = 'legal'",
     "CREATE TABLE IF NOT EXISTS subject_bigram (gram varchar(2) NOT NULL, "
     "subject_id integer NOT NULL REFERENCES subject(id) ON DELETE CASCADE, "
     "PRIMARY KEY (gram, subject_id))",
@@ -27,8 +26,7 @@ POSTGRES = [
 
 # Keyset listing indexes (DESIGN: never OFFSET), same on both engines.
 COMMON = [
-    "CREATE INDEX IF NOT EXISTS credit_record_publicity ON credit_record "
-    "(record_type, decision_date DESC, id DESC)",
+    "CREATE INDEX IF NOT EXISTS credit_record_publicity ON credit_record (record_type, decision_date DESC, id DESC)",
     "CREATE INDEX IF NOT EXISTS credit_record_provider_publicity ON credit_record "
     "(provider, record_type, decision_date DESC, id DESC)",
     "CREATE INDEX IF NOT EXISTS list_entry_listing ON list_entry (list_type, listed_on DESC, id DESC)",

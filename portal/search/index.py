@@ -30,7 +30,8 @@ async def index_subject(subject_id: int, name: str, kind: str) -> None:
         for gram in short_grams(name):
             await Subject.raw(
                 "INSERT INTO subject_bigram (gram, subject_id) VALUES ({}, {}) ON CONFLICT DO NOTHING",
-                gram, subject_id,
+                gram,
+                subject_id,
             )
         return
     await Subject.raw("INSERT INTO subject_name_trgm(rowid, name) VALUES ({}, {})", subject_id, name)
@@ -49,11 +50,13 @@ async def unindex_subject(subject_id: int, old_name: str, kind: str) -> None:
         return
     await Subject.raw(
         "INSERT INTO subject_name_trgm(subject_name_trgm, rowid, name) VALUES ('delete', {}, {})",
-        subject_id, old_name,
+        subject_id,
+        old_name,
     )
     await Subject.raw(
         "INSERT INTO subject_name_bigram(subject_name_bigram, rowid, grams) VALUES ('delete', {}, {})",
-        subject_id, " ".join(short_grams(old_name)),
+        subject_id,
+        " ".join(short_grams(old_name)),
     )
 
 
@@ -61,9 +64,7 @@ def rebuild_sqlite(connection) -> None:
     """Rebuild both FTS5 tables from ``subject`` on a plain sqlite3 connection (bulk loads)."""
     connection.execute("INSERT INTO subject_name_trgm(subject_name_trgm) VALUES ('delete-all')")
     connection.execute("INSERT INTO subject_name_bigram(subject_name_bigram) VALUES ('delete-all')")
-    connection.execute(
-        "INSERT INTO subject_name_trgm(rowid, name) SELECT id, name FROM subject WHERE kind = 'legal'"
-    )
+    connection.execute("INSERT INTO subject_name_trgm(rowid, name) SELECT id, name FROM subject WHERE kind = 'legal'")
     last = 0
     while rows := connection.execute(
         "SELECT id, name FROM subject WHERE kind = 'legal' AND id > ? ORDER BY id LIMIT 50000", (last,)

@@ -21,8 +21,16 @@ __all__ = ["SearchResult", "search_subjects", "MAX_QUERY_CHARS"]
 
 MAX_QUERY_CHARS = 50
 S = Subject
-_COLUMNS = (S.id, S.name, S.uscc, S.subject_type, S.legal_representative, S.registration_status,
-            S.established_on, S.address)
+_COLUMNS = (
+    S.id,
+    S.name,
+    S.uscc,
+    S.subject_type,
+    S.legal_representative,
+    S.registration_status,
+    S.established_on,
+    S.address,
+)
 
 
 @dataclass
@@ -34,8 +42,9 @@ class SearchResult:
     mode: str = ""
 
 
-async def search_subjects(query: str | None, cursor: str | None = None, limit: int = 20,
-                          min_chars: int = 1) -> SearchResult:
+async def search_subjects(
+    query: str | None, cursor: str | None = None, limit: int = 20, min_chars: int = 1
+) -> SearchResult:
     # Substring search matches the stored spelling (full-width brackets included), so only
     # case is folded; the bigram index is built from NFKC-normalised names on both sides.
     text = (query or "").strip()[:MAX_QUERY_CHARS]
@@ -50,13 +59,16 @@ async def search_subjects(query: str | None, cursor: str | None = None, limit: i
     if len(chars) < min_chars:
         return SearchResult(query=text, items=[], error="请输入企业名称中的文字，或完整的统一社会信用代码")
     short = len(chars) <= 2
-    ids = await (_ids_by_short_gram(chars, after, limit + 1) if short
-                 else _ids_by_substring(text, after, limit + 1))
+    ids = await (_ids_by_short_gram(chars, after, limit + 1) if short else _ids_by_substring(text, after, limit + 1))
     more = len(ids) > limit
     ids = ids[:limit]
     rows = await S.select(*_COLUMNS).where(S.id.is_in(ids)).order_by(S.id) if ids else []
-    return SearchResult(query=text, items=rows, mode="short" if short else "substring",
-                        next_cursor=encode_cursor(ids[-1]) if more else None)
+    return SearchResult(
+        query=text,
+        items=rows,
+        mode="short" if short else "substring",
+        next_cursor=encode_cursor(ids[-1]) if more else None,
+    )
 
 
 def _postgres() -> bool:
@@ -65,22 +77,41 @@ def _postgres() -> bool:
 
 async def _ids_by_short_gram(gram: str, after: int, n: int) -> list[int]:
     if _postgres():
-        rows = await S.raw("SELECT subject_id AS id FROM subject_bigram WHERE gram = {} AND subject_id > {} "
-                           "ORDER BY subject_id LIMIT {}", gram, after, n)
+        rows = await S.raw(
+            "SELECT subject_id AS id FROM subject_bigram WHERE gram = {} AND subject_id > {} "
+            "ORDER BY subject_id LIMIT {}",
+            gram,
+            after,
+            n,
+        )
     else:
-        rows = await S.raw("SELECT rowid AS id FROM subject_name_bigram WHERE subject_name_bigram MATCH {} "
-                           "AND rowid > {} ORDER BY rowid LIMIT {}", _fts_phrase(gram), after, n)
+        rows = await S.raw(
+            "SELECT rowid AS id FROM subject_name_bigram WHERE subject_name_bigram MATCH {} "
+            "AND rowid > {} ORDER BY rowid LIMIT {}",
+            _fts_phrase(gram),
+            after,
+            n,
+        )
     return [r["id"] for r in rows]
 
 
 async def _ids_by_substring(text: str, after: int, n: int) -> list[int]:
     if _postgres():
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = await S.raw("SELECT id FROM subject WHERE kind = 'legal' AND name ILIKE {} AND id > {} "
-                           "ORDER BY id LIMIT {}", pattern, after, n)
+        rows = await S.raw(
+            "SELECT id FROM subject WHERE kind = 'legal' AND name ILIKE {} AND id > {} ORDER BY id LIMIT {}",
+            pattern,
+            after,
+            n,
+        )
     else:
-        rows = await S.raw("SELECT rowid AS id FROM subject_name_trgm WHERE subject_name_trgm MATCH {} "
-                           "AND rowid > {} ORDER BY rowid LIMIT {}", _fts_phrase(text), after, n)
+        rows = await S.raw(
+            "SELECT rowid AS id FROM subject_name_trgm WHERE subject_name_trgm MATCH {} "
+            "AND rowid > {} ORDER BY rowid LIMIT {}",
+            _fts_phrase(text),
+            after,
+            n,
+        )
     return [r["id"] for r in rows]
 
 

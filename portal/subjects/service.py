@@ -8,8 +8,19 @@ from portal.subjects.tables import Subject, SubjectKind
 __all__ = ["public_profile", "PUBLIC_FIELDS"]
 
 S = Subject
-PUBLIC_FIELDS = (S.id, S.name, S.uscc, S.subject_type, S.legal_representative, S.registration_authority,
-                 S.established_on, S.registered_capital, S.address, S.business_scope, S.registration_status)
+PUBLIC_FIELDS = (
+    S.id,
+    S.name,
+    S.uscc,
+    S.subject_type,
+    S.legal_representative,
+    S.registration_authority,
+    S.established_on,
+    S.registered_capital,
+    S.address,
+    S.business_scope,
+    S.registration_status,
+)
 
 
 async def public_profile(code: str) -> dict | None:

@@ -21,8 +21,16 @@ MESSAGES = {
     500: "系统内部错误，请稍后再试",
     503: "服务暂不可用，请稍后再试",
 }
-CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden", 404: "not_found",
-         405: "method_not_allowed", 429: "too_many_requests", 500: "internal_error", 503: "unavailable"}
+CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "unavailable",
+}
 
 
 def _is_api(request: Request) -> bool:
@@ -46,12 +54,15 @@ def http_error(request: Request, exc: HTTPException) -> Response:
         body: dict = {"error": {"code": CODES.get(status, "error"), "message": message}}
         if isinstance(exc, ValidationException) and exc.extra:
             body["error"]["fields"] = exc.extra
-        return Response(body, status_code=status, media_type="application/json",
-                        headers=getattr(exc, "headers", None))
+        return Response(body, status_code=status, media_type="application/json", headers=getattr(exc, "headers", None))
     if status == 401 and request.method == "GET" and not request.headers.get("hx-request"):
         return Redirect(f"/login?next={request.url.path}")
-    return Template("errors/page.html", context={"status": status, "message": message},
-                    status_code=status, headers=getattr(exc, "headers", None))
+    return Template(
+        "errors/page.html",
+        context={"status": status, "message": message},
+        status_code=status,
+        headers=getattr(exc, "headers", None),
+    )
 
 
 def server_error(request: Request, exc: Exception) -> Response:

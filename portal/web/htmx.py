@@ -10,5 +10,6 @@ __all__ = ["page_or_fragment"]
 
 def page_or_fragment(request: HTMXRequest, page: str, fragment: str, context: dict) -> Template:
     wants_fragment = bool(request.htmx) and not request.htmx.boosted
-    return Template(template_name=fragment if wants_fragment else page, context=context,
-                    headers={"Vary": "HX-Request, Cookie"})
+    return Template(
+        template_name=fragment if wants_fragment else page, context=context, headers={"Vary": "HX-Request, Cookie"}
+    )

@@ -15,9 +15,11 @@ from portal.settings import get_settings
 __all__ = ["SessionMiddleware", "SecurityHeadersMiddleware", "CSP"]
 
 # No inline script or style anywhere (htmx is configured for this in base.html).
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
-       "form-action 'self'; frame-ancestors 'none'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 
 
 def session_token(scope: Scope) -> str | None:

@@ -22,11 +22,13 @@ async def _plant():
     markers = []
     for subject in (company, person):
         for cls in ("B", "C"):
-            for record_type, category, polarity in (("penalty", "penalty", "negative"),
-                                                    ("license", "license", "neutral"),
-                                                    ("general", "other_negative", "negative"),
-                                                    ("general", "other_positive", "positive"),
-                                                    ("general", "basic_other", "neutral")):
+            for record_type, category, polarity in (
+                ("penalty", "penalty", "negative"),
+                ("license", "license", "neutral"),
+                ("general", "other_negative", "negative"),
+                ("general", "other_positive", "positive"),
+                ("general", "basic_other", "neutral"),
+            ):
                 marker = f"MARK{cls}{f.unique()}"
                 markers.append(marker)
                 detail = None
@@ -34,30 +36,60 @@ async def _plant():
                     detail = {"violation_facts": marker + "facts", "subject_name": marker + "name"}
                 elif record_type == "license":
                     detail = {"license_content": marker + "lic", "subject_name": marker + "name"}
-                await f.record(subject["id"], provider["id"], disclosure_class=cls, record_type=record_type,
-                               category=category, polarity=polarity, title=f"{marker}标题", content=marker,
-                               decision_date=today, publicity_end=today + timedelta(days=365), detail=detail)
+                await f.record(
+                    subject["id"],
+                    provider["id"],
+                    disclosure_class=cls,
+                    record_type=record_type,
+                    category=category,
+                    polarity=polarity,
+                    title=f"{marker}标题",
+                    content=marker,
+                    decision_date=today,
+                    publicity_end=today + timedelta(days=365),
+                    detail=detail,
+                )
         marker = f"MARKL{f.unique()}"
         markers.append(marker)
-        await f.list_entry(subject["id"], provider["id"], "black", list_name=marker, disclosure_class="B",
-                           listed_on=today)
+        await f.list_entry(
+            subject["id"], provider["id"], "black", list_name=marker, disclosure_class="B", listed_on=today
+        )
     # A public record for each so the pages have something legitimate to show.
     for subject in (company, person):
-        await f.record(subject["id"], provider["id"], record_type="penalty", category="penalty",
-                       polarity="negative", title="公开的处罚PUBLICOK", decision_date=today,
-                       publicity_end=today + timedelta(days=365))
+        await f.record(
+            subject["id"],
+            provider["id"],
+            record_type="penalty",
+            category="penalty",
+            polarity="negative",
+            title="公开的处罚PUBLICOK",
+            decision_date=today,
+            publicity_end=today + timedelta(days=365),
+        )
     return provider, company, person, markers
 
 
 def _public_urls(provider, company) -> list[str]:
     u = company["uscc"]
-    urls = ["/", "/search?q=泄检", f"/search?q={company['name']}", f"/search?q={u}", "/search?q=钱泄检",
-            f"/subjects/{u}", "/disclosures", "/disclosures?type=penalty", "/disclosures?type=license",
-            f"/disclosures?agency={provider['code']}", "/lists/black", "/lists/red",
-            "/api/v1/public/subjects?q=泄检", f"/api/v1/public/subjects/{u}",
-            f"/api/v1/public/disclosures?since={date.today().isoformat()}",
-            f"/api/v1/public/disclosures?type=penalty&since={date.today().isoformat()}",
-            f"/api/v1/public/disclosures?type=license&since={date.today().isoformat()}"]
+    urls = [
+        "/",
+        "/search?q=泄检",
+        f"/search?q={company['name']}",
+        f"/search?q={u}",
+        "/search?q=钱泄检",
+        f"/subjects/{u}",
+        "/disclosures",
+        "/disclosures?type=penalty",
+        "/disclosures?type=license",
+        f"/disclosures?agency={provider['code']}",
+        "/lists/black",
+        "/lists/red",
+        "/api/v1/public/subjects?q=泄检",
+        f"/api/v1/public/subjects/{u}",
+        f"/api/v1/public/disclosures?since={date.today().isoformat()}",
+        f"/api/v1/public/disclosures?type=penalty&since={date.today().isoformat()}",
+        f"/api/v1/public/disclosures?type=license&since={date.today().isoformat()}",
+    ]
     urls += [f"/subjects/{u}/{tab}" for tab in ("basic", "license", "penalty", "positive", "negative")]
     return urls
 

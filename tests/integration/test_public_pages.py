@@ -63,10 +63,17 @@ async def test_natural_persons_are_not_searchable_by_name(client):
 async def test_profile_tabs_full_page_and_fragment(client):
     provider = await f.agency()
     subject = await f.legal_subject()
-    await f.record(subject["id"], provider["id"], record_type="penalty", category="penalty", polarity="negative",
-                   title="未按规定公示年度报告被罚款", publicity_end=date.today() + timedelta(days=300),
-                   decision_date=date.today() - timedelta(days=30),
-                   detail={"violation_facts": "逾期未公示", "fine_amount": 1})
+    await f.record(
+        subject["id"],
+        provider["id"],
+        record_type="penalty",
+        category="penalty",
+        polarity="negative",
+        title="未按规定公示年度报告被罚款",
+        publicity_end=date.today() + timedelta(days=300),
+        decision_date=date.today() - timedelta(days=30),
+        detail={"violation_facts": "逾期未公示", "fine_amount": 1},
+    )
     page = await client.get(f"/subjects/{subject['uscc']}")
     assert page.status_code == 200 and subject["name"] in page.text and "基本信息" in page.text
     fragment = await client.get(f"/subjects/{subject['uscc']}/penalty", headers={"HX-Request": "true"})
@@ -82,12 +89,28 @@ async def test_disclosures_filter_by_type_agency_and_date(client):
     provider, other = await f.agency(), await f.agency()
     subject = await f.legal_subject()
     day = date(2026, 3, 3)
-    await f.record(subject["id"], provider["id"], record_type="license", category="license", polarity="neutral",
-                   title="食品经营许可证核发", decision_date=day)
-    await f.record(subject["id"], other["id"], record_type="penalty", category="penalty", polarity="negative",
-                   title="违反价格法处罚", decision_date=day, publicity_end=date.today() + timedelta(days=100))
-    r = await client.get("/disclosures", params={"type": "license", "agency": provider["code"], "from": "2026-03-01",
-                                                 "to": "2026-03-05"})
+    await f.record(
+        subject["id"],
+        provider["id"],
+        record_type="license",
+        category="license",
+        polarity="neutral",
+        title="食品经营许可证核发",
+        decision_date=day,
+    )
+    await f.record(
+        subject["id"],
+        other["id"],
+        record_type="penalty",
+        category="penalty",
+        polarity="negative",
+        title="违反价格法处罚",
+        decision_date=day,
+        publicity_end=date.today() + timedelta(days=100),
+    )
+    r = await client.get(
+        "/disclosures", params={"type": "license", "agency": provider["code"], "from": "2026-03-01", "to": "2026-03-05"}
+    )
     assert "食品经营许可证核发" in r.text and "违反价格法处罚" not in r.text
     r = await client.get("/disclosures", params={"type": "penalty", "agency": other["code"]})
     assert "违反价格法处罚" in r.text and "食品经营许可证核发" not in r.text
@@ -99,14 +122,34 @@ async def test_publication_windows_hide_expired_penalties_and_old_dishonesty(cli
     provider = await f.agency()
     subject = await f.legal_subject()
     today = date.today()
-    await f.record(subject["id"], provider["id"], record_type="penalty", category="penalty", polarity="negative",
-                   title="公示期已满的处罚", publicity_end=today - timedelta(days=1), decision_date=today - timedelta(days=400))
-    await f.record(subject["id"], provider["id"], category="tax_violation", polarity="negative",
-                   title="六年前结束的欠税", act_end_date=today - timedelta(days=6 * 366),
-                   decision_date=today - timedelta(days=7 * 366))
-    await f.record(subject["id"], provider["id"], category="tax_violation", polarity="negative",
-                   title="四年前结束的欠税", act_end_date=today - timedelta(days=4 * 365),
-                   decision_date=today - timedelta(days=5 * 366))
+    await f.record(
+        subject["id"],
+        provider["id"],
+        record_type="penalty",
+        category="penalty",
+        polarity="negative",
+        title="公示期已满的处罚",
+        publicity_end=today - timedelta(days=1),
+        decision_date=today - timedelta(days=400),
+    )
+    await f.record(
+        subject["id"],
+        provider["id"],
+        category="tax_violation",
+        polarity="negative",
+        title="六年前结束的欠税",
+        act_end_date=today - timedelta(days=6 * 366),
+        decision_date=today - timedelta(days=7 * 366),
+    )
+    await f.record(
+        subject["id"],
+        provider["id"],
+        category="tax_violation",
+        polarity="negative",
+        title="四年前结束的欠税",
+        act_end_date=today - timedelta(days=4 * 365),
+        decision_date=today - timedelta(days=5 * 366),
+    )
     penalty = await client.get(f"/subjects/{subject['uscc']}/penalty")
     negative = await client.get(f"/subjects/{subject['uscc']}/negative")
     assert "公示期已满的处罚" not in penalty.text
@@ -131,8 +174,15 @@ async def test_lists_pages(client):
 async def test_public_api(client):
     provider = await f.agency()
     subject = await f.legal_subject(f"郑州淼鑫{f.unique()}物流有限公司")
-    await f.record(subject["id"], provider["id"], record_type="license", category="license", polarity="neutral",
-                   title="道路运输经营许可", decision_date=date(2026, 5, 5))
+    await f.record(
+        subject["id"],
+        provider["id"],
+        record_type="license",
+        category="license",
+        polarity="neutral",
+        title="道路运输经营许可",
+        decision_date=date(2026, 5, 5),
+    )
     r = await client.get("/api/v1/public/subjects", params={"q": subject["name"]})
     assert r.status_code == 200
     assert r.json()["items"][0]["uscc"] == subject["uscc"]

@@ -57,7 +57,9 @@ async def test_login_rotates_session_and_logout_ends_it(client):
     second = await f.login(client, user["username"])
     token2 = session_cookie(second)
     assert token2 and token2 != token1
-    assert not await Session.exists().where(Session.token_digest == __import__("hashlib").sha256(token1.encode()).hexdigest())
+    assert not await Session.exists().where(
+        Session.token_digest == __import__("hashlib").sha256(token1.encode()).hexdigest()
+    )
     client.cookies.set(COOKIE, token1)
     stale = await client.get("/account", follow_redirects=False)
     assert stale.status_code in (302, 303) and stale.headers["location"].startswith("/login")
@@ -90,8 +92,9 @@ async def test_csrf_rejects_unsafe_requests_without_token(client):
     no_token = await client.post("/login", data={"username": user["username"], "password": f.PASSWORD})
     assert no_token.status_code == 403
     assert session_cookie(no_token) is None
-    wrong = await client.post("/login", data={"username": user["username"], "password": f.PASSWORD,
-                                              "_csrf_token": "forged"})
+    wrong = await client.post(
+        "/login", data={"username": user["username"], "password": f.PASSWORD, "_csrf_token": "forged"}
+    )
     assert wrong.status_code == 403
     htmx_style = await client.post("/logout", headers={"HX-Request": "true"})
     assert htmx_style.status_code == 403
@@ -112,11 +115,17 @@ async def test_unknown_user_and_wrong_password_look_the_same(client):
     user = await f.account(Role.CITIZEN)
     a = await f.login(client, "nobody-" + f.unique(), "Wrong-Passw0rd!")
     b = await f.login(client, user["username"], "Wrong-Passw0rd!")
-    assert a.status_code == b.status_code == 400 and a.text.count("用户名或密码错误") == b.text.count("用户名或密码错误")
+    assert a.status_code == b.status_code == 400 and a.text.count("用户名或密码错误") == b.text.count(
+        "用户名或密码错误"
+    )
 
 
-ROLE_PAGES = {"/account": set(Role.LABELS), "/staff/calendar": {Role.STAFF}, "/admin/accounts": {Role.ADMIN},
-              "/agency": {Role.AGENCY}}
+ROLE_PAGES = {
+    "/account": set(Role.LABELS),
+    "/staff/calendar": {Role.STAFF},
+    "/admin/accounts": {Role.ADMIN},
+    "/agency": {Role.AGENCY},
+}
 
 
 @pytest.mark.parametrize("role", [None, *Role.LABELS])
@@ -140,24 +149,61 @@ async def test_registration_citizen_and_enterprise(client):
     csrf = client.cookies.get("csrftoken")
     person = f.new_id_number()
     username = "cit" + f.unique()
-    ok = await client.post("/register", data={"kind": "citizen", "username": username, "password": "Abcdef-12345",
-                                              "password2": "Abcdef-12345", "name": "王测试", "id_number": person,
-                                              "_csrf_token": csrf}, follow_redirects=False)
+    ok = await client.post(
+        "/register",
+        data={
+            "kind": "citizen",
+            "username": username,
+            "password": "Abcdef-12345",
+            "password2": "Abcdef-12345",
+            "name": "王测试",
+            "id_number": person,
+            "_csrf_token": csrf,
+        },
+        follow_redirects=False,
+    )
     assert ok.status_code == 303
     bad_id = person[:-1] + ("0" if person[-1] != "0" else "1")
-    rejected = await client.post("/register", data={"kind": "citizen", "username": "cit" + f.unique(),
-                                                    "password": "Abcdef-12345", "password2": "Abcdef-12345",
-                                                    "name": "王测试", "id_number": bad_id, "_csrf_token": csrf})
+    rejected = await client.post(
+        "/register",
+        data={
+            "kind": "citizen",
+            "username": "cit" + f.unique(),
+            "password": "Abcdef-12345",
+            "password2": "Abcdef-12345",
+            "name": "王测试",
+            "id_number": bad_id,
+            "_csrf_token": csrf,
+        },
+    )
     assert rejected.status_code == 400 and "校验" in rejected.text and bad_id not in rejected.text
     company = await f.legal_subject()
-    ent = await client.post("/register", data={"kind": "enterprise", "username": "ent" + f.unique(),
-                                               "password": "Abcdef-12345", "password2": "Abcdef-12345",
-                                               "uscc": company["uscc"], "name": "刘经办", "_csrf_token": csrf},
-                            follow_redirects=False)
+    ent = await client.post(
+        "/register",
+        data={
+            "kind": "enterprise",
+            "username": "ent" + f.unique(),
+            "password": "Abcdef-12345",
+            "password2": "Abcdef-12345",
+            "uscc": company["uscc"],
+            "name": "刘经办",
+            "_csrf_token": csrf,
+        },
+        follow_redirects=False,
+    )
     assert ent.status_code == 303
-    weak = await client.post("/register", data={"kind": "citizen", "username": "cit" + f.unique(),
-                                                "password": "short", "password2": "short", "name": "王测试",
-                                                "id_number": f.new_id_number(), "_csrf_token": csrf})
+    weak = await client.post(
+        "/register",
+        data={
+            "kind": "citizen",
+            "username": "cit" + f.unique(),
+            "password": "short",
+            "password2": "short",
+            "name": "王测试",
+            "id_number": f.new_id_number(),
+            "_csrf_token": csrf,
+        },
+    )
     assert weak.status_code == 400 and "密码至少10位" in weak.text
 
 
@@ -179,13 +225,20 @@ async def test_calendar_staff_can_extend_2027(client):
     csrf = client.cookies.get("csrftoken")
     with pytest.raises(UnknownCalendarYear):
         (await load_calendar()).add_workdays(date(2026, 12, 28), 5)
-    early = await client.post("/staff/calendar/years", data={"year": "2027", "source": "国办发明电〔2026〕1号",
-                                                             "_csrf_token": csrf})
+    early = await client.post(
+        "/staff/calendar/years", data={"year": "2027", "source": "国办发明电〔2026〕1号", "_csrf_token": csrf}
+    )
     assert early.status_code == 400 and "请先录入2027年" in early.text
-    r = await client.post("/staff/calendar/days", data={"day": "2027-01-01", "kind": "holiday", "name": "元旦",
-                                                        "_csrf_token": csrf}, follow_redirects=False)
+    r = await client.post(
+        "/staff/calendar/days",
+        data={"day": "2027-01-01", "kind": "holiday", "name": "元旦", "_csrf_token": csrf},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
-    r = await client.post("/staff/calendar/years", data={"year": "2027", "source": "国办发明电〔2026〕1号",
-                                                         "_csrf_token": csrf}, follow_redirects=False)
+    r = await client.post(
+        "/staff/calendar/years",
+        data={"year": "2027", "source": "国办发明电〔2026〕1号", "_csrf_token": csrf},
+        follow_redirects=False,
+    )
     assert r.status_code == 303
     assert (await load_calendar()).add_workdays(date(2026, 12, 28), 5) == date(2027, 1, 5)

@@ -25,4 +25,4 @@ def test_every_one_or_two_char_substring_of_the_name_is_a_token(name, data):
     for run in "".join(c if c.isalnum() else " " for c in name.lower()).split():
         run = search_chars(run)
         for i in range(len(run) - 1):
-            assert run[i:i + 2] in tokens
+            assert run[i : i + 2] in tokens

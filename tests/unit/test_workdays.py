@@ -56,9 +56,7 @@ def test_n_must_be_positive():
 
 def test_staff_entry_overrides_the_library():
     # e.g. a correction published after the library release (hypothetical dates).
-    cal = WorkdayCalendar(
-        {date(2026, 10, 8): (False, "测试：放假"), date(2026, 10, 11): (True, "测试：上班")}
-    )
+    cal = WorkdayCalendar({date(2026, 10, 8): (False, "测试：放假"), date(2026, 10, 11): (True, "测试：上班")})
     assert not cal.is_workday(date(2026, 10, 8))
     assert cal.is_workday(date(2026, 10, 11))
     assert cal.add_workdays(date(2026, 9, 30), 3) == date(2026, 10, 11)
