@@ -108,8 +108,7 @@ async def disclosures(
 ) -> Page:
     """双公示: public licence and penalty decisions, newest first (or oldest first for feeds)."""
     today = today or today_cn()
-    types = [record_type] if record_type else [RecordType.LICENSE, RecordType.PENALTY]
-    where = public(today) & R.record_type.is_in(types)
+    where = public(today)
     if provider_id:
         where &= R.provider == provider_id
     if date_from:
@@ -123,12 +122,18 @@ async def disclosures(
             where &= (R.decision_date > day) | ((R.decision_date == day) & (R.id > last_id))
         else:
             where &= (R.decision_date < day) | ((R.decision_date == day) & (R.id < last_id))
-    rows = (
-        await R.select(*_RECORD_COLUMNS, *_SUBJECT_COLUMNS)
-        .where(where)
-        .order_by(R.decision_date, R.id, ascending=ascending)
-        .limit(limit + 1)
-    )
+    # One query per type, each walking its (record_type, decision_date, id) index in order, then a
+    # merge: "record_type IN (...)" would make the database sort every matching row instead.
+    rows: list[dict] = []
+    for one_type in [record_type] if record_type else [RecordType.LICENSE, RecordType.PENALTY]:
+        rows += (
+            await R.select(*_RECORD_COLUMNS, *_SUBJECT_COLUMNS)
+            .where(where & (R.record_type == one_type))
+            .order_by(R.decision_date, R.id, ascending=ascending)
+            .limit(limit + 1)
+        )
+    rows.sort(key=lambda r: (r["decision_date"], r["id"]), reverse=not ascending)
+    rows = rows[: limit + 1]
     page = _page(rows, limit, "decision_date")
     for row in page.items:
         _public_subject_code(row)

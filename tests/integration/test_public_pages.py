@@ -197,3 +197,47 @@ async def test_public_api(client):
     assert junk.status_code == 400 and "请输入企业名称中的文字" in junk.json()["error"]["message"]
     schema = await client.get("/schema/openapi.json")
     assert "/api/v1/public/disclosures" in schema.json()["paths"]
+
+
+async def test_disclosure_paging_merges_types_without_gaps_or_repeats(client):
+    from portal.publication.service import disclosures
+
+    provider = await f.agency()
+    subject = await f.legal_subject()
+    expected = []
+    for i in range(13):
+        record_type = "license" if i % 3 else "penalty"
+        day = date(2026, 1, 1) + timedelta(days=i // 2)  # pairs share a day: the id breaks ties
+        rid = await f.record(
+            subject["id"],
+            provider["id"],
+            record_type=record_type,
+            category=record_type,
+            polarity="neutral" if record_type == "license" else "negative",
+            title=f"第{i}号决定",
+            decision_date=day,
+            publicity_end=date.today() + timedelta(days=30),
+        )
+        expected.append((day, rid))
+    for ascending in (False, True):
+        seen, cursor = [], None
+        while True:
+            page = await disclosures(provider_id=provider["id"], cursor=cursor, limit=3, ascending=ascending)
+            seen += [(r["decision_date"], r["id"]) for r in page.items]
+            if not page.next_cursor:
+                break
+            cursor = page.next_cursor
+        assert seen == sorted(expected, reverse=not ascending)
+    feed, cursor = [], None
+    while True:
+        body = (
+            await client.get(
+                "/api/v1/public/disclosures",
+                params={"since": "2026-01-01", "limit": 4, **({"cursor": cursor} if cursor else {})},
+            )
+        ).json()
+        feed += [item["id"] for item in body["items"] if item["provider"] == provider["name"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert feed == [rid for _, rid in sorted(expected)]
