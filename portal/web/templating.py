@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 
 from jinja2 import Environment
 
@@ -12,6 +14,7 @@ from portal.lib.dates import to_china
 from portal.lists.tables import ListType
 from portal.records.categories import CATEGORIES, Polarity
 from portal.records.tables import DisclosureClass, RecordStatus, RecordType
+from portal.settings import ROOT
 from portal.subjects.tables import SubjectType
 
 LABELS = {
@@ -52,8 +55,19 @@ def principal(request) -> object | None:
     return request.scope.get("state", {}).get("principal")
 
 
+@cache
+def asset_url(path: str) -> str:
+    """``/static/...?v=<content hash>``: browsers may cache assets for a year and still see every
+    new build (the hash changes with the file). Computed once per process."""
+    try:
+        digest = hashlib.sha256((ROOT / "static" / path).read_bytes()).hexdigest()[:12]
+    except FileNotFoundError:
+        digest = "missing"
+    return f"/static/{path}?v={digest}"
+
+
 def configure(env: Environment) -> None:
     env.filters.update(fmt_date=fmt_date, money=money, label=label, category_label=category_label)
-    env.globals.update(principal=principal, Role=Role)
+    env.globals.update(principal=principal, Role=Role, asset_url=asset_url)
     env.trim_blocks = True
     env.lstrip_blocks = True
