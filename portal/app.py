@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from litestar import Litestar
-from litestar.config.allowed_hosts import AllowedHostsConfig
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
@@ -24,7 +23,7 @@ from portal.public.routes import public_router
 from portal.settings import ROOT, get_settings
 from portal.web import templating
 from portal.web.errors import http_error, server_error
-from portal.web.middleware import SecurityHeadersMiddleware, SessionMiddleware
+from portal.web.middleware import AllowedHostsMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 
 
 def _template_config() -> TemplateConfig:
@@ -73,7 +72,7 @@ def create_app() -> Litestar:
         request_class=HTMXRequest,
         plugins=[HTMXPlugin()],
         template_config=_template_config(),
-        middleware=[SessionMiddleware(), SecurityHeadersMiddleware()],
+        middleware=[AllowedHostsMiddleware(settings.allowed_hosts), SessionMiddleware(), SecurityHeadersMiddleware()],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name=settings.csrf_cookie,
@@ -81,7 +80,6 @@ def create_app() -> Litestar:
             cookie_samesite="strict",
             header_name="x-csrftoken",
         ),
-        allowed_hosts=AllowedHostsConfig(allowed_hosts=list(settings.allowed_hosts)),
         compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),
         openapi_config=OpenAPIConfig(
             title="信用门户公开数据接口",

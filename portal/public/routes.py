@@ -84,9 +84,21 @@ async def subject_tab(request: HTMXRequest, uscc: str, tab: str, cursor: Cursor 
     return page_or_fragment(request, "portal/subjects/page.html", fragment, context)
 
 
-def _check_range(date_from: date | None, date_to: date | None) -> None:
+def _parse_date(value: str | None, label: str) -> date | None:
+    """Empty form fields mean "no limit" (the filter form always sends both dates)."""
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationException(f"{label}格式应为 年-月-日，如 2026-01-31") from None
+
+
+def _date_range(raw_from: str | None, raw_to: str | None) -> tuple[date | None, date | None]:
+    date_from, date_to = _parse_date(raw_from, "起始日期"), _parse_date(raw_to, "截止日期")
     if date_from and date_to and date_from > date_to:
         raise ValidationException("起始日期不能晚于截止日期")
+    return date_from, date_to
 
 
 @get("/disclosures", name="disclosures")
@@ -94,11 +106,11 @@ async def disclosure_list(
     request: HTMXRequest,
     type: Annotated[str | None, Parameter(pattern="^(license|penalty)?$")] = None,
     agency: Annotated[str | None, Parameter(max_length=32)] = None,
-    date_from: Annotated[date | None, Parameter(query="from")] = None,
-    date_to: Annotated[date | None, Parameter(query="to")] = None,
+    raw_from: Annotated[str | None, Parameter(query="from", max_length=10)] = None,
+    raw_to: Annotated[str | None, Parameter(query="to", max_length=10)] = None,
     cursor: Cursor = None,
 ) -> Template:
-    _check_range(date_from, date_to)
+    date_from, date_to = _date_range(raw_from, raw_to)
     provider = await agencies.by_code(agency) if agency else None
     if agency and provider is None:
         raise ValidationException("未知的部门代码")

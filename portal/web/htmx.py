@@ -9,7 +9,9 @@ __all__ = ["page_or_fragment"]
 
 
 def page_or_fragment(request: HTMXRequest, page: str, fragment: str, context: dict) -> Template:
-    wants_fragment = bool(request.htmx) and not request.htmx.boosted
+    # Back/Forward with historyCacheSize=0 re-requests the URL as htmx: it needs the whole page.
+    htmx = request.htmx
+    wants_fragment = bool(htmx) and not htmx.boosted and not htmx.history_restore_request
     return Template(
         template_name=fragment if wants_fragment else page, context=context, headers={"Vary": "HX-Request, Cookie"}
     )

@@ -12,7 +12,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from portal.accounts.sessions import load_principal
 from portal.settings import get_settings
 
-__all__ = ["SessionMiddleware", "SecurityHeadersMiddleware", "CSP"]
+__all__ = ["SessionMiddleware", "SecurityHeadersMiddleware", "AllowedHostsMiddleware", "CSP", "host_name"]
 
 # No inline script or style anywhere (htmx is configured for this in base.html).
 CSP = (
@@ -73,3 +73,50 @@ class SecurityHeadersMiddleware(ASGIMiddleware):
             await send(message)
 
         await next_app(scope, receive, send_with_headers)
+
+
+def host_name(host_header: str) -> str:
+    """The host part of a Host header: ``example.gov.cn:8443`` → ``example.gov.cn``, ``[::1]:80`` → ``::1``."""
+    host = host_header.strip().lower()
+    if host.startswith("["):
+        return host[1 : host.find("]")] if "]" in host else ""
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+class AllowedHostsMiddleware(ASGIMiddleware):
+    """Refuse requests whose Host is not ours (Host-header poisoning of links and redirects).
+
+    Litestar's own check compares the header with its port, so ``127.0.0.1:8000`` would need an
+    entry per port; names are what we mean to allow. ``*.example.gov.cn`` allows sub-domains.
+    """
+
+    scopes = (ScopeType.HTTP,)
+
+    def __init__(self, allowed: tuple[str, ...]) -> None:
+        self.exact = {h.lower() for h in allowed if not h.startswith("*.")}
+        self.suffixes = tuple(h.lower()[1:] for h in allowed if h.startswith("*."))
+        self.any = "*" in allowed
+
+    def allows(self, host_header: str | None) -> bool:
+        if self.any:
+            return True
+        name = host_name(host_header or "")
+        return bool(name) and (name in self.exact or name.endswith(self.suffixes))
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        host = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), None)
+        if self.allows(host):
+            await next_app(scope, receive, send)
+            return
+        body = '{"error": {"code": "invalid_host", "message": "请求的主机名不被接受"}}'.encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 400,
+                "headers": [
+                    (b"content-type", b"application/json; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

@@ -241,3 +241,30 @@ async def test_disclosure_paging_merges_types_without_gaps_or_repeats(client):
         if not cursor:
             break
     assert feed == [rid for _, rid in sorted(expected)]
+
+
+async def test_filter_form_with_empty_dates_and_bad_dates(client):
+    ok = await client.get("/disclosures", params={"type": "penalty", "agency": "", "from": "", "to": ""})
+    assert ok.status_code == 200
+    bad = await client.get("/disclosures", params={"from": "2026-13-01"})
+    assert bad.status_code == 400 and "起始日期格式应为" in bad.text
+    unknown = await client.get("/disclosures", params={"agency": "NO-SUCH"})
+    assert unknown.status_code == 400 and "未知的部门代码" in unknown.text
+
+
+async def test_history_restore_gets_the_whole_page(client):
+    subject = await f.legal_subject()
+    restore = await client.get(
+        f"/subjects/{subject['uscc']}/penalty", headers={"HX-Request": "true", "HX-History-Restore-Request": "true"}
+    )
+    assert "<html" in restore.text and "信用信息栏目" in restore.text
+
+
+async def test_host_with_port_is_accepted_and_foreign_host_refused(app):
+    from litestar.testing import AsyncTestClient
+
+    async with AsyncTestClient(app=app, base_url="http://127.0.0.1:8000") as local:
+        assert (await local.get("/healthz")).status_code == 200
+    async with AsyncTestClient(app=app, base_url="http://evil.example:8000") as evil:
+        refused = await evil.get("/healthz")
+        assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_host"
