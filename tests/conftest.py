@@ -11,7 +11,11 @@ import os
 import tempfile
 
 if not os.environ.get("PORTAL_DATA_DIR"):
+    import atexit
+    import shutil
+
     os.environ["PORTAL_DATA_DIR"] = tempfile.mkdtemp(prefix="portal-test-")
+    atexit.register(shutil.rmtree, os.environ["PORTAL_DATA_DIR"], ignore_errors=True)
 os.environ.setdefault("PORTAL_PG_POOL_SIZE", "0")
 os.environ.setdefault("PORTAL_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,testserver.local")
 
