@@ -95,20 +95,42 @@ async def _ids_by_short_gram(gram: str, after: int, n: int) -> list[int]:
     return [r["id"] for r in rows]
 
 
+# PostgreSQL 3+ characters: the planner cannot tell "有限公司" (a million rows) from "韩旅游"
+# (five) and, for ORDER BY id LIMIT n, happily walks the primary key through all 1.4 M names for
+# a rare one. So: first walk a bounded window in id order (dense queries end here); if that
+# yields fewer than n matches, matches are sparse and the trigram GIN index + sort is cheap.
+PG_WINDOW = 2000
+
+
 async def _ids_by_substring(text: str, after: int, n: int) -> list[int]:
-    if _postgres():
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        rows = await S.raw(
-            "SELECT id FROM subject WHERE kind = 'legal' AND name ILIKE {} AND id > {} ORDER BY id LIMIT {}",
-            pattern,
-            after,
-            n,
-        )
-    else:
+    if not _postgres():
         rows = await S.raw(
             "SELECT rowid AS id FROM subject_name_trgm WHERE subject_name_trgm MATCH {} "
             "AND rowid > {} ORDER BY rowid LIMIT {}",
             _fts_phrase(text),
+            after,
+            n,
+        )
+        return [r["id"] for r in rows]
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    # Case only matters for Latin letters, and ILIKE costs twice LIKE per row (C.UTF-8 folding).
+    like = "ILIKE" if any("a" <= ch.lower() <= "z" for ch in text) else "LIKE"
+    rows = await S.raw(
+        "SELECT id FROM (SELECT id, name FROM subject WHERE kind = 'legal' AND id > {} ORDER BY id LIMIT {}) head "
+        f"WHERE name {like} {{}} ORDER BY id LIMIT {{}}",
+        after,
+        PG_WINDOW,
+        pattern,
+        n,
+    )
+    if len(rows) == n:
+        return [r["id"] for r in rows]
+    async with S._meta.db.transaction():
+        # Never the primary-key walk (or a full scan) here; one round trip for both settings.
+        await S.raw("SELECT set_config('enable_indexscan', 'off', true), set_config('enable_seqscan', 'off', true)")
+        rows = await S.raw(
+            f"SELECT id FROM subject WHERE kind = 'legal' AND name {like} {{}} AND id > {{}} ORDER BY id LIMIT {{}}",
+            pattern,
             after,
             n,
         )

@@ -268,3 +268,22 @@ async def test_host_with_port_is_accepted_and_foreign_host_refused(app):
     async with AsyncTestClient(app=app, base_url="http://evil.example:8000") as evil:
         refused = await evil.get("/healthz")
         assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid_host"
+
+
+async def test_three_character_search_pages_exactly_through_many_matches():
+    from portal.search.service import search_subjects
+
+    token = "犇鑫垚"
+    names = {f"郑州{token}{f.unique()}实业有限公司" for _ in range(45)}
+    for name in names:
+        await f.legal_subject(name)
+    seen, cursor = [], None
+    while True:
+        result = await search_subjects(token, cursor, limit=20)
+        seen += [r["name"] for r in result.items]
+        if not result.next_cursor:
+            break
+        cursor = result.next_cursor
+    assert sorted(seen) == sorted(names) and len(seen) == len(set(seen))
+    few = await search_subjects(sorted(names)[0][2:9])  # one match: the sparse path
+    assert [r["name"] for r in few.items] == [sorted(names)[0]]
