@@ -15,7 +15,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from portal.lib import id_number as idn
 
-__all__ = ["id_number_digest", "seal_id_number", "open_id_number"]
+__all__ = ["id_number_digest", "seal_id_number", "open_id_number", "digester", "sealer"]
 
 
 def _derive(secret: str, label: str) -> bytes:
@@ -48,3 +48,24 @@ def open_id_number(sealed: str, secret: str | None = None) -> str | None:
         return _fernet(secret).decrypt(sealed.encode()).decode()
     except InvalidToken:
         return None
+
+
+def digester(secret: str):
+    """A one-argument digest for bulk loads (demo data): the key is derived once; pass clean numbers."""
+    key = _derive(secret, "id-number-digest/v1")
+    new, sha256 = hmac.new, hashlib.sha256
+
+    def digest(number: str) -> str:
+        return new(key, number.encode(), sha256).hexdigest()
+
+    return digest
+
+
+def sealer(secret: str):
+    """A one-argument seal for bulk loads (demo data): the Fernet key is derived once."""
+    encrypt = _fernet(secret).encrypt
+
+    def seal(number: str) -> str:
+        return encrypt(number.encode()).decode()
+
+    return seal
