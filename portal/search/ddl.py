@@ -24,6 +24,13 @@ POSTGRES = [
     "ALTER TABLE subject ALTER COLUMN name SET STATISTICS 1000",
 ]
 
+# 3+-character search on PostgreSQL drives from the query's rarest pair (search/service.py):
+# pg_stats must list every common pair with its frequency. Migration 2026-11-22T09:00.
+POSTGRES_GRAM_STATISTICS = [
+    "ALTER TABLE subject_bigram ALTER COLUMN gram SET STATISTICS 10000",
+    "ANALYZE subject_bigram",
+]
+
 # Keyset listing indexes (DESIGN: never OFFSET), same on both engines.
 COMMON = [
     "CREATE INDEX IF NOT EXISTS credit_record_publicity ON credit_record (record_type, decision_date DESC, id DESC)",

@@ -27,12 +27,12 @@ async def index_subject(subject_id: int, name: str, kind: str) -> None:
         return  # natural persons are not listed by name
     db = _engine()
     if db.engine_type == "postgres":
-        for gram in short_grams(name):
-            await Subject.raw(
-                "INSERT INTO subject_bigram (gram, subject_id) VALUES ({}, {}) ON CONFLICT DO NOTHING",
-                gram,
-                subject_id,
-            )
+        # One statement for all grams: one round trip, not one per character.
+        await Subject.raw(
+            "INSERT INTO subject_bigram (gram, subject_id) SELECT unnest({}::varchar[]), {} ON CONFLICT DO NOTHING",
+            short_grams(name),
+            subject_id,
+        )
         return
     await Subject.raw("INSERT INTO subject_name_trgm(rowid, name) VALUES ({}, {})", subject_id, name)
     await Subject.raw(

@@ -10,10 +10,11 @@ Only legal persons are searched (natural persons are not listed by name, R-17).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from portal.lib import uscc as uscc_rules
-from portal.lib.ngrams import normalize_query, search_chars
+from portal.lib.ngrams import bigrams, normalize_query, search_chars
 from portal.subjects.tables import Subject, SubjectKind
 from portal.web.paging import decode_id_cursor, encode_cursor
 
@@ -95,11 +96,39 @@ async def _ids_by_short_gram(gram: str, after: int, n: int) -> list[int]:
     return [r["id"] for r in rows]
 
 
-# PostgreSQL 3+ characters: the planner cannot tell "有限公司" (a million rows) from "韩旅游"
-# (five) and, for ORDER BY id LIMIT n, happily walks the primary key through all 1.4 M names for
-# a rare one. So: first walk a bounded window in id order (dense queries end here); if that
-# yields fewer than n matches, matches are sparse and the trigram GIN index + sort is cheap.
+# PostgreSQL 3+ characters. The planner cannot tell "有限公司" (a million rows) from "韩旅游" (five)
+# and, for ORDER BY id LIMIT n, walks the primary key through every name for a rare one; the
+# trigram GIN index has the opposite problem for common substrings (sort of ~10^4 matches).
+# So drive from the query's rarest character pair: walk that pair's (gram, subject_id) rows in id
+# order, keep those that also hold the second-rarest pair, then check the whole pattern. Rare
+# pairs end after a few rows; common ones end after n matches, since matches are then dense.
+# Rarity comes from pg_stats (statistics target 10000 on subject_bigram.gram, migration
+# 2026-11-22T09:00): a missing or stale figure costs speed, never correctness.
+GRAM_FREQ_TTL = 600.0  # seconds; the figures change only with ANALYZE
+_gram_freq_cache: tuple[float, dict[str, float]] = (float("-inf"), {})
+
+# Queries without any pair (e.g. "郑 州 市"): walk a bounded window in id order, then the GIN index.
 PG_WINDOW = 2000
+
+
+async def _gram_freq() -> dict[str, float]:
+    global _gram_freq_cache
+    loaded_at, freq = _gram_freq_cache
+    if time.monotonic() - loaded_at > GRAM_FREQ_TTL:
+        rows = await S.raw(
+            "SELECT most_common_vals::text::text[] AS v, most_common_freqs AS f FROM pg_stats "
+            "WHERE tablename = 'subject_bigram' AND attname = 'gram'"
+        )
+        freq = dict(zip(rows[0]["v"], rows[0]["f"])) if rows and rows[0]["v"] else {}
+        _gram_freq_cache = (time.monotonic(), freq)
+    return freq
+
+
+def _like(text: str) -> tuple[str, str]:
+    """(operator, pattern) for a literal substring. Case matters only for Latin letters, and
+    ILIKE costs twice LIKE per row (C.UTF-8 folding)."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return ("ILIKE" if any("a" <= ch.lower() <= "z" for ch in text) else "LIKE"), pattern
 
 
 async def _ids_by_substring(text: str, after: int, n: int) -> list[int]:
@@ -112,9 +141,30 @@ async def _ids_by_substring(text: str, after: int, n: int) -> list[int]:
             n,
         )
         return [r["id"] for r in rows]
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    # Case only matters for Latin letters, and ILIKE costs twice LIKE per row (C.UTF-8 folding).
-    like = "ILIKE" if any("a" <= ch.lower() <= "z" for ch in text) else "LIKE"
+    grams = bigrams(text)
+    if not grams:
+        return await _pg_ids_by_window(text, after, n)
+    freq = await _gram_freq()
+    ranked = sorted(grams, key=lambda g: freq.get(g, 0.0))  # stable: ties keep query order
+    rarest, second = ranked[0], ranked[min(1, len(ranked) - 1)]
+    like, pattern = _like(text)
+    rows = await S.raw(
+        "SELECT b.subject_id AS id FROM subject_bigram b "
+        "JOIN subject_bigram b2 ON b2.gram = {} AND b2.subject_id = b.subject_id "
+        "JOIN subject s ON s.id = b.subject_id "
+        f"WHERE b.gram = {{}} AND b.subject_id > {{}} AND s.kind = 'legal' AND s.name {like} {{}} "
+        "ORDER BY b.subject_id LIMIT {}",
+        second,
+        rarest,
+        after,
+        pattern,
+        n,
+    )
+    return [r["id"] for r in rows]
+
+
+async def _pg_ids_by_window(text: str, after: int, n: int) -> list[int]:
+    like, pattern = _like(text)
     rows = await S.raw(
         "SELECT id FROM (SELECT id, name FROM subject WHERE kind = 'legal' AND id > {} ORDER BY id LIMIT {}) head "
         f"WHERE name {like} {{}} ORDER BY id LIMIT {{}}",
