@@ -32,6 +32,7 @@ _COLUMNS = (
     S.established_on,
     S.address,
 )
+_SELECT = ", ".join(f"s.{column._meta.db_column_name}" for column in _COLUMNS)
 
 
 @dataclass
@@ -54,21 +55,29 @@ async def search_subjects(
     after = decode_id_cursor(cursor)
     code = uscc_rules.normalize(normalize_query(text))
     if len(code) == 18 and uscc_rules.is_valid(code):
-        rows = await S.select(*_COLUMNS).where((S.uscc == code) & (S.kind == SubjectKind.LEGAL))
+        rows = await S.raw(
+            f"SELECT {_SELECT} FROM subject s WHERE s.uscc = {{}} AND s.kind = {{}}", code, SubjectKind.LEGAL
+        )
         return SearchResult(query=text, items=rows, mode="uscc")
     chars = search_chars(text)
     if len(chars) < min_chars:
         return SearchResult(query=text, items=[], error="请输入企业名称中的文字，或完整的统一社会信用代码")
     short = len(chars) <= 2
-    ids = await (_ids_by_short_gram(chars, after, limit + 1) if short else _ids_by_substring(text, after, limit + 1))
-    more = len(ids) > limit
-    ids = ids[:limit]
-    rows = await S.select(*_COLUMNS).where(S.id.is_in(ids)).order_by(S.id) if ids else []
+    id_query = _short_gram_ids(chars, after, limit + 1) if short else await _substring_ids(text, after, limit + 1)
+    if id_query is not None:
+        # One round trip: the id walk and the result columns together.
+        sql, args = id_query
+        rows = await S.raw(f"SELECT {_SELECT} FROM ({sql}) q JOIN subject s ON s.id = q.id ORDER BY s.id", *args)
+    else:
+        ids = await _pg_ids_by_window(text, after, limit + 1)
+        rows = await S.select(*_COLUMNS).where(S.id.is_in(ids)).order_by(S.id) if ids else []
+    more = len(rows) > limit
+    rows = rows[:limit]
     return SearchResult(
         query=text,
         items=rows,
         mode="short" if short else "substring",
-        next_cursor=encode_cursor(ids[-1]) if more else None,
+        next_cursor=encode_cursor(rows[-1]["id"]) if more else None,
     )
 
 
@@ -76,24 +85,18 @@ def _postgres() -> bool:
     return S._meta.db.engine_type == "postgres"
 
 
-async def _ids_by_short_gram(gram: str, after: int, n: int) -> list[int]:
+def _short_gram_ids(gram: str, after: int, n: int) -> tuple[str, list]:
     if _postgres():
-        rows = await S.raw(
+        sql = (
             "SELECT subject_id AS id FROM subject_bigram WHERE gram = {} AND subject_id > {} "
-            "ORDER BY subject_id LIMIT {}",
-            gram,
-            after,
-            n,
+            "ORDER BY subject_id LIMIT {}"
         )
-    else:
-        rows = await S.raw(
-            "SELECT rowid AS id FROM subject_name_bigram WHERE subject_name_bigram MATCH {} "
-            "AND rowid > {} ORDER BY rowid LIMIT {}",
-            _fts_phrase(gram),
-            after,
-            n,
-        )
-    return [r["id"] for r in rows]
+        return sql, [gram, after, n]
+    sql = (
+        "SELECT rowid AS id FROM subject_name_bigram WHERE subject_name_bigram MATCH {} "
+        "AND rowid > {} ORDER BY rowid LIMIT {}"
+    )
+    return sql, [_fts_phrase(gram), after, n]
 
 
 # PostgreSQL 3+ characters. The planner cannot tell "有限公司" (a million rows) from "韩旅游" (five)
@@ -131,36 +134,29 @@ def _like(text: str) -> tuple[str, str]:
     return ("ILIKE" if any("a" <= ch.lower() <= "z" for ch in text) else "LIKE"), pattern
 
 
-async def _ids_by_substring(text: str, after: int, n: int) -> list[int]:
+async def _substring_ids(text: str, after: int, n: int) -> tuple[str, list] | None:
+    """The id query for a 3+ character substring; None: no character pair, use the window path."""
     if not _postgres():
-        rows = await S.raw(
+        sql = (
             "SELECT rowid AS id FROM subject_name_trgm WHERE subject_name_trgm MATCH {} "
-            "AND rowid > {} ORDER BY rowid LIMIT {}",
-            _fts_phrase(text),
-            after,
-            n,
+            "AND rowid > {} ORDER BY rowid LIMIT {}"
         )
-        return [r["id"] for r in rows]
+        return sql, [_fts_phrase(text), after, n]
     grams = bigrams(text)
     if not grams:
-        return await _pg_ids_by_window(text, after, n)
+        return None
     freq = await _gram_freq()
     ranked = sorted(grams, key=lambda g: freq.get(g, 0.0))  # stable: ties keep query order
     rarest, second = ranked[0], ranked[min(1, len(ranked) - 1)]
     like, pattern = _like(text)
-    rows = await S.raw(
+    sql = (
         "SELECT b.subject_id AS id FROM subject_bigram b "
         "JOIN subject_bigram b2 ON b2.gram = {} AND b2.subject_id = b.subject_id "
         "JOIN subject s ON s.id = b.subject_id "
         f"WHERE b.gram = {{}} AND b.subject_id > {{}} AND s.kind = 'legal' AND s.name {like} {{}} "
-        "ORDER BY b.subject_id LIMIT {}",
-        second,
-        rarest,
-        after,
-        pattern,
-        n,
+        "ORDER BY b.subject_id LIMIT {}"
     )
-    return [r["id"] for r in rows]
+    return sql, [second, rarest, after, pattern, n]
 
 
 async def _pg_ids_by_window(text: str, after: int, n: int) -> list[int]:
