@@ -26,15 +26,16 @@ done
 
 # The project's environment: uv when available (checks the lockfile), else the existing .venv.
 if command -v uv >/dev/null 2>&1; then
-    PYTEST=(uv run --frozen python -m pytest)
+    PYTHON=(uv run --frozen python)
 elif python3 -m uv --version >/dev/null 2>&1; then
-    PYTEST=(python3 -m uv run --frozen python -m pytest)
+    PYTHON=(python3 -m uv run --frozen python)
 elif [ -x "$ROOT/.venv/bin/python" ]; then
-    PYTEST=("$ROOT/.venv/bin/python" -m pytest)
+    PYTHON=("$ROOT/.venv/bin/python")
 else
     echo "run-all: neither uv nor .venv found; run 'make test' (or 'uv sync --frozen') first" >&2
     exit 2
 fi
+PYTEST=("${PYTHON[@]}" -m pytest)
 
 TEST_TIMEOUT="${PORTAL_TEST_TIMEOUT:-2100}"   # seconds per engine (two engines fit in CI's 90 min)
 DATA_DIR=""
@@ -149,6 +150,11 @@ start_postgres() {
     PG_PORT="$port"
     local psql=("$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U portal)
     "${psql[@]}" -d postgres -c "CREATE DATABASE portal_test" || return 1
+    # The query-audit service's own database and roles (DESIGN rule 3; audit/README.md): the owner
+    # migrates, checkpoints and purges; the writer (the portal) may only insert entries; the reader
+    # (auditors) browses and verifies.
+    "${psql[@]}" -d postgres -c "CREATE ROLE audit_owner LOGIN" -c "CREATE ROLE audit_writer LOGIN" \
+        -c "CREATE ROLE audit_reader LOGIN" -c "CREATE DATABASE audit_test OWNER audit_owner" || return 1
     # Fail fast with a clear message if this cluster cannot index Chinese text.
     local trgm
     trgm="$("${psql[@]}" -d postgres -At -c "CREATE EXTENSION IF NOT EXISTS pg_trgm" \
@@ -181,15 +187,25 @@ run_pytest() {
         "${PYTEST[@]}" -o faulthandler_timeout=300 --output "$artifacts" --junitxml "$artifacts/junit.xml" "$@"
 }
 
+# The audit store follows the engine: a separate SQLite file in the data dir (audit.sqlite3, with
+# audit-keys/ and audit-export/ beside it), or the audit_test database on the throwaway cluster.
+AUDIT_VARS=(AUDIT_DATABASE_URL AUDIT_ADMIN_DATABASE_URL AUDIT_READER_DATABASE_URL AUDIT_DATA_DIR AUDIT_KEY_DIR
+            AUDIT_EXPORT_DIR AUDIT_PG_SCHEMA)
+
 sqlite_suite() {
-    unset DATABASE_URL
+    unset DATABASE_URL "${AUDIT_VARS[@]}"
     export PORTAL_DATA_DIR="$DATA_DIR"
     run_pytest sqlite "$@"
 }
 
 postgres_suite() {
+    unset "${AUDIT_VARS[@]}"
     export DATABASE_URL="postgresql://portal@127.0.0.1:$PG_PORT/portal_test"
     export PORTAL_DATA_DIR="$DATA_DIR"
+    export AUDIT_DATABASE_URL="postgresql://audit_writer@127.0.0.1:$PG_PORT/audit_test"
+    export AUDIT_ADMIN_DATABASE_URL="postgresql://audit_owner@127.0.0.1:$PG_PORT/audit_test"
+    export AUDIT_READER_DATABASE_URL="postgresql://audit_reader@127.0.0.1:$PG_PORT/audit_test"
+    "${PYTHON[@]}" -m audit migrate || return 1
     run_pytest postgres "$@"
 }
 

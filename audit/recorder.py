@@ -1,0 +1,135 @@
+"""THE interface the portal uses to append to the audit log and to read a subject's own history.
+
+    from audit.recorder import QueryEvent, AuditUnavailable, record
+    receipt = await record(QueryEvent(...))   # returns after the entry is durably committed (R-19)
+
+Fail closed (issue 3 item 6): if the store is down, not writable, or the append does not commit within
+``AUDIT_TIMEOUT_SECONDS``, ``record`` raises ``AuditUnavailable`` and the portal must disclose nothing
+(503). A timed-out append is withdrawn if the writer has not yet inserted it (checked after the chain
+lock is taken); only one caught mid-COMMIT may still land, so the log can hold an entry for a request
+answered with 503, never the reverse.
+
+``subject_query_count`` (R-19 "累计查询次数") counts the subject's *allowed* disclosures, this one
+included; refused attempts are recorded as entries and counted separately (``subject_count``) but do
+not raise it, so the number a subject sees is how often its information was actually disclosed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+from dataclasses import dataclass
+
+from audit.events import ALLOWED, METHODS, ROLES, AuditUnavailable, QueryEvent, Receipt, prepare
+from audit.settings import AuditSettings, get_settings
+from audit.store import Store
+
+__all__ = [
+    "ALLOWED",
+    "METHODS",
+    "ROLES",
+    "AuditUnavailable",
+    "QueryEvent",
+    "Receipt",
+    "Recorder",
+    "SubjectCount",
+    "configure",
+    "get_recorder",
+    "record",
+    "record_sync",
+    "subject_count",
+    "subject_history",
+]
+
+
+@dataclass(frozen=True)
+class SubjectCount:
+    allowed: int  # R-19 cumulative query count (disclosures)
+    refused: int  # refused attempts, recorded too
+
+
+class Recorder:
+    """Appends for one process; usable from any event loop or thread (the writer runs on its own)."""
+
+    def __init__(self, settings: AuditSettings | None = None) -> None:
+        self.settings = settings or get_settings()
+        self.store = Store(self.settings, role="writer")
+
+    async def record(self, event: QueryEvent) -> Receipt:
+        future = self.store.submit(prepare(event))
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), self.settings.timeout)
+        except TimeoutError as exc:
+            future.abandon()  # withdrawn unless the writer already inserted it
+            raise AuditUnavailable(f"audit append not committed within {self.settings.timeout}s") from exc
+
+    def record_sync(self, event: QueryEvent) -> Receipt:
+        """For synchronous callers (threads, scripts); never call it on a running event loop."""
+        future = self.store.submit(prepare(event))
+        try:
+            return future.result(self.settings.timeout)
+        except TimeoutError as exc:
+            future.abandon()
+            raise AuditUnavailable(f"audit append not committed within {self.settings.timeout}s") from exc
+
+    async def subject_history(self, subject_ref: str, after_seq: int | None = None, limit: int = 20) -> list[dict]:
+        from audit.service import subject_history_query
+
+        return await self.store.run(lambda conn: subject_history_query(conn, subject_ref, after_seq, limit))
+
+    async def subject_count(self, subject_ref: str) -> SubjectCount:
+        row = await self.store.run(
+            lambda conn: conn.fetchrow(
+                "SELECT allowed_count, refused_count FROM subject_counts WHERE subject_ref = $1", subject_ref
+            )
+        )
+        return SubjectCount(allowed=int(row[0]), refused=int(row[1])) if row else SubjectCount(0, 0)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+_default: Recorder | None = None
+_default_pid = 0
+_lock = threading.Lock()
+
+
+def get_recorder() -> Recorder:
+    """The process's recorder, made on first use (and again in a forked child)."""
+    global _default, _default_pid
+    with _lock:
+        if _default is None or _default_pid != os.getpid():
+            _default, _default_pid = Recorder(), os.getpid()
+        return _default
+
+
+def configure(settings: AuditSettings | None) -> Recorder:
+    """Replace the process's recorder (tests; an app wiring explicit settings)."""
+    global _default, _default_pid
+    with _lock:
+        old, _default, _default_pid = _default, Recorder(settings), os.getpid()
+    if old is not None and _default_pid == os.getpid():
+        old.close()
+    return _default
+
+
+async def record(event: QueryEvent) -> Receipt:
+    """Append ``event``; return after it is durably committed. Raises ``AuditUnavailable``."""
+    return await get_recorder().record(event)
+
+
+def record_sync(event: QueryEvent) -> Receipt:
+    return get_recorder().record_sync(event)
+
+
+async def subject_history(subject_ref: str, after_seq: int | None = None, limit: int = 20) -> list[dict]:
+    """The subject's own "谁查询了我" rows, newest first: time, organisation, method, reason, outcome.
+
+    Only rows of ``subject_ref``; no requester account ids. Page with ``after_seq`` = last row's seq.
+    """
+    return await get_recorder().subject_history(subject_ref, after_seq, limit)
+
+
+async def subject_count(subject_ref: str) -> SubjectCount:
+    return await get_recorder().subject_count(subject_ref)
