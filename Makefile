@@ -71,5 +71,5 @@ system-packages:
 	fi
 
 clean:
-	rm -rf static/dist static/vendor test-artifacts .pytest_cache .ruff_cache .hypothesis
+	rm -rf static/dist static/vendor build/fonts test-artifacts .pytest_cache .ruff_cache .hypothesis
 	find . -path ./.venv -prune -o -name __pycache__ -type d -exec rm -rf {} +

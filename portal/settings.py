@@ -59,11 +59,20 @@ class Settings:
     pg_pool_size: int = 10
     """asyncpg pool per worker; 0 = a connection per query (tests: the test client runs the app
     on its own event loop, which a pool may not cross)."""
+    upload_max_bytes: int = 10 * 1024 * 1024
+    """Largest accepted upload (authorisation letters, identity documents, official letters)."""
+    upload_max_pixels: int = 40_000_000
+    """Largest accepted image, in pixels (decompression bombs)."""
     extra: dict = field(default_factory=dict)
 
     @property
     def sqlite_path(self) -> Path:
         return self.data_dir / "portal.sqlite3"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Uploaded documents: under the data directory, never under static/ (issue 3 §4)."""
+        return self.data_dir / "uploads"
 
     @property
     def is_postgres(self) -> bool:
@@ -92,4 +101,5 @@ def get_settings() -> Settings:
         allowed_hosts=tuple(h.strip() for h in hosts.split(",") if h.strip()),
         debug=_env_bool("PORTAL_DEBUG", False),
         pg_pool_size=int(os.environ.get("PORTAL_PG_POOL_SIZE", "10")),
+        upload_max_bytes=int(os.environ.get("PORTAL_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024))),
     )
