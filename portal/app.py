@@ -14,15 +14,22 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from audit.recorder import AuditUnavailable
 from portal.accounts.routes import accounts_router
 from portal.admin.routes import admin_router
+from portal.agencies.query_routes import agency_query_router
 from portal.agencies.routes import agency_router
 from portal.api.routes import api_router
+from portal.authorizations.routes import authorizations_router
 from portal.calendar.routes import calendar_router
+from portal.proofs.routes import staff_reviews_router
 from portal.public.routes import public_router
+from portal.queries.self_routes import self_router
+from portal.reports.routes import reports_router
 from portal.settings import ROOT, get_settings
+from portal.uploads.routes import uploads_router
 from portal.web import templating
-from portal.web.errors import http_error, server_error
+from portal.web.errors import audit_unavailable, http_error, server_error
 from portal.web.middleware import AllowedHostsMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 
 
@@ -67,6 +74,12 @@ def create_app() -> Litestar:
             calendar_router,
             admin_router,
             agency_router,
+            reports_router,
+            uploads_router,
+            self_router,
+            authorizations_router,
+            agency_query_router,
+            staff_reviews_router,
             static,
         ],
         request_class=HTMXRequest,
@@ -87,7 +100,7 @@ def create_app() -> Litestar:
             path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
         ),
-        exception_handlers={HTTPException: http_error, Exception: server_error},
+        exception_handlers={HTTPException: http_error, AuditUnavailable: audit_unavailable, Exception: server_error},
         on_startup=[_open_db],
         on_shutdown=[_close_db],
         debug=settings.debug,

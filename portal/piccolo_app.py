@@ -5,12 +5,16 @@ import os
 from piccolo.conf.apps import AppConfig
 
 from portal.accounts.tables import Account, LoginFailure, Session
-from portal.agencies.tables import Agency
+from portal.agencies.tables import Agency, AgencyGrant
+from portal.authorizations.tables import Authorization
 from portal.calendar.tables import CalendarDay, CalendarYear
 from portal.lists.tables import ListEntry
+from portal.proofs.tables import IdentityProof
 from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordChange
+from portal.reports.tables import IssuedReport
 from portal.stats.tables import SiteStat
 from portal.subjects.tables import Subject
+from portal.uploads.tables import Upload
 
 TABLES = [
     Agency,
@@ -26,6 +30,11 @@ TABLES = [
     CalendarDay,
     CalendarYear,
     SiteStat,
+    IssuedReport,
+    Upload,
+    AgencyGrant,
+    IdentityProof,
+    Authorization,
 ]
 
 APP_CONFIG = AppConfig(

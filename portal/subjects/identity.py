@@ -15,7 +15,7 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from portal.lib import id_number as idn
 
-__all__ = ["id_number_digest", "seal_id_number", "open_id_number", "digester", "sealer"]
+__all__ = ["id_number_digest", "seal_id_number", "open_id_number", "digester", "sealer", "subject_ref"]
 
 
 def _derive(secret: str, label: str) -> bytes:
@@ -69,3 +69,16 @@ def sealer(secret: str):
         return encrypt(number.encode()).decode()
 
     return seal
+
+
+def subject_ref(subject: dict, secret: str | None = None) -> str:
+    """The subject as the audit log knows it: keyed, stable, never a raw ID number (DESIGN rule 4).
+
+    Natural persons: their ID-number digest (already keyed). Legal persons: a keyed digest of the
+    USCC, so a stolen log alone cannot even be joined to public data.
+    """
+    if subject.get("kind") == "natural" and subject.get("id_number_digest"):
+        return "n:" + subject["id_number_digest"]
+    key = _derive(_secret(secret), "audit-subject-ref/v1")
+    basis = subject.get("uscc") or f"id:{subject['id']}"
+    return "l:" + hmac.new(key, basis.encode(), hashlib.sha256).hexdigest()

@@ -17,6 +17,7 @@ MESSAGES = {
     403: "无权访问",
     404: "页面不存在",
     405: "不支持的请求方式",
+    413: "上传的文件过大",
     429: "操作过于频繁，请稍后再试",
     500: "系统内部错误，请稍后再试",
     503: "服务暂不可用，请稍后再试",
@@ -27,6 +28,7 @@ CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    413: "file_too_large",
     429: "too_many_requests",
     500: "internal_error",
     503: "unavailable",
@@ -68,3 +70,13 @@ def http_error(request: Request, exc: HTTPException) -> Response:
 def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return http_error(request, HTTPException(status_code=HTTP_500_INTERNAL_SERVER_ERROR))
+
+
+def audit_unavailable(request: Request, exc: Exception) -> Response:
+    """Fail closed (R-19, issue 3 §6): without a durable query record nothing is disclosed."""
+    log.error("audit store unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    message = "查询记录服务暂时不可用。为保护信用信息安全，查询已暂停，未返回任何信息，请稍后再试。"
+    if _is_api(request):
+        body = {"error": {"code": "audit_unavailable", "message": message}}
+        return Response(body, status_code=503, media_type="application/json", headers={"retry-after": "60"})
+    return Template("errors/page.html", context={"status": 503, "message": message}, status_code=503)

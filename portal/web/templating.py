@@ -51,6 +51,18 @@ def category_label(code: str) -> str:
     return category.label if category else code
 
 
+def query_method(code: str) -> str:
+    from portal.disclosure.service import Method
+
+    return Method.LABELS.get(code, code)
+
+
+def reason_label(code: str) -> str:
+    from portal.authorizations.reasons import REASONS
+
+    return {"self_query": "本人查询"}.get(code) or REASONS.get(code, code or "—")
+
+
 def principal(request) -> object | None:
     return request.scope.get("state", {}).get("principal")
 
@@ -67,7 +79,20 @@ def asset_url(path: str) -> str:
 
 
 def configure(env: Environment) -> None:
-    env.filters.update(fmt_date=fmt_date, money=money, label=label, category_label=category_label)
+    from portal.authorizations.tables import AuthorizationStatus
+    from portal.proofs.tables import ProofMethod, ProofStatus
+
+    env.filters.update(
+        fmt_date=fmt_date,
+        money=money,
+        label=label,
+        category_label=category_label,
+        query_method=query_method,
+        reason_label=reason_label,
+        proof_status=lambda v: ProofStatus.LABELS.get(v, v),
+        proof_method=lambda v: ProofMethod.LABELS.get(v, v),
+        auth_status=lambda v: AuthorizationStatus.LABELS.get(v, v),
+    )
     env.globals.update(principal=principal, Role=Role, asset_url=asset_url)
     env.trim_blocks = True
     env.lstrip_blocks = True

@@ -1,0 +1,159 @@
+"""Every role against every route (SPEC §7, issue 3): the expected allow/deny, nothing more.
+
+The table below must name every route the app registers: a new route without an entry fails the
+test, so nobody adds a page without deciding who may open it. "Allowed" means the guard lets the
+request through (the handler may still answer 400 or 404 for the made-up parameters); "denied"
+means 401/403 or the redirect to the login page.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from portal.lib import uscc as uscc_rules
+from portal.proofs.tables import IdentityProof
+from tests import factories as f
+
+pytestmark = pytest.mark.anyio
+
+ROLES = ("anonymous", "citizen", "enterprise", "third_party", "agency", "staff", "auditor", "admin")
+ALL = frozenset(ROLES)
+LOGGED_IN = ALL - {"anonymous"}
+SUBJECTS = frozenset({"citizen", "enterprise"})
+REQUESTERS = frozenset({"enterprise", "third_party"})
+UPLOADERS = frozenset({"citizen", "enterprise", "third_party", "agency", "staff"})
+
+EXPECT: dict[tuple[str, str], frozenset[str]] = {
+    ("GET", "/"): ALL,
+    ("GET", "/search"): ALL,
+    ("GET", "/subjects/{uscc:str}"): ALL,
+    ("GET", "/subjects/{uscc:str}/{tab:str}"): ALL,
+    ("GET", "/disclosures"): ALL,
+    ("GET", "/lists/{list_type:str}"): ALL,
+    ("GET", "/healthz"): ALL,
+    ("GET", "/api/v1/public/subjects"): ALL,
+    ("GET", "/api/v1/public/subjects/{uscc:str}"): ALL,
+    ("GET", "/api/v1/public/disclosures"): ALL,
+    ("GET", "/reports/verify/{token:path}"): ALL,
+    ("GET", "/login"): ALL,
+    ("POST", "/login"): ALL,
+    ("GET", "/register"): ALL,
+    ("POST", "/register"): ALL,
+    ("GET", "/account"): LOGGED_IN,
+    ("GET", "/me/records"): SUBJECTS,
+    ("GET", "/me/records.pdf"): SUBJECTS,
+    ("GET", "/me/queries"): SUBJECTS,
+    ("GET", "/me/verify"): SUBJECTS,
+    ("POST", "/me/verify"): SUBJECTS,
+    ("GET", "/me/authorizations"): SUBJECTS,
+    ("POST", "/me/authorizations/{authorization_id:int}"): SUBJECTS,
+    ("GET", "/requests"): REQUESTERS,
+    ("GET", "/requests/new"): REQUESTERS,
+    ("POST", "/requests"): REQUESTERS,
+    ("GET", "/requests/{authorization_id:int}"): REQUESTERS,
+    ("POST", "/requests/{authorization_id:int}/query"): REQUESTERS,
+    ("GET", "/agency"): frozenset({"agency"}),
+    ("GET", "/agency/query"): frozenset({"agency"}),
+    ("POST", "/agency/query"): frozenset({"agency"}),
+    ("GET", "/staff/reviews"): frozenset({"staff"}),
+    ("POST", "/staff/proofs/{proof_id:int}"): frozenset({"staff"}),
+    ("POST", "/staff/authorizations/{authorization_id:int}"): frozenset({"staff"}),
+    ("POST", "/staff/counter"): frozenset({"staff"}),
+    ("GET", "/staff/calendar"): frozenset({"staff"}),
+    ("POST", "/staff/calendar/days"): frozenset({"staff"}),
+    ("POST", "/staff/calendar/days/{day:date}/delete"): frozenset({"staff"}),
+    ("POST", "/staff/calendar/years"): frozenset({"staff"}),
+    ("GET", "/admin/accounts"): frozenset({"admin"}),
+    ("POST", "/admin/accounts/{account_id:int}/{action:str}"): frozenset({"admin"}),
+    ("POST", "/uploads"): UPLOADERS,
+    # Existence is not revealed: a token the principal may not read is a 404 for everyone.
+    ("GET", "/uploads/{token:str}"): ALL,
+}
+# Not role-gated pages: the session's own end, the static files and the OpenAPI document.
+SKIP_PREFIXES = ("/static", "/schema", "/logout")
+
+SAMPLES = {
+    "{uscc:str}": uscc_rules.make("91410105MA0000000"),
+    "{tab:str}": "license",
+    "{list_type:str}": "red",
+    "{token:path}": "not-a-token",
+    "{token:str}": "A" * 32,
+    "{authorization_id:int}": "999999999",
+    "{proof_id:int}": "999999999",
+    "{account_id:int}": "999999999",
+    "{action:str}": "disable",
+    "{day:date}": "2031-01-01",
+}
+
+
+def _concrete(path: str) -> str:
+    for placeholder, value in SAMPLES.items():
+        path = path.replace(placeholder, value)
+    assert "{" not in path, f"no sample value for a parameter of {path}"
+    return path
+
+
+def _registered(app) -> set[tuple[str, str]]:
+    out = set()
+    for route in app.routes:
+        if route.path.startswith(SKIP_PREFIXES):
+            continue
+        for method in getattr(route, "methods", ()):
+            if method not in ("HEAD", "OPTIONS"):
+                out.add((method, route.path))
+    return out
+
+
+async def test_every_route_has_an_expectation(app):
+    missing = _registered(app) - set(EXPECT)
+    assert not missing, f"routes without an access expectation: {sorted(missing)}"
+    stale = set(EXPECT) - _registered(app)
+    assert not stale, f"expectations for routes that do not exist: {sorted(stale)}"
+
+
+def _denied(response) -> bool:
+    if response.status_code in (401, 403):
+        return True
+    return response.status_code in (302, 303, 307) and response.headers.get("location", "").startswith("/login")
+
+
+async def test_each_role_against_each_route(app):
+    agency = await f.agency()
+    subject = await f.legal_subject()
+    person = await f.natural_subject()
+    accounts = {
+        "citizen": await f.account("citizen", subject_id=person["id"]),
+        "enterprise": await f.account("enterprise", subject_id=subject["id"]),
+        "agency": await f.account("agency", agency_id=agency["id"]),
+    }
+    for role in ("third_party", "staff", "auditor", "admin"):
+        accounts[role] = await f.account(role)
+    for role in ("citizen", "enterprise"):  # identity verified: the matrix is about roles (R-18 has its own tests)
+        await IdentityProof(
+            account=accounts[role]["id"],
+            subject=person["id"] if role == "citizen" else subject["id"],
+            method="counter",
+            status="verified",
+            submitted_at=datetime.now(timezone.utc),
+        ).save()
+    failures = []
+    for role in ROLES:
+        async with AsyncTestClient(app=app, base_url="http://testserver.local") as client:
+            if role != "anonymous":
+                assert (await f.login(client, accounts[role]["username"])).status_code == 303
+            else:
+                await client.get("/login")  # a CSRF cookie, as a browser would have
+            token = client.cookies.get("csrftoken")
+            for (method, path), allowed in sorted(EXPECT.items()):
+                url = _concrete(path)
+                if method == "GET":
+                    response = await client.get(url, follow_redirects=False)
+                else:
+                    response = await client.post(url, data={"_csrf_token": token}, follow_redirects=False)
+                expected_denied = role not in allowed
+                if _denied(response) != expected_denied or response.status_code >= 500:
+                    failures.append(f"{role:12} {method} {path}: {response.status_code}")
+    assert not failures, "\n".join(failures)
