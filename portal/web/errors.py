@@ -74,7 +74,7 @@ def server_error(request: Request, exc: Exception) -> Response:
 
 def audit_unavailable(request: Request, exc: Exception) -> Response:
     """Fail closed (R-19, issue 3 §6): without a durable query record nothing is disclosed."""
-    log.error("audit store unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    log.error("audit store unavailable on %s %s: %s", request.method, request.url.path, exc)
     message = "查询记录服务暂时不可用。为保护信用信息安全，查询已暂停，未返回任何信息，请稍后再试。"
     if _is_api(request):
         body = {"error": {"code": "audit_unavailable", "message": message}}
