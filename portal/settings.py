@@ -63,6 +63,9 @@ class Settings:
     """Largest accepted upload (authorisation letters, identity documents, official letters)."""
     upload_max_pixels: int = 40_000_000
     """Largest accepted image, in pixels (decompression bombs)."""
+    base_url: str | None = None
+    """The public address printed in reports' verification links, when a proxy rewrites the scheme
+    or host (``PORTAL_BASE_URL``); otherwise the request's own base URL is used."""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -102,4 +105,5 @@ def get_settings() -> Settings:
         debug=_env_bool("PORTAL_DEBUG", False),
         pg_pool_size=int(os.environ.get("PORTAL_PG_POOL_SIZE", "10")),
         upload_max_bytes=int(os.environ.get("PORTAL_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024))),
+        base_url=os.environ.get("PORTAL_BASE_URL") or None,
     )

@@ -6,7 +6,6 @@ is recorded; the public verification page calls check_token.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
@@ -18,6 +17,7 @@ from portal.reports.fonts import resolve_font
 from portal.reports.pdf import render_self_report
 from portal.reports.tables import IssuedReport
 from portal.reports.tokens import ReportClaim, new_report_no, sign_claim, verify_token
+from portal.settings import get_settings
 from portal.subjects.tables import Subject, SubjectType
 
 __all__ = ["ReportError", "Verification", "build_self_report", "check_token", "revoke_report", "verify_url"]
@@ -48,9 +48,9 @@ class Verification:
 
 
 def verify_url(token: str, base_url: str | None = None) -> str:
-    """The printed link. The caller passes the request's base URL; PORTAL_BASE_URL overrides it
-    behind a proxy that rewrites the scheme or host."""
-    base = os.environ.get("PORTAL_BASE_URL") or base_url or "http://127.0.0.1:8000"
+    """The printed link. The caller passes the request's base URL; ``Settings.base_url``
+    (PORTAL_BASE_URL) overrides it behind a proxy that rewrites the scheme or host."""
+    base = get_settings().base_url or base_url or "http://127.0.0.1:8000"
     return f"{base.rstrip('/')}/reports/verify/{token}"
 
 
