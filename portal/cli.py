@@ -54,6 +54,23 @@ def _create_user(args) -> None:
     )
 
 
+def _sweep_uploads(args) -> None:
+    import asyncio
+
+    from portal.uploads.service import sweep
+
+    async def run() -> int:
+        from piccolo_conf import DB
+
+        try:
+            return await sweep(older_than=args.older_than)
+        finally:
+            if hasattr(DB, "close_pool"):
+                await DB.close_pool()
+
+    print(f"removed: {asyncio.run(run())}")
+
+
 def _refresh_stats(_args) -> None:
     import asyncio
 
@@ -107,6 +124,10 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=_create_user)
 
     sub.add_parser("refresh-stats", help="重新统计首页数据概况（可定时执行）").set_defaults(func=_refresh_stats)
+
+    p = sub.add_parser("sweep-uploads", help="清理中断上传留下的临时文件和无记录文件（可定时执行）")
+    p.add_argument("--older-than", type=float, default=3600, help="只清理早于此秒数的文件")
+    p.set_defaults(func=_sweep_uploads)
 
     sub.add_parser("build-assets", help="获取 htmx 并构建 Tailwind 样式").set_defaults(func=_build_assets)
 
