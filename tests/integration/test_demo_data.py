@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import decimal
+import json
 import os
 import re
 import sqlite3
@@ -312,3 +313,21 @@ def test_same_seed_gives_the_same_data(data, datasets):
             assert a == b, (table, a.get("id"))
     other = datasets(8)
     assert [s["name"] for s in other.rows("subject")] != [s["name"] for s in data.rows("subject")]
+
+
+def test_query_scenario_gives_every_role_something_to_see(data):
+    """`make run` shows the query paths working: verified demo subjects, one effective and one
+    pending authorisation, a class-C grant, and a hash-chained query log (issue 3)."""
+    proofs = data.rows("identity_proof")
+    assert len(proofs) == 2 and {p["status"] for p in proofs} == {"verified"}
+    assert sorted(a["status"] for a in data.rows("query_authorization")) == ["effective", "pending"]
+    assert [g["category"] for g in data.rows("agency_grant")] == ["tax_violation"]
+    if data.database:
+        return  # the PostgreSQL audit store is shared by the run; its own tests cover it
+    env = {k: v for k, v in data.env.items() if not k.startswith("AUDIT_")}
+    status = subprocess.run(
+        [sys.executable, "-m", "audit", "status"], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    head = json.loads(status.stdout)
+    assert head["head"]["seq"] >= 240 and head["last_checkpoint"]["seq"] == head["head"]["seq"]
+    assert head["last_verification"]["ok"] is True
