@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from litestar import Request
+from litestar.connection import ASGIConnection
 
 from portal.accounts.sessions import Principal
 from portal.accounts.tables import Account
@@ -26,7 +26,7 @@ async def account_of(principal: Principal) -> dict:
     return await Account.select().where(Account.id == principal.account_id).first()
 
 
-def request_id(request: Request) -> str:
+def request_id(request: ASGIConnection) -> str:
     """The client's X-Request-ID if it is a short token, else a new one (the log ties to it)."""
     given = request.headers.get("x-request-id", "")
     if 8 <= len(given) <= 64 and given.replace("-", "").isalnum():
@@ -59,6 +59,7 @@ def audited_roles(method: str, *roles: str):
             method=method,
             code="not_logged_in" if principal is None else "wrong_role",
             reason_text=f"{connection.scope.get('method', '')} {connection.url.path}"[:200],
+            request_id=request_id(connection),
         )
         if principal is None:
             raise NotAuthorizedException("请先登录")

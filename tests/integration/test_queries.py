@@ -227,6 +227,8 @@ async def test_another_requester_cannot_use_someone_elses_authorisation(app):
         assert (await other.get(location)).status_code == 404
         stolen = await other.post(location + "/query", data={"_csrf_token": _csrf(other)})
         assert stolen.status_code == 404 and _seen(stolen.text, s["markers"]) == set()
+    entry = await _last_entry(s["ref"])  # the attempt is on the record too (R-19)
+    assert entry["outcome"] == "refused:not_requester" and entry["method"] == "third_party"
 
 
 async def _agency_query(client, subject: dict, c_categories=(), letter=True) -> object:
@@ -312,3 +314,31 @@ async def test_counter_check_compares_the_registered_number(app):
         )
         assert right.status_code == 303
     assert await proofs.is_verified(citizen["id"], s["id"])
+
+
+async def test_wrong_role_and_anonymous_attempts_are_recorded(app):
+    """A query route opened by the wrong role, or by nobody, is refused and on the record (§6)."""
+    from audit import service as audit_service
+    from audit.service import BrowseFilters
+
+    citizen = await f.account("citizen", subject_id=(await f.natural_subject("孙越权"))["id"])
+    async with _as(app, citizen) as client:
+        denied = await client.post("/agency/query", data={"_csrf_token": _csrf(client)})
+    assert denied.status_code == 403
+    page = await audit_service.browse(BrowseFilters(requester_account=citizen["username"]), None, 5)
+    assert [(e["outcome"], e["method"], e["requester_role"]) for e in page.items] == [
+        ("refused:wrong_role", "agency", "citizen")
+    ]
+
+    tag = f.unique("req-")
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as anonymous:
+        await anonymous.get("/login")
+        answer = await anonymous.post(
+            "/requests/1/query",
+            data={"_csrf_token": anonymous.cookies.get("csrftoken")},
+            headers={"x-request-id": tag},
+            follow_redirects=False,
+        )
+    assert answer.status_code in (302, 303, 401)
+    refused = await audit_service.browse(BrowseFilters(outcome="refused:not_logged_in"), None, 50)
+    assert any(e["request_id"] == tag and e["requester_role"] == "anonymous" for e in refused.items)
