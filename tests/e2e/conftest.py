@@ -26,7 +26,7 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 
@@ -223,6 +223,8 @@ async def _seed() -> dict:
         person = await f.natural_subject(name="王测试")
         citizen = await f.account("citizen", subject_id=person["id"])
         enterprise = await f.account("enterprise", subject_id=tid)
+        queries = await _seed_queries(f, market, tax, today)
+        audit_log = await _seed_audit_log(f, target)
         return {
             "token": SEARCH_TOKEN,
             "similar": similar,
@@ -232,6 +234,8 @@ async def _seed() -> dict:
             "enterprise": enterprise,
             "market": market,
             "tax": tax,
+            **queries,
+            **audit_log,
         }
     finally:
         if postgres:
@@ -239,6 +243,137 @@ async def _seed() -> dict:
             DB.pool = saved_pool
         else:
             await DB.close_pool()  # connections are keyed by this (soon closed) event loop
+
+
+async def _seed_queries(f, market: dict, tax: dict, today) -> dict:
+    """The non-public query journeys (tests/e2e/test_query_journeys.py): credit-centre staff, two
+    citizens whose subjects hold one class-A, one class-B and one class-C record with marker titles,
+    and an enterprise that files authorised queries.
+
+    - ``self_citizen`` has not proved its identity yet (its journey uploads the document);
+    - ``grantor`` proved it at the counter already (it approves the enterprise's request);
+    - ``requester`` is an enterprise account of another legal person, with its organisation name
+      (the name the audit log and the subject's "谁查询了我" show).
+    """
+    from portal.accounts.tables import Account
+    from portal.proofs.tables import IdentityProof, ProofMethod, ProofStatus
+
+    staff = await f.account("staff")
+
+    async def citizen_with_records(name: str, tag: str) -> tuple[dict, dict, dict]:
+        person = await f.natural_subject(name=name)
+        markers = {
+            "A": f"表彰奖励 {tag}-A",
+            "B": f"部门共享提示 {tag}-B",
+            "C": f"有限共享司法信息 {tag}-C",
+        }
+        for cls, category, polarity, provider, days in (
+            ("A", "person_positive", "positive", market, 30),
+            ("B", "person_negative", "negative", tax, 20),
+            ("C", "person_judicial", "negative", market, 10),
+        ):
+            await f.record(
+                person["id"],
+                provider["id"],
+                disclosure_class=cls,
+                category=category,
+                polarity=polarity,
+                title=markers[cls],
+                decision_date=today - timedelta(days=days),
+            )
+        account = await f.account("citizen", subject_id=person["id"])
+        return person, markers, account
+
+    self_subject, self_markers, self_citizen = await citizen_with_records("周核验", "MKSELF")
+    grantor_subject, grantor_markers, grantor = await citizen_with_records("吴授权", "MKGRANT")
+    now = datetime.now(timezone.utc)
+    await IdentityProof(
+        account=grantor["id"],
+        subject=grantor_subject["id"],
+        method=ProofMethod.COUNTER,
+        status=ProofStatus.VERIFIED,
+        submitted_at=now,
+        reviewed_by=staff["id"],
+        reviewed_at=now,
+    ).save()
+
+    requester_subject = await f.legal_subject("河南E2E供应链管理有限公司")
+    requester = await f.account("enterprise", subject_id=requester_subject["id"])
+    await Account.update({Account.organisation: requester_subject["name"]}).where(Account.id == requester["id"])
+    return {
+        "staff": staff,
+        "self_subject": self_subject,
+        "self_markers": self_markers,
+        "self_citizen": self_citizen,
+        "grantor_subject": grantor_subject,
+        "grantor_markers": grantor_markers,
+        "grantor": grantor,
+        "requester": {**requester, "organisation": requester_subject["name"]},
+    }
+
+
+AUDIT_ORG = "郑州E2E审计对照信用服务有限公司"
+AUDIT_ENTRIES = 70  # more than one page (50) of the auditor's log for one organisation and method
+
+
+async def _seed_audit_log(f, legal: dict) -> dict:
+    """An auditor account and a known slice of the query log (tests/e2e/test_auditor_journey.py).
+
+    ``AUDIT_ENTRIES`` entries by one credit-service organisation, written through the real audit
+    recorder exactly as the disclosure path builds them: every fifth by system interface (api), the
+    rest 授权查询; even ones about a natural person, odd ones about a legal person; every seventh
+    (i % 7 == 3) refused because the authorisation was revoked. The test computes what each filter
+    must show from the returned ``entries`` (with their seq numbers)."""
+    from audit.recorder import QueryEvent, Recorder
+    from portal.accounts.tables import Account
+    from portal.disclosure.service import load_subject, subject_label
+    from portal.subjects.identity import subject_ref
+
+    auditor = await f.account("auditor")
+    requester = await f.account("third_party")
+    await Account.update({Account.organisation: AUDIT_ORG}).where(Account.id == requester["id"])
+    person = await f.natural_subject(name="冯审计")
+    subjects = {"natural": await load_subject(person["id"]), "legal": await load_subject(legal["id"])}
+    recorder = Recorder()
+    entries = []
+    try:
+        for i in range(AUDIT_ENTRIES):
+            subject = subjects["natural" if i % 2 == 0 else "legal"]
+            event = QueryEvent(
+                requester_account=requester["username"],
+                requester_role="third_party",
+                requester_org=AUDIT_ORG,
+                method="api" if i % 5 == 0 else "third_party",
+                reason_code="credit_report",
+                reason_text=f"出具信用报告（E2E-{i:02d}）",
+                subject_ref=subject_ref(subject),
+                subject_label=subject_label(subject),
+                scope="A,B",
+                authority_ref=f"authorization:{9000 + i}",
+                authority_sha256=f"{i:02d}" * 32,
+                outcome="refused:authorization_revoked" if i % 7 == 3 else "allowed",
+                request_id=f"e2e-audit-{i:03d}",
+            )
+            receipt = await recorder.record(event)
+            entries.append(
+                {
+                    "i": i,
+                    "seq": receipt.seq,
+                    "natural": i % 2 == 0,
+                    "method": event.method,
+                    "outcome": event.outcome,
+                    "reason_text": event.reason_text,
+                    "subject_label": event.subject_label,
+                    "authority_ref": event.authority_ref,
+                    "authority_sha256": event.authority_sha256,
+                }
+            )
+    finally:
+        recorder.close()
+    return {
+        "auditor": auditor,
+        "audit": {"org": AUDIT_ORG, "requester": requester, "person": person, "entries": entries},
+    }
 
 
 @pytest.fixture(scope="session")
