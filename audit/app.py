@@ -1,9 +1,15 @@
 """The standalone audit service app (issue 3 item 5): ``python -m audit serve``.
 
-``/healthz`` — 200 when the store answers, else 503. ``/integrity`` — last checkpoint, last
-verification and its result (JSON). The app also runs the service's maintenance: a signed checkpoint
-every ``AUDIT_CHECKPOINT_EVERY`` entries (checked every ``AUDIT_CHECKPOINT_INTERVAL`` s; it alone holds
-the private key) and PostgreSQL partitions kept ahead. The auditor HTML UI mounts on this app later.
+``/healthz`` — 200 when the store answers, else 503. ``/integrity`` — last checkpoint (with its
+Ed25519 signature checked against the exported public keys), last verification and its result
+(JSON). The app also runs the service's maintenance: a signed checkpoint every
+``AUDIT_CHECKPOINT_EVERY`` entries (checked every ``AUDIT_CHECKPOINT_INTERVAL`` s; it alone holds the
+private key) and PostgreSQL partitions kept ahead.
+
+It deliberately serves **no auditor HTML UI** and no entry data: it has no accounts, sessions or
+CSRF protection, so anything it served would be open to whoever reaches the port (it binds
+127.0.0.1 by default). The UI (``audit/routes.py``) is mounted in the portal under the auditor role,
+which has those; ``/`` says where it is.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from contextlib import asynccontextmanager
 from litestar import Litestar, get
 from litestar.response import Response
 
-from audit.service import integrity_status
+from audit.service import integrity_report
 from audit.settings import AuditSettings, get_settings
 from audit.store import Store
 
@@ -47,7 +53,15 @@ def create_app(settings: AuditSettings | None = None, *, maintenance: bool = Tru
 
     @get("/integrity")
     async def integrity() -> dict:
-        return await integrity_status(store)
+        return await integrity_report(store)
+
+    @get("/")
+    async def index() -> dict:
+        return {
+            "service": "query-audit (R-19)",
+            "endpoints": ["/healthz", "/integrity"],
+            "auditor_ui": "served by the portal at /audit/log, to accounts with the auditor role only",
+        }
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -70,4 +84,4 @@ def create_app(settings: AuditSettings | None = None, *, maintenance: bool = Tru
                 task.cancel()
             store.close()
 
-    return Litestar(route_handlers=[healthz, integrity], lifespan=[lifespan])
+    return Litestar(route_handlers=[index, healthz, integrity], lifespan=[lifespan])

@@ -1,6 +1,7 @@
 """Read functions for the auditor UI and the subject's "谁查询了我" page (issue 3 items 10–11).
 
-Everything here only reads. Browsing pages newest first on the key (created_at, seq) with one
+Everything here only reads (``verify_entry`` and ``integrity_report`` also check signatures with the
+exported public keys; see ``audit/entry_check.py``). Browsing pages newest first on the key (created_at, seq) with one
 index per filter, so page 1,000 costs what page 1 costs (DESIGN: keyset paging, never OFFSET).
 Functions take an optional ``store``; by default a process-wide store on the reader DSN.
 """
@@ -13,6 +14,8 @@ from datetime import datetime, timezone
 
 from audit.chain import format_time, joined_hash, parse_time
 from audit.db import Conn
+from audit.entry_check import check_checkpoint, check_entry, export_dir_of, last_runs, trusted_keys
+from audit.sealing import CHECKPOINT_SELECT
 from audit.settings import AuditSettings, get_settings
 from audit.store import Store
 from audit.verify import canonical_select
@@ -237,6 +240,42 @@ async def subject_summary(subject_ref: str, store: Store | None = None) -> dict:
 
 async def integrity_status(store: Store | None = None) -> dict:
     return await (store or default_store()).run(integrity_status_query)
+
+
+async def verify_entry(seq: int, store: Store | None = None) -> dict | None:
+    """The entry (as ``entry``) plus ``check``: content, link, signed checkpoint, last runs."""
+    store = store or default_store()
+    keys, export_dir = trusted_keys(store.settings), export_dir_of(store.settings)
+
+    async def run(conn: Conn) -> dict | None:
+        item = await entry_query(conn, seq)
+        if item is not None:
+            item["check"] = await check_entry(conn, seq, keys, export_dir)
+        return item
+
+    return await store.run(run)
+
+
+async def integrity_report(store: Store | None = None) -> dict:
+    """``integrity_status`` plus the last checkpoint's signature checked with the trusted keys."""
+    store = store or default_store()
+    keys, export_dir = trusted_keys(store.settings), export_dir_of(store.settings)
+
+    async def run(conn: Conn) -> dict:
+        status = await integrity_status_query(conn)
+        row = await conn.fetchrow(f"{CHECKPOINT_SELECT} ORDER BY id DESC LIMIT 1")
+        status["checkpoint_check"] = None if row is None else check_checkpoint(row, keys, export_dir)
+        status["checkpoint_count"] = int(await conn.fetchval("SELECT count(*) FROM checkpoints"))
+        status["keys_found"] = sorted(keys)
+        status.update(await last_runs(conn))
+        for name in ("last_verification", "last_good_verification"):
+            run_ = status[name]
+            if run_:
+                run_["finished_at"] = conn.as_time(run_["finished_at"])
+                run_["started_at"] = conn.as_time(run_["started_at"])
+        return status
+
+    return await store.run(run)
 
 
 def utcnow() -> datetime:

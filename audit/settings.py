@@ -18,6 +18,7 @@ default, or its own PostgreSQL database/schema when ``AUDIT_DATABASE_URL`` is se
 | ``AUDIT_CHECKPOINT_EVERY`` | ``1000`` | entries between automatic checkpoints (``serve``, ``checkpoint --if-due``) |
 | ``AUDIT_CHECKPOINT_INTERVAL`` | ``60`` | seconds between checkpoint/maintenance rounds in ``serve`` |
 | ``AUDIT_MAX_BATCH`` | ``1000`` | most appends committed in one group-commit transaction |
+| ``AUDIT_EXPORT_MAX_ROWS`` | ``1000000`` | most rows in one auditor export (CSV/XLSX; an XLSX sheet holds 1,048,576) |
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class AuditSettings:
     checkpoint_interval: float = 60.0
     max_batch: int = 1000
     retention_years: int = RETENTION_YEARS
+    export_max_rows: int = 1_000_000
 
     @property
     def is_postgres(self) -> bool:
@@ -84,6 +86,7 @@ class AuditSettings:
             "AUDIT_TIMEOUT_SECONDS": str(self.timeout),
             "AUDIT_CHECKPOINT_EVERY": str(self.checkpoint_every),
             "AUDIT_MAX_BATCH": str(self.max_batch),
+            "AUDIT_EXPORT_MAX_ROWS": str(self.export_max_rows),
         }
         for name, value in (
             ("AUDIT_DATABASE_URL", self.database_url),
@@ -121,6 +124,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> AuditSettings:
         checkpoint_every=int(env.get("AUDIT_CHECKPOINT_EVERY") or 1000),
         checkpoint_interval=float(env.get("AUDIT_CHECKPOINT_INTERVAL") or 60.0),
         max_batch=int(env.get("AUDIT_MAX_BATCH") or 1000),
+        export_max_rows=max(1, min(int(env.get("AUDIT_EXPORT_MAX_ROWS") or 1_000_000), 1_048_000)),
     )
 
 

@@ -20,6 +20,7 @@ from portal.admin.routes import admin_router
 from portal.agencies.query_routes import agency_query_router
 from portal.agencies.routes import agency_router
 from portal.api.routes import api_router
+from portal.auditing.routes import audit_router
 from portal.authorizations.routes import authorizations_router
 from portal.calendar.routes import calendar_router
 from portal.proofs.routes import staff_reviews_router
@@ -80,6 +81,7 @@ def create_app() -> Litestar:
             authorizations_router,
             agency_query_router,
             staff_reviews_router,
+            audit_router,
             static,
         ],
         request_class=HTMXRequest,

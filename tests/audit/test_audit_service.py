@@ -118,3 +118,61 @@ async def test_app_reports_health_and_integrity(recorder: Recorder, audit_settin
     )
     async with AsyncTestClient(app=create_app(broken, maintenance=False)) as client:
         assert (await client.get("/healthz")).status_code == 503
+
+
+@pytest.mark.anyio
+async def test_verify_entry_checks_hash_link_signed_checkpoint_and_chain(
+    recorder: Recorder, reader: Store, audit_settings
+) -> None:
+    await _seed(recorder)
+    unsealed = await service.verify_entry(5, store=reader)
+    assert unsealed["check"]["status"] == "unsealed" and unsealed["check"]["checkpoint"] is None
+    assert cli(audit_settings, "checkpoint").returncode == 0
+    assert cli(audit_settings, "verify", "--full").returncode == 0
+    good = (await service.verify_entry(5, store=reader))["check"]
+    assert good["status"] == "verified" and good["hash_ok"] and good["link_ok"] and good["chain_ok"]
+    assert good["checkpoint"]["signature_ok"] and good["checkpoint"]["seq"] == 120 and good["chain_walked"] == 116
+    assert good["last_full"]["ok"] and good["last_full"]["to_seq"] == 120
+    assert (await service.verify_entry(1, store=reader))["check"]["link_basis"] == "genesis"
+    assert await service.verify_entry(999, store=reader) is None
+
+    report = await service.integrity_report(store=reader)
+    assert report["checkpoint_check"]["signature_ok"] and report["last_full"]["ok"] and report["keys_found"]
+
+    # Without the trusted public key the signature cannot be checked: never "verified".
+    hidden = audit_settings.export_dir / "keys"
+    hidden.rename(hidden.with_name("keys-away"))
+    try:
+        assert (await service.verify_entry(5, store=reader))["check"]["status"] == "partial"
+    finally:
+        hidden.with_name("keys-away").rename(hidden)
+
+    # The database copy of the checkpoint no longer matches the exported one: the export wins, and it is flagged.
+    async with connect(audit_settings, "admin") as conn:
+        original = await conn.fetchval("SELECT created_at FROM checkpoints WHERE id = 1")
+        await conn.execute("UPDATE checkpoints SET created_at = '2000-01-01T00:00:00.000000Z' WHERE id = 1")
+    differs = (await service.verify_entry(5, store=reader))["check"]
+    assert differs["status"] == "failed" and differs["checkpoint"]["export"] == "differs"
+    async with connect(audit_settings, "admin") as conn:
+        await conn.execute("UPDATE checkpoints SET created_at = $1 WHERE id = 1", original)
+    assert (await service.verify_entry(5, store=reader))["check"]["checkpoint"]["export"] == "same"
+
+    # An attacker with database access edits entry 60: it and every earlier entry up to the checkpoint fail.
+    async with connect(audit_settings, "admin") as conn:
+        if not audit_settings.is_postgres:
+            await conn.execute("DROP TRIGGER entries_append_only")
+        await conn.execute("UPDATE entries SET reason_text = '已篡改' WHERE seq = 60")
+    edited = (await service.verify_entry(60, store=reader))["check"]
+    assert edited["status"] == "failed" and not edited["hash_ok"]
+    earlier = (await service.verify_entry(30, store=reader))["check"]
+    assert earlier["status"] == "failed" and earlier["hash_ok"] and earlier["chain_ok"] is False
+    assert any("seq 60" in p for p in earlier["chain_problems"])
+    assert (await service.verify_entry(61, store=reader))["check"]["status"] == "verified"  # links to stored hash
+
+
+@pytest.mark.anyio
+async def test_standalone_app_serves_no_auditor_ui(audit_settings) -> None:
+    async with AsyncTestClient(app=create_app(audit_settings, maintenance=False)) as client:
+        assert "/audit/log" in (await client.get("/")).json()["auditor_ui"]
+        for path in ("/audit/log", "/audit/log/1", "/audit/export.csv", "/audit/subjects"):
+            assert (await client.get(path)).status_code == 404

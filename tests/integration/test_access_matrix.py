@@ -25,6 +25,7 @@ LOGGED_IN = ALL - {"anonymous"}
 SUBJECTS = frozenset({"citizen", "enterprise"})
 REQUESTERS = frozenset({"enterprise", "third_party"})
 UPLOADERS = frozenset({"citizen", "enterprise", "third_party", "agency", "staff"})
+AUDITORS = frozenset({"auditor"})  # SPEC §7: auditors read the query log; administrators cannot
 
 EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/"): ALL,
@@ -69,6 +70,13 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/admin/accounts"): frozenset({"admin"}),
     ("POST", "/admin/accounts/{account_id:int}/{action:str}"): frozenset({"admin"}),
     ("POST", "/uploads"): UPLOADERS,
+    ("GET", "/audit/log"): AUDITORS,
+    ("GET", "/audit/log/{seq:int}"): AUDITORS,
+    ("GET", "/audit/subjects"): AUDITORS,
+    ("POST", "/audit/subjects"): AUDITORS,
+    ("GET", "/audit/export.csv"): AUDITORS,
+    ("GET", "/audit/export.xlsx"): AUDITORS,
+    ("GET", "/audit/integrity"): AUDITORS,
     # Existence is not revealed: a token the principal may not read is a 404 for everyone.
     ("GET", "/uploads/{token:str}"): ALL,
 }
@@ -86,6 +94,7 @@ SAMPLES = {
     "{account_id:int}": "999999999",
     "{action:str}": "disable",
     "{day:date}": "2031-01-01",
+    "{seq:int}": "999999999",
 }
 
 

@@ -1,0 +1,78 @@
+"""Mount the auditor UI (``audit.routes``) in the portal, for the auditor role only (SPEC §7).
+
+Why the handlers live in ``audit/routes.py`` and only this adapter in the portal: the audit service
+owns how its log is browsed, verified and exported (DESIGN: ``audit/routes.py``), and it must never
+import the portal (DESIGN rule 3). What only the portal has is passed in here:
+
+* the guard — ``require_roles(Role.AUDITOR)``: auditors read; administrators and everyone else get
+  401/403 (an administrator manages accounts but cannot read audit records);
+* the subject key — an identifier the auditor types (USCC, or name + ID number) becomes the keyed
+  ``subject_ref`` exactly as the disclosure path computes it (``portal.subjects.identity``), so the
+  raw ID number is only ever posted, never in a URL or a log (DESIGN rule 4);
+* the Chinese labels of methods, reasons, outcomes and roles.
+"""
+
+from __future__ import annotations
+
+from audit.export import Labels
+from audit.filters import FilterError
+from audit.routes import AuditorUI, SubjectForm, auditor_router
+from portal.accounts.tables import Role
+from portal.authorizations.reasons import REASONS
+from portal.disclosure.service import Method
+from portal.lib import id_number as idn
+from portal.lib import uscc as uscc_rules
+from portal.subjects.identity import id_number_digest, subject_ref
+from portal.subjects.tables import Subject, SubjectKind
+from portal.web.guards import require_roles
+
+__all__ = ["audit_router", "resolve_subject", "LABELS"]
+
+# Refusal codes written by the query paths (portal/disclosure, authorizations, agencies, queries).
+OUTCOMES = {
+    "allowed": "已查询（允许）",
+    "refused": "已拒绝（全部原因）",
+    "refused:identity_not_verified": "已拒绝：身份未核验",
+    "refused:not_logged_in": "已拒绝：未登录",
+    "refused:wrong_role": "已拒绝：账号角色无权查询",
+    "refused:not_requester": "已拒绝：非该授权的申请人",
+    "refused:authorization_not_effective": "已拒绝：授权未生效",
+    "refused:authorization_not_yet_valid": "已拒绝：授权尚未开始",
+    "refused:authorization_expired": "已拒绝：授权已过期",
+    "refused:authorization_revoked": "已拒绝：授权已撤销",
+    "refused:category_not_granted": "已拒绝：信息类别未获授权",
+    "refused:no_official_letter": "已拒绝：缺少正式函件",
+}
+
+LABELS = Labels(
+    methods=dict(Method.LABELS),
+    reasons={"self_query": "本人查询", **REASONS},
+    outcomes=OUTCOMES,
+    roles={**Role.LABELS, "anonymous": "未登录访客"},
+)
+
+
+async def resolve_subject(form: SubjectForm) -> str:
+    """USCC, or name + ID number → the subject's audit key (R-19 entries are keyed by it)."""
+    if form.kind == SubjectKind.LEGAL:
+        code = uscc_rules.normalize(form.uscc)
+        if error := uscc_rules.validation_error(code):
+            raise FilterError(error)
+        return subject_ref({"kind": SubjectKind.LEGAL, "uscc": code})
+    if form.kind == SubjectKind.NATURAL:
+        name, number = form.name.strip(), idn.normalize(form.id_number)
+        if not name:
+            raise FilterError("请填写姓名")
+        if error := idn.validation_error(number):
+            raise FilterError(error)
+        digest = id_number_digest(number)
+        row = await Subject.select(Subject.name).where(Subject.id_number_digest == digest).first()
+        if row is not None and row["name"] != name:
+            raise FilterError("姓名与公民身份号码不一致，请核对")
+        return subject_ref({"kind": SubjectKind.NATURAL, "id_number_digest": digest})
+    raise FilterError("请选择主体类型")
+
+
+audit_router = auditor_router(
+    AuditorUI(guards=[require_roles(Role.AUDITOR)], resolve_subject=resolve_subject, labels=LABELS)
+)
