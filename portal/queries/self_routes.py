@@ -9,7 +9,8 @@ from typing import Annotated
 from litestar import Request, Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, Parameter
+from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Template
 
 from audit import recorder
@@ -22,12 +23,14 @@ from portal.subjects.identity import subject_ref
 from portal.uploads import service as uploads
 from portal.uploads.routes import UPLOAD_LIMITS
 from portal.web.guards import principal_of, require_roles
+from portal.web.htmx import page_or_fragment
 
 __all__ = ["self_router"]
 
 _SUBJECTS = require_roles(Role.CITIZEN, Role.ENTERPRISE)
 _SELF_QUERY = audited_roles(Method.SELF, Role.CITIZEN, Role.ENTERPRISE)
 _ALL = Scope.of("A,B,C")  # R-15: a subject may query all of its own information
+HISTORY_PAGE = 50
 
 
 async def _verified(request: Request):
@@ -99,16 +102,20 @@ async def my_records_pdf(request: Request) -> Response:
 
 
 @get("/me/queries", name="me_queries", guards=[_SUBJECTS])
-async def my_query_history(request: Request) -> Template:
-    """谁查询了我: who looked, when, how and why — like the 查询记录 of a credit report (R-19)."""
+async def my_query_history(request: HTMXRequest, before: Annotated[int | None, Parameter(ge=1)] = None) -> Template:
+    """谁查询了我: who looked, when, how and why — like the 查询记录 of a credit report (R-19).
+    Newest first, a page at a time (keyset on the log's sequence number: ``before``)."""
     principal, ok = await _verified(request)
     if not ok:
         return await _not_verified_page(principal)
     subject = await disclosure.load_subject(principal.subject_id)
     ref = subject_ref(subject)
-    history = await recorder.subject_history(ref, limit=100)
-    count = await recorder.subject_count(ref)
-    return Template("portal/me/queries.html", context={"history": history, "count": count, "subject": subject})
+    rows = await recorder.subject_history(ref, after_seq=before, limit=HISTORY_PAGE + 1)
+    history, more = rows[:HISTORY_PAGE], len(rows) > HISTORY_PAGE
+    context = {"history": history, "next_before": history[-1]["seq"] if more else None, "subject": subject}
+    if before is None:
+        context["count"] = await recorder.subject_count(ref)
+    return page_or_fragment(request, "portal/me/queries.html", "portal/me/_queries.html", context)
 
 
 @get("/me/verify", name="me_verify", guards=[_SUBJECTS])

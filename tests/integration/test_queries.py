@@ -342,3 +342,22 @@ async def test_wrong_role_and_anonymous_attempts_are_recorded(app):
     assert answer.status_code in (302, 303, 401)
     refused = await audit_service.browse(BrowseFilters(outcome="refused:not_logged_in"), None, 50)
     assert any(e["request_id"] == tag and e["requester_role"] == "anonymous" for e in refused.items)
+
+
+async def test_who_queried_me_pages_through_older_entries(app):
+    """谁查询了我 shows the newest page and loads older ones by keyset: every entry once, in order."""
+    from portal.queries.self_routes import HISTORY_PAGE
+
+    s = await _subject_with_markers("legal")
+    user = await _verified_account("enterprise", s["id"])
+    async with _as(app, user) as client:
+        for _ in range(HISTORY_PAGE + 5):
+            await client.get("/me/records", headers={"x-request-id": f.unique("hist-")})
+        first = await client.get("/me/queries")
+        assert first.text.count('<td class="pr-3">本人网上查询</td>') == HISTORY_PAGE and "更早的记录" in first.text
+        link = first.text.split('hx-get="', 1)[1].split('"', 1)[0]
+        older = await client.get(link, headers={"hx-request": "true"})
+    assert older.status_code == 200 and "<html" not in older.text  # a fragment of rows
+    assert older.text.count('<td class="pr-3">本人网上查询</td>') == 5 and "更早的记录" not in older.text
+    history = await recorder.subject_history(s["ref"], limit=200)
+    assert len(history) == HISTORY_PAGE + 5
