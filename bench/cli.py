@@ -1,4 +1,7 @@
-"""``python -m bench``: search latency, throughput ratio and page weight, per engine (bench/BENCH.md)."""
+"""``python -m bench``: search latency, throughput ratio and page weight, per engine (bench/BENCH.md).
+
+``python -m bench audit …``: the query-audit benchmarks (bench/audit_bench.py).
+"""
 
 from __future__ import annotations
 
@@ -414,6 +417,12 @@ def summary(reports: list[dict]) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["audit"]:  # `python -m bench audit …`: the query-audit benchmarks (bench/audit_bench.py)
+        from bench.audit_bench import main as audit_main
+
+        audit_main(argv[1:])
+        return
     args = parse_args(argv)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     ensure_wrk()

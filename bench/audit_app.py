@@ -1,0 +1,32 @@
+"""ASGI factories for the audited-vs-unaudited self-query benchmark (bench only, never production).
+
+    uvicorn bench.audit_app:audited --factory     the portal exactly as ``python -m portal serve`` builds it
+    uvicorn bench.audit_app:unaudited --factory   the same app with the audit append replaced by a no-op
+
+The no-op replaces ``portal.disclosure.service.record`` (the name ``disclose``/``refuse`` call) with a
+coroutine that returns a dummy ``Receipt`` without validating, queueing or committing anything. It
+exists only here, so there is no switch in the portal that could turn auditing off.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+
+def audited():
+    from portal.app import create_app
+
+    return create_app()
+
+
+def unaudited():
+    from audit.recorder import Receipt
+    from portal.disclosure import service
+
+    async def no_audit(event) -> Receipt:
+        return Receipt(seq=0, entry_hash="0" * 64, subject_query_count=0, recorded_at=datetime.now(timezone.utc))
+
+    service.record = no_audit
+    from portal.app import create_app
+
+    return create_app()

@@ -1,0 +1,164 @@
+"""HTTP side of the audit benchmarks: the two self-query servers, logging in, wrk rounds.
+
+Both servers run the same uvicorn command (one worker, as ``python -m portal serve`` configures it)
+on the same portal database; only the ASGI factory differs (``bench.audit_app``).
+"""
+
+from __future__ import annotations
+
+import http.client
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlencode
+
+from bench.server import Server
+from bench.throughput import run_wrk
+from bench.util import ROOT, CpuWatch, log
+from bench.web import Client, cookies_from, decoded
+
+
+class AppServer(Server):
+    """``uvicorn bench.audit_app:<factory> --factory`` with the settings ``portal serve`` uses."""
+
+    def __init__(self, env: dict[str, str], logfile: Path, factory: str) -> None:
+        super().__init__(env, logfile)
+        self.factory = factory
+
+    def start(self, timeout: float = 180.0) -> None:
+        import time
+
+        cmd = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            f"bench.audit_app:{self.factory}",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            "1",
+            "--proxy-headers",
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ]
+        self._fh = self.logfile.open("wb")
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=self.env, stdout=self._fh, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise SystemExit(
+                    f"bench: {self.factory} server exited with {self.proc.returncode}; log:\n"
+                    + self.logfile.read_text(errors="replace")[-3000:]
+                )
+            if self._healthy():
+                log(f"{self.factory} server up on {self.base} (pid {self.proc.pid})")
+                return
+            time.sleep(0.2)
+        self.stop()
+        raise SystemExit(f"bench: {self.factory} server not healthy after {timeout:.0f}s; log: {self.logfile}")
+
+
+def login(port: int, username: str, password: str) -> str:
+    """Log in through the real form (CSRF cookie first, as a browser would); the Cookie header."""
+    con = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    con.request("GET", "/login", headers={"Host": f"127.0.0.1:{port}"})
+    resp = con.getresponse()
+    resp.read()
+    jar = dict(p.split("=", 1) for p in cookies_from(resp.headers).split("; ") if "=" in p)
+    token = jar.get("csrftoken", "")
+    body = urlencode({"username": username, "password": password, "next": "/account", "_csrf_token": token})
+    con.request(
+        "POST",
+        "/login",
+        body=body,
+        headers={
+            "Host": f"127.0.0.1:{port}",
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()),
+        },
+    )
+    resp = con.getresponse()
+    resp.read()
+    con.close()
+    if resp.status != 303:
+        raise SystemExit(f"bench: login as {username} failed: HTTP {resp.status}")
+    jar |= dict(p.split("=", 1) for p in cookies_from(resp.headers).split("; ") if "=" in p)
+    return "; ".join(f"{k}={v}" for k, v in jar.items())
+
+
+def check_page(port: int, path: str, cookie: str, must_contain: str = "", headers: dict | None = None) -> dict:
+    client = Client(port, {"Cookie": cookie, "Accept": "text/html"} | (headers or {}))
+    status, hdrs, body, ms = client.get(path)
+    client.close()
+    text = decoded(hdrs, body).decode("utf-8", errors="replace")
+    return {
+        "status": status,
+        "wire_bytes": len(body),
+        "decoded_bytes": len(text.encode()),
+        "ok": status == 200 and (must_contain in text if must_contain else True),
+        "ms": round(ms, 3),
+        "text": text,
+    }
+
+
+def _cpu_s(pid: int | None) -> float:
+    """CPU seconds (user + system, all threads) used so far by process ``pid``."""
+    if not pid:
+        return 0.0
+    import os
+
+    try:
+        raw = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = raw[raw.rfind(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def alternate_wrk(
+    ports: dict[str, int],
+    path: str,
+    cookie: str,
+    rounds: int,
+    duration: int,
+    connections: int,
+    threads: int,
+    roots: tuple[int, ...] = (),
+    pids: dict[str, int | None] | None = None,
+) -> dict:
+    """wrk against each server in turn, ABBA order per pair of rounds so linear drift cancels.
+
+    For each run also the server process's CPU time per request (``server_cpu_ms_per_request``) and
+    how busy its core was (``server_cpu_util``): below ~0.95 the server waited rather than worked.
+    """
+    pids = pids or {}
+    headers = {"Cookie": cookie, "Accept-Encoding": "gzip", "Accept": "text/html"}
+    names = list(ports)
+    for name in names:  # warm-up, unrecorded
+        run_wrk(ports[name], path, None, 2, connections, threads, headers)
+    runs: dict[str, list[dict]] = {n: [] for n in names}
+    for r in range(rounds):
+        order = names if r % 2 == 0 else names[::-1]
+        for name in order:
+            watch = CpuWatch(roots).start()
+            cpu0 = _cpu_s(pids.get(name))
+            res = run_wrk(ports[name], path, None, duration, connections, threads, headers)
+            cpu = _cpu_s(pids.get(name)) - cpu0
+            res["interference"] = watch.stop()
+            if res.get("requests"):
+                res["server_cpu_ms_per_request"] = round(1000 * cpu / res["requests"], 3)
+                res["server_cpu_util"] = round(cpu / duration, 3)
+            res["round"] = r
+            runs[name].append(res)
+            log(
+                f"wrk {name} {path} round {r + 1}/{rounds}: {res['rps']:.0f} rps, p50 {res.get('latency_p50_ms')} ms, "
+                f"p99 {res.get('latency_p99_ms')} ms, non-2xx {res['non_2xx']}, server CPU "
+                f"{res.get('server_cpu_ms_per_request')} ms/request, util {res.get('server_cpu_util')}"
+            )
+    return runs
