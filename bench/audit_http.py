@@ -7,14 +7,13 @@ on the same portal database; only the ASGI factory differs (``bench.audit_app``)
 from __future__ import annotations
 
 import http.client
-import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import urlencode
 
 from bench.server import Server
 from bench.throughput import run_wrk
-from bench.util import ROOT, CpuWatch, log
+from bench.util import CpuWatch, log
 from bench.web import Client, cookies_from, decoded
 
 
@@ -24,11 +23,10 @@ class AppServer(Server):
     def __init__(self, env: dict[str, str], logfile: Path, factory: str) -> None:
         super().__init__(env, logfile)
         self.factory = factory
+        self.name = f"{factory} server"
 
-    def start(self, timeout: float = 180.0) -> None:
-        import time
-
-        cmd = [
+    def command(self) -> list[str]:
+        return [
             sys.executable,
             "-m",
             "uvicorn",
@@ -45,23 +43,6 @@ class AppServer(Server):
             "--log-level",
             "warning",
         ]
-        self._fh = self.logfile.open("wb")
-        self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=self.env, stdout=self._fh, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise SystemExit(
-                    f"bench: {self.factory} server exited with {self.proc.returncode}; log:\n"
-                    + self.logfile.read_text(errors="replace")[-3000:]
-                )
-            if self._healthy():
-                log(f"{self.factory} server up on {self.base} (pid {self.proc.pid})")
-                return
-            time.sleep(0.2)
-        self.stop()
-        raise SystemExit(f"bench: {self.factory} server not healthy after {timeout:.0f}s; log: {self.logfile}")
 
 
 def login(port: int, username: str, password: str) -> str:

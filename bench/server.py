@@ -24,8 +24,10 @@ class Server:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 180.0) -> None:
-        cmd = [
+    name = "server"
+
+    def command(self) -> list[str]:
+        return [
             sys.executable,
             "-m",
             "portal",
@@ -37,24 +39,26 @@ class Server:
             "--workers",
             "1",
         ]
+
+    def start(self, timeout: float = 180.0) -> None:
         self._fh = self.logfile.open("wb")
         # Own session: stop() signals exactly this server (and the migrate child it may have).
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=self.env, stdout=self._fh, stderr=subprocess.STDOUT, start_new_session=True
+            self.command(), cwd=ROOT, env=self.env, stdout=self._fh, stderr=subprocess.STDOUT, start_new_session=True
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise SystemExit(
-                    f"bench: server exited with {self.proc.returncode}; log:\n"
+                    f"bench: {self.name} exited with {self.proc.returncode}; log:\n"
                     + self.logfile.read_text(errors="replace")[-3000:]
                 )
             if self._healthy():
-                log(f"server up on {self.base} (pid {self.proc.pid}, log {self.logfile})")
+                log(f"{self.name} up on {self.base} (pid {self.proc.pid}, log {self.logfile})")
                 return
             time.sleep(0.2)
         self.stop()
-        raise SystemExit(f"bench: server not healthy after {timeout:.0f}s; log: {self.logfile}")
+        raise SystemExit(f"bench: {self.name} not healthy after {timeout:.0f}s; log: {self.logfile}")
 
     def _healthy(self) -> bool:
         try:
