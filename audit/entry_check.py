@@ -29,11 +29,11 @@ from audit.sealing import CHECKPOINT_SELECT, check_seal, from_row, payload
 from audit.settings import AuditSettings
 from audit.verify import Walker, canonical_select, walk
 
-__all__ = ["MAX_WALK", "export_dir_of", "trusted_keys", "check_entry", "check_checkpoint", "last_runs"]
+__all__ = ["MAX_WALK", "RUN_FIELDS", "export_dir_of", "trusted_keys", "check_entry", "check_checkpoint", "last_runs"]
 
 MAX_WALK = 20_000  # entries walked from an entry to its checkpoint (default spacing: 1,000)
 
-_RUN_FIELDS = (
+RUN_FIELDS = (
     "id",
     "started_at",
     "finished_at",
@@ -43,7 +43,9 @@ _RUN_FIELDS = (
     "entries_checked",
     "ok",
     "first_bad_seq",
+    "message",
 )
+"""The columns of ``verification_runs`` shown to auditors (here and in ``service.integrity_status``)."""
 
 
 def trusted_keys(settings: AuditSettings) -> dict:
@@ -95,12 +97,12 @@ def check_checkpoint(row: Any, keys: dict, export_dir: Path | None) -> dict:
 
 
 async def last_runs(conn: Conn) -> dict:
-    select = f"SELECT {', '.join(_RUN_FIELDS)}, message FROM verification_runs"
+    select = f"SELECT {', '.join(RUN_FIELDS)} FROM verification_runs"
 
     def run(row) -> dict | None:
         if row is None:
             return None
-        item = dict(zip((*_RUN_FIELDS, "message"), row))
+        item = dict(zip(RUN_FIELDS, row))
         item["ok"] = bool(item["ok"])
         item["finished_at"] = Conn.as_time(item["finished_at"])
         item["started_at"] = Conn.as_time(item["started_at"])

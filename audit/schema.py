@@ -177,13 +177,6 @@ GRANT SELECT ON entries, chain_head, subject_counts, checkpoints, tombstones, ho
 GRANT INSERT ON verification_runs TO {r}"""
 
 
-async def current_version(conn: Conn) -> int:
-    try:
-        return int(await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_version") or 0)
-    except Exception:
-        return 0
-
-
 async def migrate(conn: Conn, settings: AuditSettings, *, quiet: bool = False) -> list[int]:
     """Apply the missing migrations, each in its own transaction; safe to run again or concurrently."""
     applied: list[int] = []

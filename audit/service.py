@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 
 from audit.chain import format_time, joined_hash, parse_time
 from audit.db import Conn
-from audit.entry_check import check_checkpoint, check_entry, export_dir_of, last_runs, trusted_keys
+from audit.entry_check import RUN_FIELDS, check_checkpoint, check_entry, export_dir_of, last_runs, trusted_keys
 from audit.sealing import CHECKPOINT_SELECT
 from audit.settings import AuditSettings, get_settings
 from audit.store import Store
@@ -158,18 +158,7 @@ async def subject_summary_query(conn: Conn, subject_ref: str) -> dict:
 async def integrity_status_query(conn: Conn) -> dict:
     head = await conn.fetchrow("SELECT last_seq, last_created_at FROM chain_head WHERE id = 1")
     cp = await conn.fetchrow("SELECT id, seq, created_at, key_id FROM checkpoints ORDER BY id DESC LIMIT 1")
-    names = (
-        "id",
-        "started_at",
-        "finished_at",
-        "mode",
-        "from_seq",
-        "to_seq",
-        "entries_checked",
-        "ok",
-        "first_bad_seq",
-        "message",
-    )
+    names = RUN_FIELDS
     select = f"SELECT {', '.join(names)} FROM verification_runs"
     last = await conn.fetchrow(f"{select} ORDER BY id DESC LIMIT 1")
     good = await conn.fetchrow(f"{select} WHERE ok = 1 ORDER BY id DESC LIMIT 1")
@@ -177,7 +166,7 @@ async def integrity_status_query(conn: Conn) -> dict:
     holds = await conn.fetchval("SELECT count(*) FROM holds WHERE released_at IS NULL")
 
     def run(row) -> dict | None:
-        return None if row is None else dict(zip(names, row), ok=bool(row[7]))
+        return None if row is None else dict(zip(names, row), ok=bool(row[names.index("ok")]))
 
     head_seq = int(head[0]) if head else 0
     return {

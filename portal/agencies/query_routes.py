@@ -18,7 +18,7 @@ from portal.authorizations import reasons
 from portal.authorizations import service as auths
 from portal.disclosure import service as disclosure
 from portal.disclosure.service import Authority, Method, Scope
-from portal.queries.context import audited_roles, request_id, requester_of
+from portal.queries.context import QueryForm, audited_roles, request_id, requester_of
 from portal.records.categories import CATEGORIES
 from portal.uploads import service as uploads
 from portal.uploads.routes import UPLOAD_LIMITS
@@ -54,13 +54,7 @@ async def query_form(request: Request) -> Template:
 
 
 @dataclass
-class AgencyQueryForm:
-    subject_kind: str = "legal"
-    uscc: str = ""
-    name: str = ""
-    id_number: str = ""
-    reason_code: str = ""
-    reason_text: str = ""
+class AgencyQueryForm(QueryForm):
     letter_number: str = ""
     c_categories: list[str] = field(default_factory=list)
     letter: UploadFile | None = None

@@ -20,7 +20,7 @@ from portal.disclosure import service as disclosure
 from portal.disclosure.service import Authority, Method, Scope
 from portal.lib.dates import today_cn
 from portal.proofs import service as proofs
-from portal.queries.context import account_of, audited_roles, request_id, requester_of
+from portal.queries.context import QueryForm, account_of, audited_roles, request_id, requester_of
 from portal.records.categories import CATEGORIES
 from portal.uploads import service as uploads
 from portal.uploads.routes import UPLOAD_LIMITS
@@ -50,13 +50,7 @@ async def request_new() -> Template:
 
 
 @dataclass
-class FilingForm:
-    subject_kind: str = "legal"
-    uscc: str = ""
-    name: str = ""
-    id_number: str = ""
-    reason_code: str = ""
-    reason_text: str = ""
+class FilingForm(QueryForm):
     class_b: str = ""
     class_c: str = ""
     valid_from: str = ""

@@ -3,8 +3,8 @@
 Every read beyond class A goes through ``disclose``: it appends the query to the audit log and
 waits for the durable receipt *before* it reads a single record, so a forgotten audit call cannot
 produce a working page, and an unavailable audit store discloses nothing (AuditUnavailable → 503).
-Refused attempts are appended too (``refuse``). Who may see what is decided by
-portal.disclosure.policy; this module only records and reads.
+Refused attempts are appended too (``refuse``). Who may see what is decided by the calling query
+path (self, authorisation, agency grant); this module only records and reads.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from datetime import date
 
 from audit.recorder import AuditUnavailable, QueryEvent, Receipt, record
 from portal.lib.dates import today_cn
+from portal.lib.masking import mask_name
 from portal.publication.rules import provided
 from portal.records.tables import CreditRecord, DisclosureClass
 from portal.subjects.identity import subject_ref
@@ -133,9 +134,7 @@ async def load_subject(subject_id: int) -> dict | None:
 def subject_label(subject: dict) -> str:
     """Masked display form for the log and pages: never the full ID number (R-17)."""
     if subject["kind"] == SubjectKind.NATURAL:
-        name = subject["name"]
-        masked_name = name[0] + "*" * (len(name) - 1) if len(name) > 1 else name
-        return f"{masked_name}（{subject.get('id_number_masked') or '证件号码未登记'}）"
+        return f"{mask_name(subject['name'])}（{subject.get('id_number_masked') or '证件号码未登记'}）"
     return f"{subject['name']}（{subject.get('uscc') or ''}）"
 
 

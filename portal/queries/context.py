@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from litestar.connection import ASGIConnection
 
@@ -10,7 +11,19 @@ from portal.accounts.sessions import Principal
 from portal.accounts.tables import Account
 from portal.disclosure.service import Requester
 
-__all__ = ["requester_of", "account_of", "request_id"]
+__all__ = ["QueryForm", "requester_of", "account_of", "request_id"]
+
+
+@dataclass
+class QueryForm:
+    """The fields every query form shares: the subject (USCC, or name + ID number) and the reason."""
+
+    subject_kind: str = "legal"
+    uscc: str = ""
+    name: str = ""
+    id_number: str = ""
+    reason_code: str = ""
+    reason_text: str = ""
 
 
 def requester_of(principal: Principal) -> Requester:

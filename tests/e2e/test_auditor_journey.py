@@ -18,21 +18,13 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.e2e.pages import SLOW, log_in
+
 pytestmark = pytest.mark.e2e
 
 PAGE_SIZE = 50  # audit.routes.AuditorUI.page_size
-SLOW = 60_000
 REVOKED = "已拒绝：授权已撤销"
 THIRD_PARTY = "授权查询"
-
-
-def _login(page: Page, user: dict) -> None:
-    page.goto("/login")
-    form = page.locator("main form")
-    form.get_by_label("用户名").fill(user["username"])
-    form.get_by_label("密码").fill(user["password"])
-    form.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(re.compile(r"/account$"), timeout=SLOW)
 
 
 def _rows(page: Page):
@@ -61,7 +53,7 @@ def test_auditor_filters_pages_opens_an_entry_and_exports_csv(page: Page, seed, 
     third_party = _newest_first(entries, lambda e: e["method"] == "third_party")
     assert len(third_party) > PAGE_SIZE  # the seed must need a second page
 
-    _login(page, auditor)
+    log_in(page, auditor)
     page.get_by_role("banner").get_by_role("link", name="审计日志", exact=True).click()
     expect(page).to_have_url(re.compile(r"/audit/log$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("查询记录审计")

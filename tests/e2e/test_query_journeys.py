@@ -25,13 +25,13 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from portal.authorizations.reasons import REASONS
 from portal.lib.masking import mask_id_number
+from tests.e2e.pages import SLOW, log_in
 
 pytestmark = pytest.mark.e2e
 
 CLASS_LABELS = {"A": "社会公开类", "B": "部门共享类", "C": "有限共享类"}
 REASON = REASONS["business_cooperation"]  # 商务合作、签订合同前了解交易对方信用状况（经主体书面授权）
 REASON_TEXT = "签订设备采购合同前了解对方信用状况（E2E）"
-SLOW = 60_000  # ms: PDF rendering and argon2 logins on a shared two-core machine
 TIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$")
 
 
@@ -92,15 +92,6 @@ def _pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(data)).pages)
 
 
-def _login(page: Page, user: dict) -> None:
-    page.goto("/login")
-    form = page.locator("main form")
-    form.get_by_label("用户名").fill(user["username"])
-    form.get_by_label("密码").fill(user["password"])
-    form.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(re.compile(r"/account$"), timeout=SLOW)
-
-
 def _header_link(page: Page, name: str):
     return page.get_by_role("banner").get_by_role("link", name=name, exact=True)
 
@@ -146,7 +137,7 @@ def test_citizen_verifies_identity_then_sees_own_records_pdf_and_who_queried(
     # The refused self-queries before approval answer 403 (recorded as refused, R-19).
     guard.allow(r"Failed to load resource: the server responded with a status of 403")
 
-    _login(page, citizen)
+    log_in(page, citizen)
     step(page, "citizen-account")
 
     # Not verified yet: 本人信用 refuses and offers the identity check instead of the records.
@@ -184,7 +175,7 @@ def test_citizen_verifies_identity_then_sees_own_records_pdf_and_who_queried(
     # Credit-centre staff, in their own browser: the queue, the document itself, approval.
     staff_context = open_context()
     staff_page = staff_context.new_page()
-    _login(staff_page, staff)
+    log_in(staff_page, staff)
     _header_link(staff_page, "核验审核").click()
     expect(staff_page.get_by_role("heading", level=1)).to_have_text("核验与授权审核")
     queue = staff_page.get_by_role("region", name=re.compile("^待审核的身份核验"))
@@ -282,7 +273,7 @@ def test_enterprise_queries_a_citizen_with_an_authorisation_the_citizen_confirms
     guard.allow(r"Failed to load resource: the server responded with a status of 403")  # the revoked query
 
     # The enterprise files the request with the signed letter.
-    _login(page, requester)
+    log_in(page, requester)
     letter_path = tmp_path / "授权书.pdf"
     letter = _letter_pdf(letter_path, subject["name"], organisation)
     _file_request(page, subject, letter_path)
@@ -315,7 +306,7 @@ def test_enterprise_queries_a_citizen_with_an_authorisation_the_citizen_confirms
     # The subject, in its own browser: 授权管理 shows the request; it reads the letter and confirms.
     subject_context = open_context()
     subject_page = subject_context.new_page()
-    _login(subject_page, grantor)
+    log_in(subject_page, grantor)
     _header_link(subject_page, "本人信用").click()
     expect(subject_page.get_by_role("heading", level=1)).to_have_text("本人信用信息")  # verified at the counter
     _me_nav(subject_page, "授权管理").click()
