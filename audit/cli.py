@@ -64,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the standalone audit app (healthz, integrity, auto-checkpoints)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8100)
+    writer = sub.add_parser("writer", help="run the audit writer: appends arrive on a Unix socket")
+    writer.add_argument("--socket", required=True, help="path of the Unix socket to listen on (created 0600)")
+    writer.add_argument("--mode", type=lambda v: int(v, 8), default=0o600, help="socket permissions (default 0600)")
+    writer.add_argument("--exit-with-stdin", action="store_true", help="stop when stdin closes (a child process)")
     return parser
 
 
@@ -174,6 +178,11 @@ def main(argv: list[str] | None = None) -> int:
         from audit.app import create_app
 
         uvicorn.run(create_app(settings), host=args.host, port=args.port)
+        return 0
+    if args.command == "writer":
+        from audit.writer import serve as serve_writer
+
+        serve_writer(settings, args.socket, args.exit_with_stdin, args.mode)
         return 0
     try:
         return asyncio.run(_run(settings, args))

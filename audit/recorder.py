@@ -3,11 +3,15 @@
     from audit.recorder import QueryEvent, AuditUnavailable, record
     receipt = await record(QueryEvent(...))   # returns after the entry is durably committed (R-19)
 
-Fail closed (issue 3 item 6): if the store is down, not writable, or the append does not commit within
-``AUDIT_TIMEOUT_SECONDS``, ``record`` raises ``AuditUnavailable`` and the portal must disclose nothing
-(503). A timed-out append is withdrawn if the writer has not yet inserted it (checked after the chain
-lock is taken); only one caught mid-COMMIT may still land, so the log can hold an entry for a request
-answered with 503, never the reverse.
+Appends are committed by the audit writer process (``audit.writer``; this process's child unless
+``AUDIT_WRITER_SOCKET`` names one run as a service), reached through ``audit.client``; reads of a
+subject's own history go to the store directly.
+
+Fail closed (issue 3 item 6): if the writer or the store is down, not writable, or the append does not
+commit within ``AUDIT_TIMEOUT_SECONDS``, ``record`` raises ``AuditUnavailable`` and the portal must
+disclose nothing (503). A timed-out append is withdrawn if the writer has not yet inserted it (checked
+after the chain lock is taken); only one caught mid-COMMIT may still land, so the log can hold an entry
+for a request answered with 503, never the reverse.
 
 ``subject_query_count`` (R-19 "累计查询次数") counts the subject's *allowed* disclosures, this one
 included; refused attempts are recorded as entries and counted separately (``subject_count``) but do
@@ -16,11 +20,11 @@ not raise it, so the number a subject sees is how often its information was actu
 
 from __future__ import annotations
 
-import asyncio
 import os
 import threading
 from dataclasses import dataclass
 
+from audit.client import WriterClient
 from audit.events import ALLOWED, METHODS, ROLES, AuditUnavailable, QueryEvent, Receipt, prepare
 from audit.settings import AuditSettings, get_settings
 from audit.store import Store
@@ -50,28 +54,23 @@ class SubjectCount:
 
 
 class Recorder:
-    """Appends for one process; usable from any event loop or thread (the writer runs on its own)."""
+    """Appends and own-history reads for one process; usable from any event loop or thread."""
 
     def __init__(self, settings: AuditSettings | None = None) -> None:
         self.settings = settings or get_settings()
+        self.writer = WriterClient(self.settings)
         self.store = Store(self.settings, role="writer")
 
     async def record(self, event: QueryEvent) -> Receipt:
-        future = self.store.submit(prepare(event))
-        try:
-            return await asyncio.wait_for(asyncio.wrap_future(future), self.settings.timeout)
-        except TimeoutError as exc:
-            future.abandon()  # withdrawn unless the writer already inserted it
-            raise AuditUnavailable(f"audit append not committed within {self.settings.timeout}s") from exc
+        return await self.writer.record(prepare(event))
 
     def record_sync(self, event: QueryEvent) -> Receipt:
         """For synchronous callers (threads, scripts); never call it on a running event loop."""
-        future = self.store.submit(prepare(event))
-        try:
-            return future.result(self.settings.timeout)
-        except TimeoutError as exc:
-            future.abandon()
-            raise AuditUnavailable(f"audit append not committed within {self.settings.timeout}s") from exc
+        return self.writer.record_sync(prepare(event))
+
+    def start(self) -> None:
+        """Start the writer now rather than on the first append (blocking; app start-up)."""
+        self.writer.socket_path()
 
     async def subject_history(self, subject_ref: str, after_seq: int | None = None, limit: int = 20) -> list[dict]:
         from audit.service import subject_history_query
@@ -87,6 +86,7 @@ class Recorder:
         return SubjectCount(allowed=int(row[0]), refused=int(row[1])) if row else SubjectCount(0, 0)
 
     def close(self) -> None:
+        self.writer.close()
         self.store.close()
 
 

@@ -14,6 +14,7 @@ default, or its own PostgreSQL database/schema when ``AUDIT_DATABASE_URL`` is se
 | ``AUDIT_DATA_DIR`` | ``$PORTAL_DATA_DIR`` or ``<repo>/data`` | holds ``audit.sqlite3`` |
 | ``AUDIT_KEY_DIR`` | ``<data dir>/audit-keys`` | Ed25519 private key (0600), only the audit service reads it |
 | ``AUDIT_EXPORT_DIR`` | ``<data dir>/audit-export`` | exported checkpoints, tombstones and public keys |
+| ``AUDIT_WRITER_SOCKET`` | unset | socket of a writer run as a service (``python -m audit writer``); unset: a child |
 | ``AUDIT_TIMEOUT_SECONDS`` | ``5`` | an append not committed by then raises ``AuditUnavailable`` |
 | ``AUDIT_CHECKPOINT_EVERY`` | ``1000`` | entries between automatic checkpoints (``serve``, ``checkpoint --if-due``) |
 | ``AUDIT_CHECKPOINT_INTERVAL`` | ``60`` | seconds between checkpoint/maintenance rounds in ``serve`` |
@@ -46,6 +47,7 @@ class AuditSettings:
     pg_schema: str = "audit"
     pg_writer_role: str = "audit_writer"
     pg_reader_role: str = "audit_reader"
+    writer_socket: str | None = None
     timeout: float = 5.0
     checkpoint_every: int = 1000
     checkpoint_interval: float = 60.0
@@ -92,6 +94,7 @@ class AuditSettings:
             ("AUDIT_DATABASE_URL", self.database_url),
             ("AUDIT_ADMIN_DATABASE_URL", self.admin_database_url),
             ("AUDIT_READER_DATABASE_URL", self.reader_database_url),
+            ("AUDIT_WRITER_SOCKET", self.writer_socket),
         ):
             env[name] = value or ""
         return env
@@ -120,6 +123,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> AuditSettings:
         pg_schema=schema,
         pg_writer_role=_identifier("AUDIT_PG_WRITER_ROLE", env.get("AUDIT_PG_WRITER_ROLE") or "audit_writer"),
         pg_reader_role=_identifier("AUDIT_PG_READER_ROLE", env.get("AUDIT_PG_READER_ROLE") or "audit_reader"),
+        writer_socket=env.get("AUDIT_WRITER_SOCKET") or None,
         timeout=float(env.get("AUDIT_TIMEOUT_SECONDS") or 5.0),
         checkpoint_every=int(env.get("AUDIT_CHECKPOINT_EVERY") or 1000),
         checkpoint_interval=float(env.get("AUDIT_CHECKPOINT_INTERVAL") or 60.0),

@@ -1,14 +1,12 @@
-"""Group-commit writers and read access to the audit store (R-19; issue 3 items 5–7).
+"""Group-commit transactions and read access to the audit store (R-19; issue 3 items 5–7).
 
-One writer per process and store collects pending appends and commits them as ONE transaction:
-the chain head row is locked (SQLite ``BEGIN IMMEDIATE``; PostgreSQL ``SELECT … FOR UPDATE``), which
-serialises the chain across every portal worker process; the batch is numbered, counted and hashed
-(``chain.build_batch``), inserted with the per-subject counts and the new head, and committed. Each
-caller's future resolves only after COMMIT returned, i.e. after fsync (SQLite WAL + synchronous=FULL)
-or the PostgreSQL commit with ``synchronous_commit=on``. Any failure rolls the whole batch back and
-every caller in it gets ``AuditUnavailable``: nothing is half-written.
-
-The writers live on their own threads, so callers on any event loop (or none) can append.
+``sqlite_append`` / ``pg_append`` commit a batch of appends as ONE transaction: the chain head row is
+locked (SQLite ``BEGIN IMMEDIATE``; PostgreSQL ``SELECT … FOR UPDATE``), which serialises the chain
+across every writer process; the batch is numbered, counted and hashed (``chain.build_batch``),
+inserted with the per-subject counts and the new head, and committed. They return the receipts only
+after COMMIT returned, i.e. after fsync (SQLite WAL + synchronous=FULL) or the PostgreSQL commit with
+``synchronous_commit=on``. Any failure rolls the whole batch back: nothing is half-written. The audit
+writer process (``audit.writer``) is their caller; ``Store`` gives reads from any loop or thread.
 """
 
 from __future__ import annotations
@@ -17,9 +15,7 @@ import asyncio
 import queue
 import sqlite3
 import threading
-import time
 from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import Future
 from datetime import datetime, timezone
 from typing import TypeVar
 
@@ -65,216 +61,64 @@ _UPSERT = """INSERT INTO subject_counts (subject_ref, allowed_count, refused_cou
     refused_count = excluded.refused_count, last_seq = excluded.last_seq"""
 
 
-class AppendFuture(Future):
-    """A pending append. ``abandon()`` (the caller timed out) withdraws it unless already inserted."""
-
-    def __init__(self, values: tuple[str, ...]) -> None:
-        super().__init__()
-        self.values = values
-        self.abandoned = False
-
-    def abandon(self) -> None:
-        self.abandoned = True
-        self.cancel()
-
-
-class _Selection:
-    """Passed to ``_append`` as ``items``: called once the chain lock is held. It first takes the
-    appends that arrived while we waited for the lock (a bigger group commit: with several processes
-    the wait for the head is where time goes), then drops those whose callers gave up meanwhile
-    (they were told 503; nothing is written)."""
-
-    def __init__(
-        self, live: list[AppendFuture], get_nowait: Callable[[], AppendFuture | None] | None = None, limit: int = 0
-    ) -> None:
-        self.live = live
-        self.kept = live
-        self.stop = False  # close() was asked while refilling
-        self._get = get_nowait
-        self._limit = limit
-
-    def __call__(self) -> list[tuple[str, ...]]:
-        if self._get is not None and len(self.live) < self._limit:
-            more, self.stop = _take(self._get, self._limit - len(self.live))
-            self.live = self.live + more
-        self.kept = [f for f in self.live if not f.abandoned]
-        return [f.values for f in self.kept]
-
-    def resolve(self, receipts: list[Receipt]) -> None:
-        for future, receipt in zip(self.kept, receipts):
-            future.set_result(receipt)
-        kept = {id(f) for f in self.kept}
-        for future in self.live:
-            if id(future) not in kept:
-                future.set_exception(AuditUnavailable("append withdrawn: the caller timed out"))
-
-    def fail(self, error: BaseException) -> None:
-        for future in self.live:
-            future.set_exception(error)
-
-
 def _unavailable(exc: BaseException) -> AuditUnavailable:
     err = AuditUnavailable(f"audit store unavailable: {type(exc).__name__}: {exc}")
     err.__cause__ = exc
     return err
 
 
-def _take(get_nowait: Callable[[], AppendFuture | None], limit: int) -> tuple[list[AppendFuture], bool]:
-    """Up to ``limit`` pending appends without waiting, and whether close() was asked."""
-    batch: list[AppendFuture] = []
-    stop = False
-    while len(batch) < limit:
-        try:
-            item = get_nowait()
-        except (queue.Empty, asyncio.QueueEmpty):
-            break
-        if item is None:
-            stop = True
-            break
-        batch.append(item)
-    # A caller that timed out before we started has cancelled its future: skip it (never half-done).
-    return [f for f in batch if f.set_running_or_notify_cancel()], stop
+def _batch(rows: Sequence[Sequence], items: list[tuple[str, ...]], now: datetime | None) -> Batch:
+    """Build the batch from the head row and the subjects' count rows, read under the chain lock."""
+    head: Sequence | None = None
+    counts: dict[str, list[int]] = {}
+    for r in rows:  # (last_seq, last_hash, last_created_at, NULL…) or (NULL…, subject_ref, allowed, refused)
+        if r[3] is None:
+            head = r
+        else:
+            counts[r[3]] = [r[4], r[5]]
+    if head is None:
+        raise AuditUnavailable("audit chain head row is missing")
+    return build_batch(Head(head[0], head[1], head[2] or ""), counts, items, now or datetime.now(timezone.utc))
 
 
-def _drain(
-    first: AppendFuture, get_nowait: Callable[[], AppendFuture | None], limit: int
-) -> tuple[list[AppendFuture], bool]:
-    """The batch to commit now (everything pending, up to ``limit``), and whether close() was asked."""
-    rest, stop = _take(get_nowait, limit - 1)
-    return [f for f in [first] if f.set_running_or_notify_cancel()] + rest, stop
+def sqlite_append(conn: sqlite3.Connection, items: _Items, now: datetime | None = None) -> list[Receipt]:
+    """One group-commit transaction; ``now`` only for loading historical data (tests, bench).
 
-
-# Group commit for a busy portal. A commit costs the appending process about half a millisecond of
-# CPU however few entries it carries (SQLite: the WAL pages of the entry, its eight indexes, the
-# count and the head, written and fsync'd; PostgreSQL: four round trips through the writer's loop),
-# and request handlers that each append once arrive a few milliseconds apart, so without care every
-# request pays a whole commit. When the writer had been idle for a while (>= _IDLE_S: appends come
-# from independent requests, not from callers waiting on the previous commit), the previous commit
-# is recent (< _BUSY_S) and small (< _GATHER_ENOUGH), and few appends are pending, it waits _GATHER_S
-# for company before committing (+10 ms latency then). An idle portal commits at once; callers
-# appending back to back, and heavy load, never wait.
-_GATHER_S = 0.010
-_GATHER_ENOUGH = 8
-_BUSY_S = 0.05
-_IDLE_S = 0.001
-
-
-def _should_gather(waiting_since: float, last_commit: float, last_size: int, pending: int) -> bool:
-    now = time.monotonic()
-    return (
-        now - waiting_since >= _IDLE_S
-        and now - last_commit < _BUSY_S
-        and last_size < _GATHER_ENOUGH
-        and pending + 1 < _GATHER_ENOUGH
-    )
-
-
-class SQLiteWriter:
-    """The group-commit writer thread for the SQLite store."""
-
-    def __init__(self, settings: AuditSettings) -> None:
-        self.settings = settings
-        self._queue: queue.SimpleQueue[AppendFuture | None] = queue.SimpleQueue()
-        self._conn: sqlite3.Connection | None = None
-        self._thread = threading.Thread(target=self._run, name="audit-writer", daemon=True)
-        self._thread.start()
-
-    def submit(self, values: tuple[str, ...]) -> Future[Receipt]:
-        future = AppendFuture(values)
-        self._queue.put(future)
-        return future
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join(10)
-
-    def _connection(self) -> sqlite3.Connection:
-        if self._conn is None:
-            conn = sqlite_connect(self.settings, create_dir=True)
-            try:
-                try:
-                    version = conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
-                except sqlite3.OperationalError:
-                    version = 0
-                if (version or 0) < SCHEMA_VERSION:  # the embedded store migrates itself
-                    asyncio.run(_migrate(self.settings))
-            except BaseException:
-                conn.close()
-                raise
-            self._conn = conn
-        return self._conn
-
-    def _run(self) -> None:
-        last_commit, last_size = 0.0, 0
-        while True:
-            waiting_since = time.monotonic()
-            first = self._queue.get()
-            if first is None:
-                break
-            if _should_gather(waiting_since, last_commit, last_size, self._queue.qsize()):
-                time.sleep(_GATHER_S)  # releases the GIL: the request handlers keep working meanwhile
-            live, stop = _drain(first, self._queue.get_nowait, self.settings.max_batch)
-            last_commit, last_size = time.monotonic(), len(live)
-            selection = _Selection(live, None if stop else self._queue.get_nowait, self.settings.max_batch)
-            try:
-                receipts = self._append(self._connection(), selection) if live else []
-            except BaseException as exc:
-                if self._conn is not None:
-                    self._conn.close()
-                    self._conn = None
-                selection.fail(_unavailable(exc))
-            else:
-                selection.resolve(receipts)
-            if stop or selection.stop:
-                break
-        if self._conn is not None:
-            self._conn.close()
-
-    @staticmethod
-    def _append(conn: sqlite3.Connection, items: _Items, now: datetime | None = None) -> list[Receipt]:
-        """One group-commit transaction; ``now`` only for loading historical data (tests, bench)."""
-        conn.execute("BEGIN IMMEDIATE")  # the write lock: one chain across processes
-        try:
-            if callable(items):
-                items = items()
-            if not items:
-                conn.execute("ROLLBACK")
-                return []
-            # Few statements per commit: each sqlite3 call releases and retakes the GIL, and under
-            # load every retake waits for the request-handling thread (multi-row statements, not
-            # executemany; head and counts in one SELECT).
-            refs = list({v[_SUBJECT] for v in items})
-            head: Sequence | None = None
-            counts: dict[str, list[int]] = {}
-            for i in range(0, len(refs), _SQLITE_CHUNK):
-                chunk = refs[i : i + _SQLITE_CHUNK]
-                sql = f"{_SQLITE_COUNTS} ({','.join('?' * len(chunk))})"
-                for row in conn.execute(f"{_SQLITE_HEAD} UNION ALL {sql}" if i == 0 else sql, chunk):
-                    if row[3] is None:
-                        head = row
-                    else:
-                        counts[row[3]] = [row[4], row[5]]
-            if head is None:
-                raise AuditUnavailable("audit chain head row is missing")
-            batch = build_batch(Head(head[0], head[1], head[2] or ""), counts, items, now or datetime.now(timezone.utc))
-            for i in range(0, len(batch.rows), _SQLITE_CHUNK):
-                chunk = batch.rows[i : i + _SQLITE_CHUNK]
-                conn.execute(f"{_SQLITE_INSERT} {', '.join([_SQLITE_ROW] * len(chunk))}", [v for r in chunk for v in r])
-            tallies = [(ref, *tally) for ref, tally in batch.counts.items()]
-            for i in range(0, len(tallies), _SQLITE_CHUNK):
-                chunk = tallies[i : i + _SQLITE_CHUNK]
-                values = "VALUES " + ", ".join(["(?, ?, ?, ?)"] * len(chunk))
-                conn.execute(_UPSERT.format(source=values), [v for r in chunk for v in r])
-            conn.execute(
-                "UPDATE chain_head SET last_seq = ?, last_hash = ?, last_created_at = ? WHERE id = 1",
-                (batch.head.last_seq, batch.head.last_hash, batch.head.last_created_at),
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                conn.rollback()
-            raise
-        return batch.receipts
+    ``items`` may be a callable, called once the chain lock is held: the writer then adds what
+    arrived while it waited and drops appends whose callers gave up (they were told 503)."""
+    conn.execute("BEGIN IMMEDIATE")  # the write lock: one chain across processes
+    try:
+        if callable(items):
+            items = items()
+        if not items:
+            conn.execute("ROLLBACK")
+            return []
+        # Few statements per commit: multi-row statements, not executemany; head and counts in one SELECT.
+        refs = list({v[_SUBJECT] for v in items})
+        rows: list[Sequence] = []
+        for i in range(0, len(refs), _SQLITE_CHUNK):
+            chunk = refs[i : i + _SQLITE_CHUNK]
+            sql = f"{_SQLITE_COUNTS} ({','.join('?' * len(chunk))})"
+            rows += conn.execute(f"{_SQLITE_HEAD} UNION ALL {sql}" if i == 0 else sql, chunk)
+        batch = _batch(rows, items, now)
+        for i in range(0, len(batch.rows), _SQLITE_CHUNK):
+            chunk = batch.rows[i : i + _SQLITE_CHUNK]
+            conn.execute(f"{_SQLITE_INSERT} {', '.join([_SQLITE_ROW] * len(chunk))}", [v for r in chunk for v in r])
+        tallies = [(ref, *tally) for ref, tally in batch.counts.items()]
+        for i in range(0, len(tallies), _SQLITE_CHUNK):
+            chunk = tallies[i : i + _SQLITE_CHUNK]
+            values = "VALUES " + ", ".join(["(?, ?, ?, ?)"] * len(chunk))
+            conn.execute(_UPSERT.format(source=values), [v for r in chunk for v in r])
+        conn.execute(
+            "UPDATE chain_head SET last_seq = ?, last_hash = ?, last_created_at = ? WHERE id = 1",
+            (batch.head.last_seq, batch.head.last_hash, batch.head.last_created_at),
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.rollback()
+        raise
+    return batch.receipts
 
 
 async def _migrate(settings: AuditSettings) -> None:
@@ -282,117 +126,73 @@ async def _migrate(settings: AuditSettings) -> None:
         await migrate(conn, settings, quiet=True)
 
 
-class PgWriter:
-    """The group-commit writer for PostgreSQL, a task on the store's background loop."""
-
-    def __init__(self, settings: AuditSettings, bg: BackgroundLoop) -> None:
-        self.settings = settings
-        self.bg = bg
-        self._conn: asyncpg.Connection | None = None
-        self._queue: asyncio.Queue[AppendFuture | None] = asyncio.Queue()
-        self._task = bg.submit(self._main())
-
-    def submit(self, values: tuple[str, ...]) -> Future[Receipt]:
-        future = AppendFuture(values)
-        self.bg.call(self._queue.put_nowait, future)
-        return future
-
-    def close(self) -> None:
-        self.bg.call(self._queue.put_nowait, None)
+def open_sqlite_writer(settings: AuditSettings) -> sqlite3.Connection:
+    """The writer's connection; the embedded store migrates itself on first use."""
+    conn = sqlite_connect(settings, create_dir=True)
+    try:
         try:
-            self._task.result(10)
-        except Exception:
-            pass
+            version = conn.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+        except sqlite3.OperationalError:
+            version = 0
+        if (version or 0) < SCHEMA_VERSION:
+            asyncio.run(_migrate(settings))
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
-    async def _connection(self) -> asyncpg.Connection:
-        if self._conn is None or self._conn.is_closed():
-            conn = await pg_connect(self.settings, "writer", "audit-writer")
+
+async def open_pg_writer(settings: AuditSettings) -> asyncpg.Connection:
+    """The writer role's connection; PostgreSQL is migrated by the operator (``python -m audit migrate``)."""
+    conn = await pg_connect(settings, "writer", "audit-writer")
+    try:
+        version = await conn.fetchval("SELECT max(version) FROM schema_version")
+    except asyncpg.UndefinedTableError:
+        version = 0
+    if (version or 0) < SCHEMA_VERSION:
+        await conn.close()
+        raise AuditUnavailable("audit schema not migrated: run `python -m audit migrate`")
+    return conn
+
+
+async def pg_append(conn: asyncpg.Connection, items: _Items, now: datetime | None = None) -> list[Receipt]:
+    """One group-commit transaction; ``now`` only for loading historical data (tests, bench);
+    ``items`` as for ``sqlite_append``.
+
+    Four round trips, three of them while the chain lock is held (the lock is what every writer
+    process queues on): BEGIN + lock; head and counts (a statement started after the lock is
+    granted, so it sees the previous holder's commit); entries + counts + head in one statement;
+    COMMIT (durable: synchronous_commit=on). Any failure before COMMIT rolls everything back.
+    """
+    try:
+        await conn.execute(_PG_LOCK)  # simple protocol: BEGIN and the lock in one round trip
+        if callable(items):
+            items = items()
+        if not items:
+            await conn.execute("ROLLBACK")
+            return []
+        batch = _batch(await conn.fetch(_PG_READ, list({v[_SUBJECT] for v in items})), items, now)
+        tallies = list(batch.counts.items())
+        await conn.execute(
+            _PG_WRITE,
+            *_columns(batch),
+            [t[0] for t in tallies],
+            [t[1][0] for t in tallies],
+            [t[1][1] for t in tallies],
+            [t[1][2] for t in tallies],
+            batch.head.last_seq,
+            batch.head.last_hash,
+            parse_time(batch.head.last_created_at),
+        )
+        await conn.execute("COMMIT")
+    except BaseException:
+        if not conn.is_closed() and conn.is_in_transaction():
             try:
-                version = await conn.fetchval("SELECT max(version) FROM schema_version")
-            except asyncpg.UndefinedTableError:
-                version = 0
-            if (version or 0) < SCHEMA_VERSION:
-                await conn.close()
-                raise AuditUnavailable("audit schema not migrated: run `python -m audit migrate`")
-            self._conn = conn
-        return self._conn
-
-    async def _main(self) -> None:
-        last_commit, last_size = 0.0, 0
-        while True:
-            waiting_since = time.monotonic()
-            first = await self._queue.get()
-            if first is None:
-                break
-            if _should_gather(waiting_since, last_commit, last_size, self._queue.qsize()):
-                await asyncio.sleep(_GATHER_S)
-            live, stop = _drain(first, self._queue.get_nowait, self.settings.max_batch)
-            last_commit, last_size = time.monotonic(), len(live)
-            selection = _Selection(live, None if stop else self._queue.get_nowait, self.settings.max_batch)
-            try:
-                receipts = await self._append(await self._connection(), selection) if live else []
-            except BaseException as exc:
-                if self._conn is not None:
-                    self._conn.terminate()
-                    self._conn = None
-                selection.fail(exc if isinstance(exc, AuditUnavailable) else _unavailable(exc))
-                if not isinstance(exc, Exception):
-                    raise
-            else:
-                selection.resolve(receipts)
-            if stop or selection.stop:
-                break
-        if self._conn is not None:
-            await self._conn.close()
-
-    @staticmethod
-    async def _append(conn: asyncpg.Connection, items: _Items, now: datetime | None = None) -> list[Receipt]:
-        """One group-commit transaction; ``now`` only for loading historical data (tests, bench).
-
-        Four round trips, three of them while the chain lock is held (the lock is what every writer
-        process queues on): BEGIN + lock; head and counts (a statement started after the lock is
-        granted, so it sees the previous holder's commit); entries + counts + head in one statement;
-        COMMIT (durable: synchronous_commit=on). Any failure before COMMIT rolls everything back.
-        """
-        try:
-            await conn.execute(_PG_LOCK)  # simple protocol: BEGIN and the lock in one round trip
-            if callable(items):
-                items = items()
-            if not items:
                 await conn.execute("ROLLBACK")
-                return []
-            refs = list({v[_SUBJECT] for v in items})
-            head: Sequence | None = None
-            counts: dict[str, list[int]] = {}
-            for r in await conn.fetch(_PG_READ, refs):
-                if r[3] is None:
-                    head = r
-                else:
-                    counts[r[3]] = [r[4], r[5]]
-            if head is None:
-                raise AuditUnavailable("audit chain head row is missing")
-            batch = build_batch(Head(head[0], head[1], head[2] or ""), counts, items, now or datetime.now(timezone.utc))
-            tallies = list(batch.counts.items())
-            await conn.execute(
-                _PG_WRITE,
-                *_columns(batch),
-                [t[0] for t in tallies],
-                [t[1][0] for t in tallies],
-                [t[1][1] for t in tallies],
-                [t[1][2] for t in tallies],
-                batch.head.last_seq,
-                batch.head.last_hash,
-                parse_time(batch.head.last_created_at),
-            )
-            await conn.execute("COMMIT")
-        except BaseException:
-            if not conn.is_closed() and conn.is_in_transaction():
-                try:
-                    await conn.execute("ROLLBACK")
-                except Exception:  # the writer terminates a broken connection anyway
-                    pass
-            raise
-        return batch.receipts
+            except Exception:  # the writer terminates a broken connection anyway
+                pass
+        raise
+    return batch.receipts
 
 
 def _columns(batch: Batch) -> list[list]:
@@ -403,13 +203,12 @@ def _columns(batch: Batch) -> list[list]:
 
 
 class Store:
-    """Append and read access for one process; safe to use from any thread or event loop."""
+    """Read access for one process; safe to use from any thread or event loop."""
 
     def __init__(self, settings: AuditSettings, role: str = "writer") -> None:
         self.settings = settings
         self.role = role
         self._lock = threading.Lock()
-        self._writer: SQLiteWriter | PgWriter | None = None
         self._bg: BackgroundLoop | None = None
         self._pool: asyncpg.Pool | None = None
         self._sqlite_pool: queue.SimpleQueue[SQLiteConn] = queue.SimpleQueue()
@@ -418,16 +217,6 @@ class Store:
         if self._bg is None:
             self._bg = BackgroundLoop("audit-pg")
         return self._bg
-
-    def submit(self, values: tuple[str, ...]) -> Future[Receipt]:
-        with self._lock:
-            if self._writer is None:
-                if self.settings.is_postgres:
-                    self._writer = PgWriter(self.settings, self._background())
-                else:
-                    self._writer = SQLiteWriter(self.settings)
-            writer = self._writer
-        return writer.submit(values)
 
     async def run(self, fn: Callable[[Conn], Awaitable[T]]) -> T:
         """Run ``fn(conn)`` with a read connection; store failures become ``AuditUnavailable``."""
@@ -463,10 +252,6 @@ class Store:
             self._sqlite_pool.put(conn)
 
     def close(self) -> None:
-        with self._lock:
-            writer, self._writer = self._writer, None
-        if writer is not None:
-            writer.close()
         while not self._sqlite_pool.empty():
             self._sqlite_pool.get_nowait().close_now()
         if self._bg is not None:

@@ -102,6 +102,41 @@ def _cpu_s(pid: int | None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _thread_cpu_s(pid: int | None) -> dict[str, float]:
+    """CPU seconds so far per thread of process ``pid`` (``main`` runs the event loop)."""
+    out: dict[str, float] = {}
+    if not pid:
+        return out
+    import os
+
+    tick = os.sysconf("SC_CLK_TCK")
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            raw = (task / "stat").read_text()
+        except OSError:
+            continue
+        name = "main" if task.name == str(pid) else f"thread-{task.name}"
+        fields = raw[raw.rfind(")") + 2 :].split()
+        out[name] = out.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+def _descendants(pid: int | None) -> list[int]:
+    """Child processes of ``pid``, recursively (the portal's audit writer)."""
+    out: list[int] = []
+    todo = [pid] if pid else []
+    while todo:
+        p = todo.pop()
+        for task in Path(f"/proc/{p}/task").glob("*"):
+            try:
+                kids = [int(k) for k in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            out += kids
+            todo += kids
+    return out
+
+
 def alternate_wrk(
     ports: dict[str, int],
     path: str,
@@ -128,18 +163,29 @@ def alternate_wrk(
         order = names if r % 2 == 0 else names[::-1]
         for name in order:
             watch = CpuWatch(roots).start()
-            cpu0 = _cpu_s(pids.get(name))
+            kids = _descendants(pids.get(name))
+            cpu0, threads0 = _cpu_s(pids.get(name)), _thread_cpu_s(pids.get(name))
+            kids0 = sum(_cpu_s(k) for k in kids)
             res = run_wrk(ports[name], path, None, duration, connections, threads, headers)
             cpu = _cpu_s(pids.get(name)) - cpu0
+            kids_cpu = sum(_cpu_s(k) for k in kids) - kids0
+            per_thread = {k: v - threads0.get(k, 0.0) for k, v in _thread_cpu_s(pids.get(name)).items()}
             res["interference"] = watch.stop()
             if res.get("requests"):
                 res["server_cpu_ms_per_request"] = round(1000 * cpu / res["requests"], 3)
                 res["server_cpu_util"] = round(cpu / duration, 3)
+                res["server_cpu_ms_per_request_by_thread"] = {
+                    k: round(1000 * v / res["requests"], 3) for k, v in sorted(per_thread.items()) if v > 0
+                }
+                # The audit writer is the portal's child process: its CPU is part of the audited cost.
+                res["child_processes_cpu_ms_per_request"] = round(1000 * kids_cpu / res["requests"], 3)
             res["round"] = r
             runs[name].append(res)
             log(
                 f"wrk {name} {path} round {r + 1}/{rounds}: {res['rps']:.0f} rps, p50 {res.get('latency_p50_ms')} ms, "
                 f"p99 {res.get('latency_p99_ms')} ms, non-2xx {res['non_2xx']}, server CPU "
-                f"{res.get('server_cpu_ms_per_request')} ms/request, util {res.get('server_cpu_util')}"
+                f"{res.get('server_cpu_ms_per_request')} ms/request {res.get('server_cpu_ms_per_request_by_thread')}, "
+                f"child processes {res.get('child_processes_cpu_ms_per_request')} ms/request, "
+                f"util {res.get('server_cpu_util')}"
             )
     return runs

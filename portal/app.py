@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 from litestar import Litestar
 from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
@@ -14,7 +17,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from audit.recorder import AuditUnavailable
+from audit.recorder import AuditUnavailable, get_recorder
 from portal.accounts.routes import accounts_router
 from portal.admin.routes import admin_router
 from portal.agencies.query_routes import agency_query_router
@@ -57,6 +60,15 @@ async def _open_db() -> None:
     size = get_settings().pg_pool_size
     if DB.engine_type == "postgres" and size > 0:
         await DB.start_connection_pool(min_size=min(2, size), max_size=size)
+
+
+async def _start_audit_writer() -> None:
+    # The writer process starts now rather than on the first query; if it cannot, queries fail
+    # closed (503) and it is retried on each, while public pages keep working.
+    try:
+        await asyncio.to_thread(get_recorder().start)
+    except AuditUnavailable as exc:
+        logging.getLogger("portal").warning("audit writer not started: %s", exc)
 
 
 def create_app() -> Litestar:
@@ -103,7 +115,7 @@ def create_app() -> Litestar:
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
         ),
         exception_handlers={HTTPException: http_error, AuditUnavailable: audit_unavailable, Exception: server_error},
-        on_startup=[_open_db],
+        on_startup=[_open_db, _start_audit_writer],
         on_shutdown=[_close_db],
         debug=settings.debug,
     )

@@ -12,7 +12,7 @@ from audit.events import prepare
 from audit.partitions import ensure_partitions, list_partitions, partition_name
 from audit.recorder import Recorder
 from audit.retention import purge
-from audit.store import PgWriter, SQLiteWriter
+from audit.store import pg_append, sqlite_append
 from tests.audit.helpers import cli, event, seed
 
 
@@ -82,13 +82,13 @@ async def _append_at(settings, moment: datetime, events) -> None:
             await ensure_partitions(conn, moment, end=moment)
         raw = await pg_connect(settings, "writer", "test")
         try:
-            await PgWriter._append(raw, items, now=moment)
+            await pg_append(raw, items, now=moment)
         finally:
             await raw.close()
     else:
         conn = sqlite_connect(settings)
         try:
-            SQLiteWriter._append(conn, items, now=moment)
+            sqlite_append(conn, items, now=moment)
         finally:
             conn.close()
 

@@ -1,0 +1,358 @@
+"""The audit writer process: the only process that appends to the audit store (R-19; issue 3 item 5).
+
+    python -m audit writer --socket PATH [--mode 0660] [--exit-with-stdin]
+
+It listens on a Unix socket (mode 0600 unless ``--mode``) and commits appends in group-commit transactions
+(``store.sqlite_append`` / ``store.pg_append``: chain lock, numbering, counts, hashes, COMMIT).
+The portal's recorder (``audit.client``) starts one as its child by default, or connects to one
+run as its own service (``AUDIT_WRITER_SOCKET``), which then alone holds the store's write
+credentials. The commit work (hashing, SQLite pages and fsync, PostgreSQL round trips) stays off
+the portal process and its GIL; here it runs on one thread with no hand-offs: requests that arrive
+while a batch commits form the next batch.
+
+Protocol, one JSON object per line in each direction:
+
+    → {"id": 7, "v": [14 event values in EVENT_FIELDS order]}
+    ← {"id": 7, "seq": 123, "hash": "…", "count": 4, "at": "2026-12-02T08:00:00.000000Z"}
+    ← {"id": 7, "error": "audit store unavailable: …"}
+    → {"id": 7, "abandon": 1}      the caller gave up: withdrawn unless already inserted
+
+A reply is sent only after COMMIT returned. Every event is validated again here (``prepare``):
+the writer trusts no client.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import socket
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+
+from audit.chain import format_time
+from audit.db import BackgroundLoop
+from audit.events import EVENT_FIELDS, AuditUnavailable, QueryEvent, Receipt, prepare
+from audit.settings import AuditSettings
+from audit.store import _unavailable, open_pg_writer, open_sqlite_writer, pg_append, sqlite_append
+
+LINE_LIMIT = 1 << 20  # an event is a few KB; a longer line is a broken client
+OUT_LIMIT = 16 << 20  # replies a client does not read; beyond this it is dropped
+
+
+# Group commit. A commit costs about half a millisecond of CPU however few entries it carries
+# (SQLite: the WAL pages of the entry, its eight indexes, the count and the head, written and
+# fsync'd; PostgreSQL: four round trips), and request handlers that each append once arrive a few
+# milliseconds apart, so without care every request pays a whole commit. When the writer had been
+# idle (>= _IDLE_S: appends come from independent requests, not from callers waiting on the
+# previous commit), the previous commit is recent (< _BUSY_S) and small (< _GATHER_ENOUGH), and few
+# appends are pending, it waits up to _GATHER_S for company (+10 ms latency then). An idle portal
+# commits at once; callers appending back to back, and heavy load, never wait.
+_GATHER_S = 0.010
+_GATHER_ENOUGH = 8
+_BUSY_S = 0.05
+_IDLE_S = 0.001
+
+
+def _should_gather(waiting_since: float, last_commit: float, last_size: int, pending: int) -> bool:
+    now = time.monotonic()
+    return (
+        now - waiting_since >= _IDLE_S
+        and now - last_commit < _BUSY_S
+        and last_size < _GATHER_ENOUGH
+        and pending + 1 < _GATHER_ENOUGH
+    )
+
+
+def _line(msg: dict) -> bytes:
+    return json.dumps(msg, ensure_ascii=False).encode() + b"\n"
+
+
+class _Client:
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.inbox = b""
+        self.outbox = bytearray()
+        self.pending: dict[int, _Append] = {}
+        self.gone = False
+
+
+class _Append:
+    __slots__ = ("client", "rid", "values", "abandoned")
+
+    def __init__(self, client: _Client, rid: int, values: tuple[str, ...]) -> None:
+        self.client = client
+        self.rid = rid
+        self.values = values
+        self.abandoned = False
+
+
+class _SQLiteCommit:
+    def __init__(self, settings: AuditSettings) -> None:
+        self.settings = settings
+        self.conn: sqlite3.Connection | None = None
+
+    def __call__(self, items: Callable[[], list[tuple[str, ...]]]) -> list[Receipt]:
+        try:
+            if self.conn is None:
+                self.conn = open_sqlite_writer(self.settings)
+            return sqlite_append(self.conn, items)
+        except BaseException:
+            if self.conn is not None:
+                self.conn.close()
+                self.conn = None
+            raise
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+
+
+class _PgCommit:
+    """asyncpg needs a loop: the commit runs on a background loop while this thread waits for it."""
+
+    def __init__(self, settings: AuditSettings) -> None:
+        self.settings = settings
+        self.bg = BackgroundLoop("audit-writer-pg")
+        self.conn = None
+
+    async def _append(self, items: Callable[[], list[tuple[str, ...]]]) -> list[Receipt]:
+        try:
+            if self.conn is None or self.conn.is_closed():
+                self.conn = await open_pg_writer(self.settings)
+            return await pg_append(self.conn, items)
+        except BaseException:
+            if self.conn is not None:
+                self.conn.terminate()
+                self.conn = None
+            raise
+
+    def __call__(self, items: Callable[[], list[tuple[str, ...]]]) -> list[Receipt]:
+        future = self.bg.submit(self._append(items))
+        try:
+            return future.result(self.settings.timeout * 3)
+        except TimeoutError:
+            future.cancel()  # the coroutine rolls back and drops the connection
+            raise
+
+    def close(self) -> None:
+        async def cleanup() -> None:
+            if self.conn is not None:
+                await self.conn.close()
+
+        self.bg.stop(cleanup)
+
+
+class WriterServer:
+    """Single-threaded: a selector for the sockets, the commit inline."""
+
+    def __init__(self, settings: AuditSettings, path: str, exit_with_stdin: bool = False, mode: int = 0o600) -> None:
+        self.settings = settings
+        self.path = path
+        self.commit = _PgCommit(settings) if settings.is_postgres else _SQLiteCommit(settings)
+        self.queue: list[_Append] = []  # received, not yet in a batch
+        self.stopping = False
+        self.sel = selectors.DefaultSelector()
+        if os.path.exists(path):
+            os.unlink(path)  # a stale socket of a previous run
+        self.listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        old = os.umask(0o777 & ~mode)  # 0600 by default: only this user may append
+        try:
+            self.listener.bind(path)
+        finally:
+            os.umask(old)
+        self.listener.listen(128)
+        self.listener.setblocking(False)
+        self.sel.register(self.listener, selectors.EVENT_READ, "listener")
+        self._wake_r, self._wake_w = socket.socketpair()  # SIGTERM/SIGINT wake the selector
+        for s in (self._wake_r, self._wake_w):
+            s.setblocking(False)
+        signal.set_wakeup_fd(self._wake_w.fileno())
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._on_signal)
+        self.sel.register(self._wake_r, selectors.EVENT_READ, "wake")
+        if exit_with_stdin:
+            self.sel.register(sys.stdin.buffer.raw, selectors.EVENT_READ, "stdin")
+
+    def _on_signal(self, signum, frame) -> None:
+        self.stopping = True
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def poll(self, timeout: float | None) -> None:
+        for key, mask in self.sel.select(timeout):
+            if key.data == "listener":
+                self._accept()
+            elif key.data == "wake":
+                self._wake_r.recv(4096)
+            elif key.data == "stdin":
+                if not os.read(sys.stdin.fileno(), 4096):  # EOF: the parent closed the pipe or died
+                    self.sel.unregister(key.fileobj)
+                    self.stopping = True
+            else:
+                if mask & selectors.EVENT_WRITE:
+                    self._send(key.data)
+                if mask & selectors.EVENT_READ:
+                    self._receive(key.data)
+
+    def _accept(self) -> None:
+        try:
+            sock, _ = self.listener.accept()
+        except BlockingIOError:
+            return
+        sock.setblocking(False)
+        self.sel.register(sock, selectors.EVENT_READ, _Client(sock))
+
+    def _receive(self, client: _Client) -> None:
+        try:
+            chunk = client.sock.recv(1 << 18)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._drop(client)  # its queued appends still commit; nobody hears about them
+            return
+        *lines, client.inbox = (client.inbox + chunk).split(b"\n")
+        if len(client.inbox) > LINE_LIMIT:
+            self._drop(client, "request line too long")
+            return
+        for line in lines:
+            if line and not client.gone:
+                self._handle(client, line)
+
+    def _handle(self, client: _Client, line: bytes) -> None:
+        try:
+            msg = json.loads(line)
+            rid = msg["id"]
+            if not isinstance(rid, int):
+                raise ValueError("id must be an integer")
+        except (ValueError, KeyError, TypeError) as exc:
+            self._drop(client, f"malformed request: {exc}")
+            return
+        if "abandon" in msg:
+            append = client.pending.get(rid)
+            if append is not None:
+                append.abandoned = True
+            return
+        try:
+            values = msg["v"]
+            if not isinstance(values, list) or len(values) != len(EVENT_FIELDS):
+                raise ValueError(f"v must list the {len(EVENT_FIELDS)} event values")
+            prepared = prepare(QueryEvent(*values))
+        except (ValueError, TypeError, KeyError) as exc:
+            self._reply(client, {"id": rid, "error": f"bad event: {exc}"})
+            self._send(client)
+            return
+        append = _Append(client, rid, prepared)
+        client.pending[rid] = append
+        self.queue.append(append)
+
+    def _drop(self, client: _Client, why: str = "") -> None:
+        if why:
+            print(f"audit writer: dropping a client: {why}", file=sys.stderr)
+        client.gone = True
+        try:
+            self.sel.unregister(client.sock)
+        except (KeyError, ValueError):
+            pass
+        client.sock.close()
+
+    # -- output --------------------------------------------------------------------------------
+
+    def _reply(self, client: _Client, msg: dict) -> None:
+        client.pending.pop(msg["id"], None)
+        if not client.gone:
+            client.outbox += _line(msg)
+
+    def _flush(self, clients: set[_Client]) -> None:
+        for client in clients:
+            if not client.gone and client.outbox:
+                self._send(client)
+
+    def _send(self, client: _Client) -> None:
+        try:
+            sent = client.sock.send(client.outbox)
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            self._drop(client)
+            return
+        del client.outbox[:sent]
+        if len(client.outbox) > OUT_LIMIT:
+            self._drop(client, "client does not read its replies")
+            return
+        events = selectors.EVENT_READ | (selectors.EVENT_WRITE if client.outbox else 0)
+        self.sel.modify(client.sock, events, client)
+
+    # -- commits -------------------------------------------------------------------------------
+
+    def _commit(self, batch: list[_Append]) -> None:
+        kept: list[_Append] = []
+        limit = self.settings.max_batch
+
+        def items() -> list[tuple[str, ...]]:
+            # Called once the chain lock is held: take what arrived meanwhile (a bigger group
+            # commit) and drop appends whose callers gave up (they were told 503).
+            self.poll(0)
+            extra = self.queue[: max(0, limit - len(batch))]
+            del self.queue[: len(extra)]
+            batch.extend(extra)
+            kept[:] = [a for a in batch if not a.abandoned]
+            return [a.values for a in kept]
+
+        try:
+            receipts = self.commit(items)
+        except Exception as exc:
+            error = exc if isinstance(exc, AuditUnavailable) else _unavailable(exc)
+            for a in batch:
+                self._reply(a.client, {"id": a.rid, "error": str(error)})
+        else:
+            for a, r in zip(kept, receipts):
+                msg = {"id": a.rid, "seq": r.seq, "hash": r.entry_hash, "count": r.subject_query_count}
+                self._reply(a.client, msg | {"at": format_time(r.recorded_at)})
+            done = {id(a) for a in kept}
+            for a in batch:
+                if id(a) not in done:
+                    self._reply(a.client, {"id": a.rid, "error": "append withdrawn: the caller timed out"})
+        self._flush({a.client for a in batch})
+
+    def serve(self) -> None:
+        sys.stdout.write("ready\n")
+        sys.stdout.flush()
+        last_commit, last_size = 0.0, 0
+        try:
+            while not (self.stopping and not self.queue):
+                waiting_since = time.monotonic()
+                self.poll(0 if self.queue else None)
+                if not self.queue:
+                    continue
+                if not self.stopping and _should_gather(waiting_since, last_commit, last_size, len(self.queue) - 1):
+                    deadline = time.monotonic() + _GATHER_S
+                    while len(self.queue) < _GATHER_ENOUGH and (left := deadline - time.monotonic()) > 0:
+                        self.poll(left)
+                batch = self.queue[: self.settings.max_batch]
+                del self.queue[: len(batch)]
+                last_commit, last_size = time.monotonic(), len(batch)
+                self._commit(batch)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.commit.close()
+        self.sel.close()
+        self.listener.close()
+        try:
+            os.unlink(self.path)
+        except OSError:
+            pass
+
+
+def serve(settings: AuditSettings, path: str, exit_with_stdin: bool = False, mode: int = 0o600) -> None:
+    """Serve until SIGTERM/SIGINT, or (``exit_with_stdin``) until the parent closes our stdin;
+    appends already received are committed first. ``mode``: the socket's permissions (0660 lets a
+    portal running under another account of the socket's group append)."""
+    WriterServer(settings, path, exit_with_stdin, mode).serve()
