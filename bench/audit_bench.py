@@ -234,13 +234,24 @@ def part_selfquery(engine: Engine, args, stamp: str) -> dict:
                 roots,
                 {"audited": a.proc.pid if a.proc else None, "unaudited": u.proc.pid if u.proc else None},
             )
+            # One client querying in sequence: what the audit adds to a lone request's latency.
+            light = alternate_wrk(
+                {"audited": a.port, "unaudited": u.port},
+                "/me/records",
+                cookie,
+                2,
+                min(5, args.wrk_duration),
+                1,
+                1,
+                roots,
+            )
             rss = {"audited": a.rss_mb(), "unaudited": u.rss_mb()}
         appended = asyncio.run(_count(settings)) - after_check
     finally:
         data.close()
     audited = sum(x["rps"] for x in runs["audited"])
     unaudited = sum(x["rps"] for x in runs["unaudited"])
-    requests_audited = sum(x.get("requests", 0) for x in runs["audited"])
+    requests_audited = sum(x.get("requests", 0) for x in runs["audited"] + light["audited"])
     warm = appended - requests_audited  # the 2 s warm-up requests are appended too
     pairs = [round(x["rps"] / y["rps"], 4) for x, y in zip(runs["audited"], runs["unaudited"])]
     return {
@@ -262,6 +273,14 @@ def part_selfquery(engine: Engine, args, stamp: str) -> dict:
         "non_2xx": {k: sum(x["non_2xx"] for x in v) for k, v in runs.items()},
         "socket_errors": {k: sum(x["socket_errors"] for x in v) for k, v in runs.items()},
         "server_rss_mb": rss,
+        "one_client": {
+            name: {
+                "rps_mean": round(sum(x["rps"] for x in v) / len(v), 1),
+                "latency_p50_ms": max(x.get("latency_p50_ms") or 0 for x in v),
+                "latency_p99_ms": max(x.get("latency_p99_ms") or 0 for x in v),
+            }
+            for name, v in light.items()
+        },
         "runs": runs,
     }
 

@@ -23,6 +23,7 @@ import pytest
 
 from audit.db import connect
 from audit.recorder import AuditUnavailable, Recorder
+from audit.writer import _Arrivals
 from tests.audit.helpers import ROOT, cli, event, run_async
 
 KILLS = 4
@@ -185,6 +186,27 @@ def test_the_child_writer_exits_with_its_parent(audit_settings) -> None:
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def test_group_commit_waits_for_company_only_under_load() -> None:
+    quiet = _Arrivals()
+    for i in range(20):
+        quiet.note(i * 0.5)  # an append every half second
+    assert quiet.window(idle_for=0.4, pending=1) == 0.0  # latency first: commit at once
+
+    busy = _Arrivals()
+    for i in range(200):
+        busy.note(100 + i * 0.004)  # 250 appends/s from independent requests
+    assert 0.0 < busy.window(idle_for=0.002, pending=1) <= 0.020
+    assert busy.window(idle_for=0.002, pending=8) == 0.0  # enough company already
+    assert busy.window(idle_for=0.0005, pending=1) == 0.0  # a caller that waited for the last commit
+
+    busy.waited(5)  # the wait found company: wait again
+    assert busy.window(0.002, 1) > 0.0
+    for skipped in (8, 16):  # a wait that found none (one fast sequential client): back off, doubling
+        busy.waited(1)
+        assert [busy.window(0.002, 1) for _ in range(skipped)] == [0.0] * skipped
+        assert busy.window(0.002, 1) > 0.0
 
 
 EVENT_SUBJECT = list(event().__dict__).index("subject_ref")
