@@ -52,6 +52,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--rounds", type=int, default=None, help="wrk rounds per server (default 4; --quick 2)")
     p.add_argument("--wrk-duration", type=int, default=None, help="seconds per wrk round (default 10; --quick 3)")
     p.add_argument("--wrk-connections", type=int, default=16)
+    p.add_argument(
+        "--audited-factory",
+        default="audited",
+        choices=("audited", "waiting"),
+        help="A1's first server: the real portal (default), or 'waiting' (diagnostic: sleeps 12 ms, no audit)",
+    )
     p.add_argument("--wrk-threads", type=int, default=1)
     p.add_argument(
         "--append-configs",
@@ -203,7 +209,7 @@ def part_selfquery(engine: Engine, args, stamp: str) -> dict:
         logdir = Path(tempfile.gettempdir())
         roots = engine.roots() + data.roots()
         with (
-            AppServer(env, logdir / f"bench-audited-{engine.name}-{stamp}.log", "audited") as a,
+            AppServer(env, logdir / f"bench-audited-{engine.name}-{stamp}.log", args.audited_factory) as a,
             AppServer(env, logdir / f"bench-unaudited-{engine.name}-{stamp}.log", "unaudited") as u,
         ):
             from bench.util import log as _log
@@ -457,7 +463,7 @@ def targets(r: dict, args) -> dict:
                 "pass": v >= APPENDS_MIN and run["ok"],
             }
     deep = f"page_{args.deep_page}"
-    for source in ("browse_service", "browse_http"):
+    for source in ("browse_http",):  # rendered, as the issue asks; browse_service is informational
         for name, b in (r.get(source) or {}).items():
             if not isinstance(b, dict) or "latency_ms" not in b:
                 continue
