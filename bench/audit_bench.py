@@ -250,6 +250,7 @@ def part_selfquery(engine: Engine, args, stamp: str) -> dict:
                 1,
                 1,
                 roots,
+                {"audited": a.proc.pid if a.proc else None, "unaudited": u.proc.pid if u.proc else None},
             )
             rss = {"audited": a.rss_mb(), "unaudited": u.rss_mb()}
         appended = asyncio.run(_count(settings)) - after_check
