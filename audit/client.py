@@ -26,27 +26,11 @@ import tempfile
 import threading
 import time
 
-from audit.chain import parse_time
 from audit.events import AuditUnavailable, Receipt
 from audit.settings import ROOT, AuditSettings
+from audit.wire import LINE_LIMIT, abandon_request, append_request, receipt_from
 
-LINE_LIMIT = 1 << 20
 START_TIMEOUT_S = 30.0  # a cold interpreter on a loaded machine; the caller's own timeout still applies
-
-
-def _line(msg: dict) -> bytes:
-    return json.dumps(msg, ensure_ascii=False).encode() + b"\n"
-
-
-def _receipt(msg: dict) -> Receipt:
-    if "error" in msg:
-        raise AuditUnavailable(msg["error"])
-    return Receipt(
-        seq=int(msg["seq"]),
-        entry_hash=msg["hash"],
-        subject_query_count=int(msg["count"]),
-        recorded_at=parse_time(msg["at"]),
-    )
 
 
 class WriterProcess:
@@ -125,13 +109,13 @@ class _Connection:
             raise ConnectionError("audit writer connection closed")
         waiter = self.loop.create_future()
         self.pending[rid] = waiter
-        self.writer.write(_line({"id": rid, "v": list(values)}))
+        self.writer.write(append_request(rid, values))
         return waiter
 
     def abandon(self, rid: int) -> None:
         self.pending.pop(rid, None)
         if not self.closed and not self.writer.is_closing():
-            self.writer.write(_line({"id": rid, "abandon": 1}))
+            self.writer.write(abandon_request(rid))
 
     async def _read(self) -> None:
         error = "audit writer closed the connection"
@@ -142,8 +126,8 @@ class _Connection:
                 if waiter is None or waiter.done():
                     continue  # withdrawn by a caller that timed out
                 try:
-                    waiter.set_result(_receipt(msg))
-                except AuditUnavailable as exc:
+                    waiter.set_result(receipt_from(msg))
+                except AuditUnavailable as exc:  # an error reply: this append only
                     waiter.set_exception(exc)
         except (OSError, ValueError, KeyError) as exc:
             error = f"audit writer connection broken: {type(exc).__name__}: {exc}"
@@ -193,7 +177,7 @@ class WriterClient:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
                 sock.settimeout(self.settings.timeout)
                 sock.connect(self.socket_path())
-                sock.sendall(_line({"id": rid, "v": list(values)}))
+                sock.sendall(append_request(rid, values))
                 buf = b""
                 try:
                     while b"\n" not in buf:
@@ -203,13 +187,17 @@ class WriterClient:
                             raise ConnectionError("audit writer closed the connection")
                         buf += chunk
                 except TimeoutError:
-                    sock.sendall(_line({"id": rid, "abandon": 1}))
+                    sock.sendall(abandon_request(rid))
                     raise
         except TimeoutError as exc:
             raise AuditUnavailable(f"audit append not committed within {self.settings.timeout}s") from exc
         except OSError as exc:
             raise AuditUnavailable(f"audit writer unreachable: {type(exc).__name__}: {exc}") from exc
-        return _receipt(json.loads(buf.split(b"\n", 1)[0]))
+        try:
+            msg = json.loads(buf.split(b"\n", 1)[0])
+        except ValueError as exc:
+            raise AuditUnavailable(f"malformed reply from the audit writer: {exc}") from exc
+        return receipt_from(msg)
 
     async def _connection(self) -> _Connection:
         loop = asyncio.get_running_loop()

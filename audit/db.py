@@ -237,9 +237,6 @@ class BackgroundLoop:
     def submit(self, coro: Coroutine[Any, Any, T]) -> Future[T]:
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
-    def call(self, fn: Callable[..., Any], *args: Any) -> None:
-        self.loop.call_soon_threadsafe(fn, *args)
-
     def stop(self, cleanup: Callable[[], Awaitable[None]] | None = None, timeout: float = 5.0) -> None:
         if not self.thread.is_alive():
             return

@@ -2,23 +2,16 @@
 
     python -m audit writer --socket PATH [--mode 0660] [--exit-with-stdin]
 
-It listens on a Unix socket (mode 0600 unless ``--mode``) and commits appends in group-commit transactions
-(``store.sqlite_append`` / ``store.pg_append``: chain lock, numbering, counts, hashes, COMMIT).
+It listens on a Unix socket (mode 0600 unless ``--mode``) and commits appends in group-commit
+transactions (``store.sqlite_append`` / ``store.pg_append``: chain lock, numbering, counts, hashes, COMMIT).
 The portal's recorder (``audit.client``) starts one as its child by default, or connects to one
 run as its own service (``AUDIT_WRITER_SOCKET``), which then alone holds the store's write
 credentials. The commit work (hashing, SQLite pages and fsync, PostgreSQL round trips) stays off
 the portal process and its GIL; here it runs on one thread with no hand-offs: requests that arrive
 while a batch commits form the next batch.
 
-Protocol, one JSON object per line in each direction:
-
-    → {"id": 7, "v": [14 event values in EVENT_FIELDS order]}
-    ← {"id": 7, "seq": 123, "hash": "…", "count": 4, "at": "2026-12-02T08:00:00.000000Z"}
-    ← {"id": 7, "error": "audit store unavailable: …"}
-    → {"id": 7, "abandon": 1}      the caller gave up: withdrawn unless already inserted
-
-A reply is sent only after COMMIT returned. Every event is validated again here (``prepare``):
-the writer trusts no client.
+The protocol is in ``audit.wire``. A reply is sent only after COMMIT returned. Every event is
+validated again here (``prepare``): the writer trusts no client.
 """
 
 from __future__ import annotations
@@ -33,13 +26,12 @@ import sys
 import time
 from collections.abc import Callable
 
-from audit.chain import format_time
 from audit.db import BackgroundLoop
 from audit.events import EVENT_FIELDS, AuditUnavailable, QueryEvent, Receipt, prepare
 from audit.settings import AuditSettings
 from audit.store import _unavailable, open_pg_writer, open_sqlite_writer, pg_append, sqlite_append
+from audit.wire import LINE_LIMIT, error_reply, receipt_reply
 
-LINE_LIMIT = 1 << 20  # an event is a few KB; a longer line is a broken client
 OUT_LIMIT = 16 << 20  # replies a client does not read; beyond this it is dropped
 
 
@@ -89,10 +81,6 @@ class _Arrivals:
             self._backoff = _SKIP_FIRST
         else:
             self._skip, self._backoff = self._backoff, min(self._backoff * 2, _SKIP_MAX)
-
-
-def _line(msg: dict) -> bytes:
-    return json.dumps(msg, ensure_ascii=False).encode() + b"\n"
 
 
 class _Client:
@@ -269,7 +257,7 @@ class WriterServer:
                 raise ValueError(f"v must list the {len(EVENT_FIELDS)} event values")
             prepared = prepare(QueryEvent(*values))
         except (ValueError, TypeError, KeyError) as exc:
-            self._reply(client, {"id": rid, "error": f"bad event: {exc}"})
+            self._reply(client, rid, error_reply(rid, f"bad event: {exc}"))
             self._send(client)
             return
         append = _Append(client, rid, prepared)
@@ -289,10 +277,10 @@ class WriterServer:
 
     # -- output --------------------------------------------------------------------------------
 
-    def _reply(self, client: _Client, msg: dict) -> None:
-        client.pending.pop(msg["id"], None)
+    def _reply(self, client: _Client, rid: int, line: bytes) -> None:
+        client.pending.pop(rid, None)
         if not client.gone:
-            client.outbox += _line(msg)
+            client.outbox += line
 
     def _flush(self, clients: set[_Client]) -> None:
         for client in clients:
@@ -335,15 +323,14 @@ class WriterServer:
         except Exception as exc:
             error = exc if isinstance(exc, AuditUnavailable) else _unavailable(exc)
             for a in batch:
-                self._reply(a.client, {"id": a.rid, "error": str(error)})
+                self._reply(a.client, a.rid, error_reply(a.rid, str(error)))
         else:
             for a, r in zip(kept, receipts):
-                msg = {"id": a.rid, "seq": r.seq, "hash": r.entry_hash, "count": r.subject_query_count}
-                self._reply(a.client, msg | {"at": format_time(r.recorded_at)})
+                self._reply(a.client, a.rid, receipt_reply(a.rid, r))
             done = {id(a) for a in kept}
             for a in batch:
                 if id(a) not in done:
-                    self._reply(a.client, {"id": a.rid, "error": "append withdrawn: the caller timed out"})
+                    self._reply(a.client, a.rid, error_reply(a.rid, "append withdrawn: the caller timed out"))
         self._flush({a.client for a in batch})
 
     def serve(self) -> None:

@@ -53,19 +53,23 @@ async def test_kill_9_of_the_writer_loses_no_acknowledged_entry(recorder: Record
     await recorder.record(event(0, request_id="first"))
     pids = [recorder.writer.process.pid]
     tasks = [asyncio.create_task(worker(w)) for w in range(16)]
-    for _ in range(KILLS):
-        before = len(acked)
-        deadline = time.monotonic() + 30
-        while len(acked) < before + 30 and time.monotonic() < deadline:
+
+    async def acknowledged_again(more: int) -> None:
+        before, deadline = len(acked), time.monotonic() + 30
+        while len(acked) < before + more:
+            assert time.monotonic() < deadline, "appends are not acknowledged (any more)"
             await asyncio.sleep(0.02)
+
+    for _ in range(KILLS):
+        await acknowledged_again(30)
         await asyncio.sleep(rng.uniform(0.05, 0.3))  # mid-run, while appends are in flight
-        os.kill(recorder.writer.process.pid, signal.SIGKILL)
-        while recorder.writer.process.pid in pids and time.monotonic() < deadline:
+        os.kill(pids[-1], signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while recorder.writer.process.pid in (None, *pids):
+            assert time.monotonic() < deadline, "no new writer after the kill"
             await asyncio.sleep(0.02)  # the next append starts a new writer
         pids.append(recorder.writer.process.pid)
-    before = len(acked)
-    while len(acked) < before + 30:
-        await asyncio.sleep(0.02)  # and appends are acknowledged again after the last kill
+    await acknowledged_again(30)  # and appends are acknowledged again after the last kill
     stop.set()
     await asyncio.gather(*tasks)
     assert len(set(pids)) == KILLS + 1
