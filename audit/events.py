@@ -11,7 +11,12 @@ import re
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-METHODS = ("web_self", "counter", "third_party", "agency", "api")
+QUERY_METHODS = ("web_self", "counter", "third_party", "agency", "api")
+# Views of personal data that are not queries of credit records (R-28, SPEC §5): staff opening an
+# identity document, letter or full ID number on a review page; a subject opening its own full ID
+# number; an auditor browsing or exporting the log. Recorded like queries, never counted as one.
+ACCESS_METHODS = ("staff_review", "owner_view", "auditor_view")
+METHODS = QUERY_METHODS + ACCESS_METHODS
 ROLES = ("citizen", "enterprise", "third_party", "agency", "staff", "auditor", "admin", "anonymous")
 ALLOWED = "allowed"
 

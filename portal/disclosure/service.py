@@ -43,12 +43,18 @@ class Method:
     THIRD_PARTY = "third_party"
     AGENCY = "agency"
     API = "api"
+    STAFF_REVIEW = "staff_review"
+    OWNER_VIEW = "owner_view"
+    AUDITOR_VIEW = "auditor_view"
     LABELS = {
         SELF: "本人网上查询",
         COUNTER: "窗口查询",
         THIRD_PARTY: "授权查询",
         AGENCY: "部门履职查询",
         API: "系统接口",
+        STAFF_REVIEW: "信用中心审核查看",
+        OWNER_VIEW: "本人查看完整证件号码",
+        AUDITOR_VIEW: "审计员查阅查询记录",
     }
 
 
