@@ -28,12 +28,15 @@ from portal.authorizations.routes import authorizations_router
 from portal.calendar.routes import calendar_router
 from portal.proofs.routes import staff_reviews_router
 from portal.public.routes import public_router
+from portal.queries.refusals import QueryRefused
+from portal.queries.routes import queries_router
 from portal.queries.self_routes import self_router
+from portal.queries.service import NotFound, ReceiptExpired
 from portal.reports.routes import reports_router
 from portal.settings import ROOT, get_settings
 from portal.uploads.routes import uploads_router
 from portal.web import templating
-from portal.web.errors import audit_unavailable, http_error, server_error
+from portal.web.errors import audit_unavailable, http_error, query_not_found, query_refused, receipt_expired, server_error
 from portal.web.middleware import AllowedHostsMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 
 
@@ -90,6 +93,7 @@ def create_app() -> Litestar:
             reports_router,
             uploads_router,
             self_router,
+            queries_router,
             authorizations_router,
             agency_query_router,
             staff_reviews_router,
@@ -114,7 +118,14 @@ def create_app() -> Litestar:
             path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
         ),
-        exception_handlers={HTTPException: http_error, AuditUnavailable: audit_unavailable, Exception: server_error},
+        exception_handlers={
+            HTTPException: http_error,
+            AuditUnavailable: audit_unavailable,
+            QueryRefused: query_refused,
+            NotFound: query_not_found,
+            ReceiptExpired: receipt_expired,
+            Exception: server_error,
+        },
         on_startup=[_open_db, _start_audit_writer],
         on_shutdown=[_close_db],
         debug=settings.debug,

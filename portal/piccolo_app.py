@@ -10,6 +10,7 @@ from portal.authorizations.tables import Authorization
 from portal.calendar.tables import CalendarDay, CalendarYear
 from portal.lists.tables import ListEntry
 from portal.proofs.tables import IdentityProof
+from portal.queries.tables import QueryReceipt, RefusalTally
 from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordChange
 from portal.reports.tables import IssuedReport
 from portal.stats.tables import SiteStat
@@ -35,6 +36,8 @@ TABLES = [
     AgencyGrant,
     IdentityProof,
     Authorization,
+    QueryReceipt,
+    RefusalTally,
 ]
 
 APP_CONFIG = AppConfig(

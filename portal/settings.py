@@ -66,6 +66,11 @@ class Settings:
     base_url: str | None = None
     """The public address printed in reports' verification links, when a proxy rewrites the scheme
     or host (``PORTAL_BASE_URL``); otherwise the request's own base URL is used."""
+    query_receipt_seconds: int = 15 * 60
+    """How long a query's result page can be opened again (reload, Back) without a new query (R-19)."""
+    query_refusals_per_window: int = 20
+    query_refusal_window_seconds: int = 10 * 60
+    """Refused query attempts recorded per account and window; past it, refused without an entry."""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -106,4 +111,5 @@ def get_settings() -> Settings:
         pg_pool_size=int(os.environ.get("PORTAL_PG_POOL_SIZE", "10")),
         upload_max_bytes=int(os.environ.get("PORTAL_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024))),
         base_url=os.environ.get("PORTAL_BASE_URL") or None,
+        query_receipt_seconds=int(os.environ.get("PORTAL_QUERY_RECEIPT_SECONDS", str(15 * 60))),
     )

@@ -22,32 +22,17 @@ from portal.authorizations.reasons import REASONS
 from portal.disclosure.service import Method
 from portal.lib import id_number as idn
 from portal.lib import uscc as uscc_rules
+from portal.queries.refusals import outcome_labels
 from portal.subjects.identity import id_number_digest, subject_ref
 from portal.subjects.tables import Subject, SubjectKind
 from portal.web.guards import require_roles
 
 __all__ = ["audit_router", "resolve_subject", "LABELS"]
 
-# Refusal codes written by the query paths (portal/disclosure, authorizations, agencies, queries).
-OUTCOMES = {
-    "allowed": "已查询（允许）",
-    "refused": "已拒绝（全部原因）",
-    "refused:identity_not_verified": "已拒绝：身份未核验",
-    "refused:not_logged_in": "已拒绝：未登录",
-    "refused:wrong_role": "已拒绝：账号角色无权查询",
-    "refused:not_requester": "已拒绝：非该授权的申请人",
-    "refused:authorization_not_effective": "已拒绝：授权未生效",
-    "refused:authorization_not_yet_valid": "已拒绝：授权尚未开始",
-    "refused:authorization_expired": "已拒绝：授权已过期",
-    "refused:authorization_revoked": "已拒绝：授权已撤销",
-    "refused:category_not_granted": "已拒绝：信息类别未获授权",
-    "refused:no_official_letter": "已拒绝：缺少正式函件",
-}
-
 LABELS = Labels(
     methods=dict(Method.LABELS),
     reasons={"self_query": "本人查询", **REASONS},
-    outcomes=OUTCOMES,
+    outcomes=outcome_labels(),
     roles={**Role.LABELS, "anonymous": "未登录访客"},
 )
 

@@ -6,7 +6,7 @@ or agency names one code and may add free text; the audit log keeps both (R-19).
 
 from __future__ import annotations
 
-__all__ = ["REASONS", "label", "is_known"]
+__all__ = ["REASONS", "AGENCY_REASONS", "label", "is_known", "needs_authorisation"]
 
 REASONS: dict[str, str] = {
     "fiscal_funds": "财政资金、政策性贷款、对外借款等申报（Z105第九条（一）、KS第十二条（一））",
@@ -20,6 +20,15 @@ REASONS: dict[str, str] = {
     "credit_report": "信用服务机构出具信用报告（Z105第十三条）",
     "other": "其他（须在说明中写明具体事由）",
 }
+
+
+# Reasons that rest on the subject's written authorisation, not on an agency's duties.
+_NEEDS_AUTHORISATION = frozenset({"business_cooperation", "financing", "credit_report"})
+AGENCY_REASONS = {code: text for code, text in REASONS.items() if code not in _NEEDS_AUTHORISATION}
+
+
+def needs_authorisation(code: str) -> bool:
+    return code in _NEEDS_AUTHORISATION
 
 
 def label(code: str) -> str:

@@ -16,15 +16,14 @@ from litestar.response import Redirect, Template
 from portal.accounts.tables import Role
 from portal.authorizations import reasons
 from portal.authorizations import service as auths
-from portal.disclosure import service as disclosure
-from portal.disclosure.service import Authority, Method, Scope
 from portal.lib.dates import today_cn
 from portal.proofs import service as proofs
-from portal.queries.context import QueryForm, account_of, audited_roles, request_id, requester_of
+from portal.queries import service as queries
+from portal.queries.context import QueryForm, account_of, request_id
 from portal.records.categories import CATEGORIES
 from portal.uploads import service as uploads
 from portal.uploads.routes import UPLOAD_LIMITS
-from portal.web.guards import principal_of, require_roles
+from portal.web.guards import principal_of, require_login, require_roles
 
 __all__ = ["authorizations_router"]
 
@@ -108,43 +107,14 @@ async def _own_request(request: Request, authorization_id: int) -> dict:
 async def request_detail(request: Request, authorization_id: int) -> Template:
     row = await _own_request(request, authorization_id)
     problem = auths.effective_problem(row, principal_of(request).account_id)
-    return Template("portal/requests/detail.html", context={"a": row, "problem": problem, "d": None})
+    return Template("portal/requests/detail.html", context={"a": row, "problem": problem})
 
 
-@post(
-    "/requests/{authorization_id:int}/query",
-    name="request_query",
-    guards=[audited_roles(Method.THIRD_PARTY, *auths.REQUESTER_ROLES)],
-)
-async def request_query(request: Request, authorization_id: int) -> Template:
-    """Query the subject under this authorisation: audited, cited, refused when not effective."""
-    principal = principal_of(request)
-    row = await auths.get(authorization_id)
-    if row is None:
-        raise NotFoundException()
-    subject = await disclosure.load_subject(row["subject_id"])
-    scope = Scope.of(row["scope_classes"], row["scope_categories"])
-    authority = Authority(ref=f"authorization:{row['id']}", sha256=row["letter_sha256"])
-    common = {"reason_code": row["reason_code"], "reason_text": row["reason_text"], "authority": authority}
-    problem = auths.effective_problem(row, principal.account_id)
-    if problem:
-        await disclosure.refuse(
-            requester_of(principal),
-            subject,
-            method=Method.THIRD_PARTY,
-            code=problem,
-            scope_text=scope.text(),
-            request_id=request_id(request),
-            **common,
-        )
-        if problem == "not_requester":  # someone else's authorisation: recorded, then "no such page"
-            raise NotFoundException()
-        context = {"a": row, "problem": problem, "d": None}
-        return Template("portal/requests/detail.html", context=context, status_code=403)
-    found = await disclosure.disclose(
-        requester_of(principal), subject, scope, method=Method.THIRD_PARTY, request_id=request_id(request), **common
-    )
-    return Template("portal/requests/detail.html", context={"a": row, "problem": None, "d": found})
+@post("/requests/{authorization_id:int}/query", name="request_query", guards=[require_login])
+async def request_query(request: Request, authorization_id: int) -> Redirect:
+    """Query the subject under this authorisation (R-18); the policy decides, the audit records."""
+    issued = await queries.authorised_query(principal_of(request), authorization_id, request_id(request))
+    return Redirect(f"/queries/{issued.token}", status_code=303)
 
 
 # --- the subject's side --------------------------------------------------------------------------

@@ -3,13 +3,14 @@
 Every read beyond class A goes through ``disclose``: it appends the query to the audit log and
 waits for the durable receipt *before* it reads a single record, so a forgotten audit call cannot
 produce a working page, and an unavailable audit store discloses nothing (AuditUnavailable → 503).
-Refused attempts are appended too (``refuse``). Who may see what is decided by the calling query
-path (self, authorisation, agency grant); this module only records and reads.
+Refused attempts are appended too (``refuse``). Who may see what is decided by
+``portal.queries.policy``; this module only records and reads.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -30,6 +31,7 @@ __all__ = [
     "Scope",
     "disclose",
     "refuse",
+    "reread",
     "subject_label",
     "load_subject",
 ]
@@ -71,19 +73,32 @@ class Requester:
 @dataclass(frozen=True)
 class Scope:
     classes: frozenset[str]
-    categories: frozenset[str] = frozenset()
-    """Class-C categories in scope (R-15: C is shared per data category); empty: all of C."""
+    c_categories: frozenset[str] | None = None
+    """Class-C categories in scope (R-15: C is shared per data category). ``None`` means all of
+    class C, which only the subject's own query gets; an empty set drops class C altogether."""
 
     @classmethod
-    def of(cls, classes: str | set[str], categories: str | set[str] = "") -> Scope:
-        def split(value):
+    def of(cls, classes: str | Iterable[str], c_categories: str | Iterable[str] | None = None) -> Scope:
+        def split(value) -> frozenset[str]:
             return frozenset(v for v in (value.split(",") if isinstance(value, str) else value) if v)
 
-        return cls(split(classes), split(categories))
+        wanted = split(classes)
+        if "C" not in wanted:
+            return cls(wanted, None)
+        if c_categories is None:
+            return cls(wanted, None)
+        categories = split(c_categories)
+        return cls(wanted, categories) if categories else cls(wanted - {"C"}, None)
 
     def text(self) -> str:
         out = ",".join(sorted(self.classes))
-        return out + (";" + ",".join(sorted(self.categories)) if self.categories else "")
+        return out + (";" + ",".join(sorted(self.c_categories)) if self.c_categories else "")
+
+    @classmethod
+    def parse(cls, text: str) -> Scope:
+        """The inverse of ``text`` (a receipt stores its scope as text)."""
+        classes, _, categories = text.partition(";")
+        return cls.of(classes, categories or None)
 
 
 @dataclass(frozen=True)
@@ -193,14 +208,16 @@ async def refuse(
     authority: Authority | None = None,
     request_id: str = "",
 ) -> Receipt:
-    """Record a refused attempt (no authorisation, expired, wrong role …): R-19, issue 3 §6."""
+    """Record a refused attempt (no authorisation, expired, wrong role …): R-19."""
     event = _event(
         requester, subject, scope_text, method, reason_code, reason_text, authority, f"refused:{code}", request_id
     )
     return await record(event)
 
 
-async def _read(receipt: Receipt, subject_id: int, scope: Scope, today: date) -> list[dict]:
+async def _read(
+    receipt: Receipt, subject_id: int, scope: Scope, today: date, ids: list[int] | None = None
+) -> list[dict]:
     # Taking the receipt makes "no receipt, no data" visible at every call site (DESIGN rule 2).
     if not isinstance(receipt, Receipt):
         raise TypeError("a durable audit receipt is required before reading non-public records")
@@ -208,12 +225,21 @@ async def _read(receipt: Receipt, subject_id: int, scope: Scope, today: date) ->
     if not classes:
         return []
     where = provided(today) & (R.subject == subject_id)
-    if scope.categories and DisclosureClass.C in classes:
+    if scope.c_categories is not None and DisclosureClass.C in classes:
         # Class C is shared per data category (R-15): only the named categories of it.
         others = [c for c in classes if c != DisclosureClass.C] or ["-"]
         where &= R.disclosure_class.is_in(others) | (
-            (R.disclosure_class == DisclosureClass.C) & R.category.is_in(sorted(scope.categories))
+            (R.disclosure_class == DisclosureClass.C) & R.category.is_in(sorted(scope.c_categories))
         )
     else:
         where &= R.disclosure_class.is_in(classes)
+    if ids is not None:
+        where &= R.id.is_in(ids or [0])
     return await R.select(*_RECORD_COLUMNS).where(where).order_by(R.decision_date, R.id, ascending=False)
+
+
+async def reread(receipt: Receipt, subject: dict, scope: Scope, record_ids: list[int]) -> Disclosure:
+    """The records of an earlier disclosure, shown again from its stored receipt (reload, Back):
+    the same records, still within the rule of what may be provided, and no new audit entry."""
+    records = await _read(receipt, subject["id"], scope, today_cn(), ids=record_ids)
+    return Disclosure(receipt=receipt, subject=subject, scope=scope, records=records)

@@ -14,6 +14,7 @@ from portal.uploads.tables import Upload
 __all__ = [
     "ProofError",
     "is_verified",
+    "is_proven",
     "latest_proof",
     "submit_document",
     "submit_enterprise",
@@ -39,6 +40,12 @@ async def is_verified(account_id: int, subject_id: int | None) -> bool:
     return await P.exists().where(
         (P.account == account_id) & (P.subject == subject_id) & (P.status == ProofStatus.VERIFIED)
     )
+
+
+async def is_proven(account_id: int) -> bool:
+    """The account's identity proof was accepted for the subject it speaks for (R-18)."""
+    account = await Account.select(Account.subject).where(Account.id == account_id).first()
+    return bool(account) and await is_verified(account_id, account["subject"])
 
 
 async def latest_proof(account_id: int) -> dict | None:

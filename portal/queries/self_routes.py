@@ -1,12 +1,12 @@
-"""本人查询: a verified subject sees all of its own records (A, B and C), downloads them as a PDF,
-and sees who queried it ("谁查询了我") — R-15, R-18, R-19."""
+"""The subject's own pages: who queried it ("谁查询了我", R-19) and its identity proof (R-18).
+The self-query itself is in ``portal.queries.routes``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated
 
-from litestar import Request, Response, Router, get, post
+from litestar import Request, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.params import Body, Parameter
@@ -16,9 +16,8 @@ from litestar.response import Redirect, Template
 from audit import recorder
 from portal.accounts.tables import Role
 from portal.disclosure import service as disclosure
-from portal.disclosure.service import Method, Scope
 from portal.proofs import service as proofs
-from portal.queries.context import account_of, audited_roles, request_id, requester_of
+from portal.queries.context import account_of
 from portal.subjects.identity import subject_ref
 from portal.uploads import service as uploads
 from portal.uploads.routes import UPLOAD_LIMITS
@@ -28,8 +27,6 @@ from portal.web.htmx import page_or_fragment
 __all__ = ["self_router"]
 
 _SUBJECTS = require_roles(Role.CITIZEN, Role.ENTERPRISE)
-_SELF_QUERY = audited_roles(Method.SELF, Role.CITIZEN, Role.ENTERPRISE)
-_ALL = Scope.of("A,B,C")  # R-15: a subject may query all of its own information
 HISTORY_PAGE = 50
 
 
@@ -44,60 +41,6 @@ async def _not_verified_page(principal) -> Template:
         "portal/me/verify.html",
         context={"proof": await proofs.latest_proof(principal.account_id), "error": None, "need": True},
         status_code=403,
-    )
-
-
-async def _disclose_own(request: Request, reason_text: str):
-    principal, ok = await _verified(request)
-    if not ok:
-        subject = await disclosure.load_subject(principal.subject_id) if principal.subject_id else None
-        await disclosure.refuse(
-            requester_of(principal),
-            subject,
-            method=Method.SELF,
-            code="identity_not_verified",
-            scope_text=_ALL.text(),
-            reason_code="self_query",
-            request_id=request_id(request),
-        )
-        return principal, None
-    subject = await disclosure.load_subject(principal.subject_id)
-    found = await disclosure.disclose(
-        requester_of(principal),
-        subject,
-        _ALL,
-        method=Method.SELF,
-        reason_code="self_query",
-        reason_text=reason_text,
-        request_id=request_id(request),
-    )
-    return principal, found
-
-
-@get("/me/records", name="me_records", guards=[_SELF_QUERY])
-async def my_records(request: Request) -> Template:
-    principal, found = await _disclose_own(request, "本人网上查询")
-    if found is None:
-        return await _not_verified_page(principal)
-    return Template("portal/me/records.html", context={"d": found})
-
-
-@get("/me/records.pdf", name="me_records_pdf", guards=[_SELF_QUERY])
-async def my_records_pdf(request: Request) -> Response:
-    from portal.reports.service import build_self_report
-
-    principal, found = await _disclose_own(request, "本人下载信用信息报告")
-    if found is None:
-        return await _not_verified_page(principal)
-    pdf, filename = await build_self_report(
-        found.subject["id"], found.records, base_url=str(request.base_url), audit_receipt=found.receipt.entry_hash
-    )
-    from portal.uploads.names import content_disposition
-
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={"content-disposition": content_disposition(filename), "x-content-type-options": "nosniff"},
     )
 
 
@@ -157,6 +100,6 @@ async def verify_submit(
 
 self_router = Router(
     path="/",
-    route_handlers=[my_records, my_records_pdf, my_query_history, verify_page, verify_submit],
+    route_handlers=[my_query_history, verify_page, verify_submit],
     include_in_schema=False,
 )

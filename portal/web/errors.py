@@ -80,3 +80,22 @@ def audit_unavailable(request: Request, exc: Exception) -> Response:
         body = {"error": {"code": "audit_unavailable", "message": message}}
         return Response(body, status_code=503, media_type="application/json", headers={"retry-after": "60"})
     return Template("errors/page.html", context={"status": 503, "message": message}, status_code=503)
+
+
+def query_refused(request: Request, exc: Exception) -> Response:
+    """A refused query (``portal.queries.refusals``): its label and status, and the way back."""
+    refusal = exc.refusal
+    if refusal.status == 401:
+        return http_error(request, HTTPException(status_code=401))
+    context = {"refusal": refusal, "back": exc.back, "seq": exc.seq}
+    headers = {"retry-after": "600"} if refusal.status == 429 else None
+    return Template("portal/queries/refused.html", context=context, status_code=refusal.status, headers=headers)
+
+
+def query_not_found(request: Request, exc: Exception) -> Response:
+    return http_error(request, HTTPException(status_code=404))
+
+
+def receipt_expired(request: Request, exc: Exception) -> Response:
+    """The result page after its window (R-19): nothing is shown again; a new query is a new act."""
+    return Template("portal/queries/expired.html", context={"back": exc.back}, status_code=410)

@@ -57,6 +57,12 @@ def query_method(code: str) -> str:
     return Method.LABELS.get(code, code)
 
 
+def subject_heading(subject: dict) -> str:
+    """A disclosed subject as its result page names it: never the full ID number (R-17)."""
+    code = subject.get("uscc") if subject.get("kind") == "legal" else subject.get("id_number_masked")
+    return f"{subject['name']}（{code or '—'}）"
+
+
 def reason_label(code: str) -> str:
     from portal.authorizations.reasons import REASONS
 
@@ -89,6 +95,7 @@ def configure(env: Environment) -> None:
         category_label=category_label,
         query_method=query_method,
         reason_label=reason_label,
+        subject_label=subject_heading,
         proof_status=lambda v: ProofStatus.LABELS.get(v, v),
         proof_method=lambda v: ProofMethod.LABELS.get(v, v),
         auth_status=lambda v: AuthorizationStatus.LABELS.get(v, v),

@@ -1,0 +1,137 @@
+"""Who may see what (DESIGN rule 6; R-15, R-18): the three query paths as decisions.
+
+Each ``*_decision`` takes the principal and the facts the query service loaded (is the requester
+proven, the authorisation, the class-C categories it may receive) and returns a ``Grant`` — the
+scope, method, reason and authority of one disclosure — or a ``Refusal``. They read no tables and
+record nothing, so the whole matrix (role × proof × authorisation state × class × category) is
+tested without HTTP or a database (tests/unit/test_query_policy.py). ``portal.queries.service``
+loads the facts, records the outcome in the audit log and reads the records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from portal.accounts.sessions import Principal
+from portal.accounts.tables import Role
+from portal.authorizations import reasons
+from portal.disclosure.service import Authority, Method, Scope
+from portal.queries.refusals import REFUSALS, QueryInputError, Refusal
+
+__all__ = [
+    "Grant",
+    "AuthorisationFacts",
+    "SUBJECT_ROLES",
+    "REQUESTER_ROLES",
+    "self_decision",
+    "authorised_decision",
+    "agency_decision",
+    "authorisation_problem",
+]
+
+SUBJECT_ROLES = frozenset({Role.CITIZEN, Role.ENTERPRISE})
+REQUESTER_ROLES = frozenset({Role.ENTERPRISE, Role.THIRD_PARTY})
+
+
+@dataclass(frozen=True)
+class Grant:
+    """One allowed disclosure, before it is recorded."""
+
+    method: str
+    scope: Scope
+    reason_code: str
+    reason_text: str = ""
+    authority: Authority | None = None
+
+
+@dataclass(frozen=True)
+class AuthorisationFacts:
+    """What the decision needs of a third party's authorisation (``portal.authorizations``)."""
+
+    id: int
+    requester_id: int
+    status: str
+    valid_from: date
+    valid_until: date
+    classes: frozenset[str]
+    categories: frozenset[str]
+    """Class-C categories the letter names; empty: the letter names none in particular."""
+    reason_code: str
+    reason_text: str
+    letter_sha256: str
+
+
+def _refuse(code: str) -> Refusal:
+    return REFUSALS[code]
+
+
+def self_decision(principal: Principal, proven: bool) -> Grant | Refusal:
+    """本人查询: a subject whose identity proof was accepted sees all of its records (R-15, R-18)."""
+    if principal.role not in SUBJECT_ROLES:
+        return _refuse("wrong_role")
+    if not proven or not principal.subject_id:
+        return _refuse("identity_not_verified")
+    return Grant(Method.SELF, Scope.of("A,B,C"), "self_query", "本人网上查询")
+
+
+def authorisation_problem(facts: AuthorisationFacts, requester_id: int, today: date) -> str | None:
+    """None if the authorisation lets this requester query today; else the refusal code (R-18)."""
+    if facts.requester_id != requester_id:
+        return "not_requester"
+    if facts.status == "revoked":
+        return "authorization_revoked"
+    if facts.status != "effective":
+        return "authorization_not_effective"
+    if today < facts.valid_from:
+        return "authorization_not_yet_valid"
+    if today > facts.valid_until:
+        return "authorization_expired"
+    return None
+
+
+def authorised_decision(
+    principal: Principal, proven: bool, facts: AuthorisationFacts, shareable_c: frozenset[str], today: date
+) -> Grant | Refusal:
+    """授权查询: a proven requester, an effective authorisation in its validity period; class C only
+    in categories staff marked shareable under a subject's authorisation (R-15: C goes only to some
+    bodies, per category; default none) and, if the letter names categories, only those."""
+    if principal.role not in REQUESTER_ROLES:
+        return _refuse("wrong_role")
+    if facts.requester_id != principal.account_id:
+        return _refuse("not_requester")
+    if not proven:
+        return _refuse("requester_not_proven")
+    if problem := authorisation_problem(facts, principal.account_id, today):
+        return _refuse(problem)
+    c_categories = None
+    if "C" in facts.classes:
+        c_categories = (facts.categories & shareable_c) if facts.categories else shareable_c
+    scope = Scope.of(facts.classes, c_categories)
+    authority = Authority(ref=f"authorization:{facts.id}", sha256=facts.letter_sha256)
+    return Grant(Method.THIRD_PARTY, scope, facts.reason_code, facts.reason_text, authority)
+
+
+def agency_decision(
+    principal: Principal,
+    reason_code: str,
+    reason_text: str,
+    wanted_c: frozenset[str],
+    granted_c: frozenset[str],
+    has_letter: bool,
+) -> Grant | Refusal:
+    """部门履职查询: class B in the agency's duties; class C only in categories the agency is granted
+    and only with an official letter (R-15, R-18). Reasons that rest on the subject's written
+    authorisation are not duties: they need an authorisation, which agencies do not file."""
+    if principal.role != Role.AGENCY or not principal.agency_id:
+        return _refuse("wrong_role")
+    if not reasons.is_known(reason_code) or len(reason_text.strip()) < 4:
+        raise QueryInputError("请选择查询事由，并写明履职事项（如案件或审批编号）")
+    if reasons.needs_authorisation(reason_code):
+        return _refuse("authorization_required")
+    if not wanted_c <= granted_c:
+        return _refuse("category_not_granted")
+    if wanted_c and not has_letter:
+        return _refuse("no_official_letter")
+    scope = Scope.of({"B", "C"}, wanted_c) if wanted_c else Scope.of({"B"})
+    return Grant(Method.AGENCY, scope, reason_code, reason_text.strip())

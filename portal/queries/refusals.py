@@ -1,0 +1,73 @@
+"""The one refusal type of the query paths (DESIGN rule 6; R-18, R-19).
+
+A refusal carries its code (written to the audit log as ``refused:<code>``), the Chinese label shown
+to the requester, the auditor and in exports, the HTTP status, and whether it is recorded. Templates,
+the auditor view and the exports read labels from ``REFUSALS``; nothing else spells them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["Refusal", "REFUSALS", "QueryRefused", "QueryInputError", "outcome_labels"]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    label: str
+    """Chinese, for the requester and the auditor."""
+    status: int
+    recorded: bool = True
+    """Appended to the audit log (authenticated principals only, R-19); False for refusals that
+    say nothing about a subject (not logged in) or would let a flood fill the log."""
+
+
+def _table(*rows: Refusal) -> dict[str, Refusal]:
+    return {r.code: r for r in rows}
+
+
+REFUSALS: dict[str, Refusal] = _table(
+    Refusal("not_logged_in", "请先登录", 401, recorded=False),
+    Refusal("wrong_role", "您的账号无权进行此项查询", 403),
+    Refusal("identity_not_verified", "身份尚未核验，核验通过后方可查询本人信息", 403),
+    Refusal("requester_not_proven", "查询方身份（营业执照）尚未核验，核验通过后方可申请和查询", 403),
+    Refusal("not_requester", "该授权不属于您的账号", 404),
+    Refusal("authorization_not_effective", "授权尚未生效，待信用主体确认或信用中心审核授权书", 403),
+    Refusal("authorization_not_yet_valid", "授权尚未到开始日期", 403),
+    Refusal("authorization_expired", "授权已过期，不能查询", 403),
+    Refusal("authorization_revoked", "信用主体已撤销授权，不能查询", 403),
+    Refusal("authorization_required", "该查询事由须取得信用主体的书面授权，部门履职查询不能使用", 403),
+    Refusal("category_not_granted", "所选有限共享类信息不在本部门获准的类别内", 403),
+    Refusal("no_official_letter", "查询有限共享类信息须上传本单位正式函件并填写文号", 403),
+    Refusal("too_many_refusals", "被拒绝的查询过于频繁，请稍后再试", 429, recorded=False),
+)
+
+
+class QueryRefused(Exception):
+    """Raised by the query service after the refusal was recorded (or deliberately not);
+    one exception handler turns it into the page or the status (``portal.web.errors``)."""
+
+    def __init__(self, refusal: Refusal, *, back: str = "/", seq: int | None = None) -> None:
+        super().__init__(refusal.code)
+        self.refusal = refusal
+        self.back = back
+        self.seq = seq
+        """The audit entry of the recorded refusal, shown to the requester."""
+
+
+class QueryInputError(ValueError):
+    """The query cannot be understood (no such subject, bad reason, a rejected letter …): the form
+    again with the message. Nothing was disclosed and nothing is recorded."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def outcome_labels() -> dict[str, str]:
+    """Labels of audit outcomes for the auditor view and exports."""
+    labels = {"allowed": "已查询（允许）", "refused": "已拒绝（全部原因）"}
+    labels.update({f"refused:{r.code}": f"已拒绝：{r.label}" for r in REFUSALS.values()})
+    return labels

@@ -1,0 +1,1 @@
+"""Sharing rules for class-C information (R-15)."""
