@@ -36,7 +36,14 @@ from portal.reports.routes import reports_router
 from portal.settings import ROOT, get_settings
 from portal.uploads.routes import uploads_router
 from portal.web import templating
-from portal.web.errors import audit_unavailable, http_error, query_not_found, query_refused, receipt_expired, server_error
+from portal.web.errors import (
+    audit_unavailable,
+    http_error,
+    query_not_found,
+    query_refused,
+    receipt_expired,
+    server_error,
+)
 from portal.web.middleware import AllowedHostsMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 
 

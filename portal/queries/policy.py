@@ -91,15 +91,15 @@ def authorisation_problem(facts: AuthorisationFacts, requester_id: int, today: d
 
 
 def authorised_decision(
-    principal: Principal, proven: bool, facts: AuthorisationFacts, shareable_c: frozenset[str], today: date
+    principal: Principal, proven: bool, facts: AuthorisationFacts | None, shareable_c: frozenset[str], today: date
 ) -> Grant | Refusal:
     """授权查询: a proven requester, an effective authorisation in its validity period; class C only
     in categories staff marked shareable under a subject's authorisation (R-15: C goes only to some
     bodies, per category; default none) and, if the letter names categories, only those."""
     if principal.role not in REQUESTER_ROLES:
         return _refuse("wrong_role")
-    if facts.requester_id != principal.account_id:
-        return _refuse("not_requester")
+    if facts is None or facts.requester_id != principal.account_id:
+        return _refuse("not_requester")  # someone else's authorisation looks like none at all
     if not proven:
         return _refuse("requester_not_proven")
     if problem := authorisation_problem(facts, principal.account_id, today):

@@ -231,24 +231,21 @@ def _facts(row: dict) -> policy.AuthorisationFacts:
 async def authorised_query(p: Principal, authorization_id: int, request_id: str) -> Issued:
     """授权查询 (R-18): under the subject's effective written authorisation, within its scope."""
     row = await auths.get(authorization_id)
-    if row is None:
-        raise NotFound()
-    facts = _facts(row)
+    facts = _facts(row) if row else None
     proven = await proofs.is_proven(p.account_id)
     decision = policy.authorised_decision(p, proven, facts, await sharing.shareable_under_authorisation(), today_cn())
-    subject = await disclosure.load_subject(row["subject_id"])
+    subject = await disclosure.load_subject(row["subject_id"]) if row else None
     if isinstance(decision, Refusal):
+        event = {}
+        if facts is not None:
+            event = {
+                "scope_text": Scope.of(facts.classes, facts.categories or None).text(),
+                "reason_code": facts.reason_code,
+                "reason_text": facts.reason_text,
+                "authority": Authority(ref=f"authorization:{facts.id}", sha256=facts.letter_sha256),
+            }
         raise await _refuse(
-            p,
-            subject,
-            decision,
-            method=disclosure.Method.THIRD_PARTY,
-            back="/requests",
-            request_id=request_id,
-            scope_text=Scope.of(facts.classes, facts.categories or None).text(),
-            reason_code=facts.reason_code,
-            reason_text=facts.reason_text,
-            authority=Authority(ref=f"authorization:{facts.id}", sha256=facts.letter_sha256),
+            p, subject, decision, method=disclosure.Method.THIRD_PARTY, back="/requests", request_id=request_id, **event
         )
     return await _disclose(p, subject, decision, request_id)
 

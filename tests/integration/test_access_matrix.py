@@ -45,7 +45,9 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/register"): ALL,
     ("GET", "/account"): LOGGED_IN,
     ("GET", "/me/records"): SUBJECTS,
-    ("GET", "/me/records.pdf"): SUBJECTS,
+    ("POST", "/me/records"): SUBJECTS,
+    ("GET", "/queries/{token:str}"): LOGGED_IN,  # a receipt is its owner's; anyone else's is a 404
+    ("POST", "/queries/{token:str}/report"): LOGGED_IN,
     ("GET", "/me/queries"): SUBJECTS,
     ("GET", "/me/verify"): SUBJECTS,
     ("POST", "/me/verify"): SUBJECTS,

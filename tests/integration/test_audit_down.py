@@ -1,4 +1,4 @@
-"""Fail closed through the portal (issue 3 §6, R-19): when the audit store cannot durably record a
+"""Fail closed through the portal (R-19): when the audit store cannot durably record a
 query, the user gets the 503 page and not one non-public record leaves the server.
 
 Two faults, both on the suite's engine: a store that cannot be reached at all (a SQLite file under a
@@ -17,15 +17,10 @@ from audit.db import connect
 from audit.settings import get_settings
 from portal.authorizations.tables import Authorization, AuthorizationStatus
 from tests import factories as f
-from tests.integration.test_queries import (
-    _agency_query,
-    _as,
-    _csrf,
-    _file_request,
-    _seen,
-    _subject_with_markers,
-    _verified_account,
-)
+from tests.integration.test_queries import _agency_query, _file_request, _seen, _subject_with_markers
+from tests.queryflow import logged_in as _as
+from tests.queryflow import post_query, proven_requester, self_query
+from tests.queryflow import verified_account as _verified_account
 
 pytestmark = pytest.mark.anyio
 
@@ -36,7 +31,7 @@ async def _actors(app) -> dict:
     """A verified subject, a requester with an effective authorisation, and an agency officer."""
     s = await _subject_with_markers("legal")
     owner = await _verified_account("enterprise", s["id"])
-    requester = await f.account("third_party")
+    requester = await proven_requester("third_party")
     async with _as(app, requester) as client:
         location = await _file_request(client, s, classes=("B", "C"))
     number = int(location.rsplit("/", 1)[1])
@@ -50,10 +45,10 @@ async def _attempts(app, actors: dict) -> list:
     s = actors["subject"]
     out = []
     async with _as(app, actors["owner"]) as client:
-        for path in ("/me/records", "/me/records.pdf", "/me/queries"):
-            out.append((path, await client.get(path)))
+        out.append(("self query", await self_query(client)))
+        out.append(("/me/queries", await client.get("/me/queries")))
     async with _as(app, actors["requester"]) as client:
-        out.append(("third party", await client.post(actors["query"], data={"_csrf_token": _csrf(client)})))
+        out.append(("third party", await post_query(client, actors["query"])))
     async with _as(app, actors["officer"]) as client:
         out.append(("agency", await _agency_query(client, s, letter=False)))
     return out
@@ -101,14 +96,13 @@ async def test_append_blocked_past_the_timeout_means_503_and_no_entry(app):
             else:
                 await blocker.execute("UPDATE chain_head SET last_seq = last_seq WHERE id = 1")
             async with _as(app, actors["owner"]) as client:
-                attempts = [(path, await client.get(path)) for path in ("/me/records", "/me/records.pdf")]
+                attempts = [("self query", await self_query(client))]
             async with _as(app, actors["requester"]) as client:
-                answer = await client.post(actors["query"], data={"_csrf_token": _csrf(client)})
-                attempts.append(("third party", answer))
+                attempts.append(("third party", await post_query(client, actors["query"])))
         _assert_closed(attempts, s["markers"])
         # Once the store answers again, queries work, and the failed ones left no "allowed" entry.
         async with _as(app, actors["owner"]) as client:
-            page = await client.get("/me/records")
+            page = await self_query(client)
         assert page.status_code == 200 and _seen(page.text, s["markers"]) == {"A", "B", "C", "C2"}
         after = await recorder.subject_count(s["ref"])
         assert after.allowed == before.allowed + 1

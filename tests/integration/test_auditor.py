@@ -182,7 +182,8 @@ async def test_subject_identifiers_are_posted_and_only_the_digest_reaches_urls(a
     # A real refused self-query by the (unverified) citizen, plus recorded third-party queries.
     citizen = await f.account("citizen", subject_id=person["id"])
     async with _as(app, citizen) as client:
-        assert (await client.get("/me/records")).status_code == 403
+        refused = await client.post("/me/records", data={"_csrf_token": client.cookies.get("csrftoken")})
+        assert refused.status_code == 403
     org, entries = await _seed(
         7, subject_ref=ref, subject_label=f"赵*（{person['id_number'][:4]}**********{person['id_number'][-4:]}）"
     )

@@ -22,17 +22,14 @@ from pypdf import PdfReader
 from portal.agencies.tables import AgencyGrant
 from portal.authorizations.tables import Authorization, AuthorizationStatus
 from portal.proofs import service as proofs
+from portal.public.routes import TAB_LABELS
 from tests import factories as f
 from tests.integration.test_access_matrix import SKIP_PREFIXES
-from tests.integration.test_queries import (
-    _agency_query,
-    _as,
-    _csrf,
-    _file_request,
-    _seen,
-    _subject_with_markers,
-    _verified_account,
-)
+from tests.integration.test_queries import _agency_query, _file_request, _seen, _subject_with_markers
+from tests.queryflow import csrf as _csrf
+from tests.queryflow import logged_in as _as
+from tests.queryflow import post_query, proven_requester, self_query
+from tests.queryflow import verified_account as _verified_account
 
 pytestmark = pytest.mark.anyio
 
@@ -44,10 +41,11 @@ def _pdf_text(content: bytes) -> str:
 
 
 async def _everything_visible(app, client, subject: dict, extra_paths=()) -> str:
-    """Every GET route without parameters, the subject's public pages, and ``extra_paths``."""
+    """Every GET route without parameters, every tab of the subject's profile, and ``extra_paths``."""
     paths = {r.path for r in app.routes if "GET" in getattr(r, "methods", ()) and "{" not in r.path}
     paths = {p for p in paths if not p.startswith(SKIP_PREFIXES)}
-    paths |= {f"/subjects/{subject['uscc']}", f"/subjects/{subject['uscc']}/negative", *extra_paths}
+    paths |= {f"/subjects/{subject['uscc']}", *extra_paths}
+    paths |= {f"/subjects/{subject['uscc']}/{tab}" for tab in TAB_LABELS}
     seen = []
     for path in sorted(paths):
         response = await client.get(path, params={"q": subject["name"]} if path == "/search" else None)
@@ -63,11 +61,13 @@ async def test_b_and_c_markers_reach_only_those_entitled(app):
     s = await _subject_with_markers("legal")
     markers = s["markers"]
 
-    # The subject, verified: everything, on the page and in the PDF.
+    # The subject, verified: everything, in its query's result and the PDF; no GET page shows it.
     owner = await _verified_account("enterprise", s["id"])
     async with _as(app, owner) as client:
-        assert _seen(await _everything_visible(app, client, s), markers) == {"A", "B", "C", "C2"}
-        pdf = await client.get("/me/records.pdf")
+        assert _seen(await _everything_visible(app, client, s), markers) == {"A"}
+        result = await self_query(client)
+        assert _seen(result.text, markers) == {"A", "B", "C", "C2"}
+        pdf = await client.post(str(result.url) + "/report", data={"_csrf_token": _csrf(client)})
         assert pdf.status_code == 200 and _seen(_pdf_text(pdf.content), markers) == {"A", "B", "C", "C2"}
 
     # Nobody else sees B or C on any page they can open.
@@ -81,33 +81,36 @@ async def test_b_and_c_markers_reach_only_those_entitled(app):
             leaked = _seen(await _everything_visible(app, client, s), markers) & NON_PUBLIC
             assert not leaked, f"{user['username']} saw {leaked}"
     async with _as(app, stranger) as client:  # a subject's self-query is its own subject, never another
-        assert _seen(_pdf_text((await client.get("/me/records.pdf")).content), markers) == set()
+        result = await self_query(client)
+        assert result.status_code == 200 and _seen(result.text, markers) == set()
+        pdf = await client.post(str(result.url) + "/report", data={"_csrf_token": _csrf(client)})
+        assert _seen(_pdf_text(pdf.content), markers) == set()
     from litestar.testing import AsyncTestClient
 
     async with AsyncTestClient(app=app, base_url="http://testserver.local") as anonymous:
         assert not _seen(await _everything_visible(app, anonymous, s), markers) & NON_PUBLIC
 
     # A requester: nothing before the subject confirms, the scope while valid, nothing once expired.
-    requester, other_requester = await f.account("third_party"), await f.account("enterprise")
+    requester, other_requester = await proven_requester("third_party"), await proven_requester("enterprise")
     async with _as(app, requester) as client:
         location = await _file_request(client, s, classes=("B",))
         number = int(location.rsplit("/", 1)[1])
         query = location + "/query"
-        before = await client.post(query, data={"_csrf_token": _csrf(client)})
+        before = await post_query(client, query)
         assert _seen(before.text, markers) == set()
         effective = {Authorization.status: AuthorizationStatus.EFFECTIVE}
         await Authorization.update(effective).where(Authorization.id == number)
-        during = await client.post(query, data={"_csrf_token": _csrf(client)})
+        during = await post_query(client, query)
         assert _seen(during.text, markers) == {"A", "B"}
         pages = _seen(await _everything_visible(app, client, s, [location]), markers)
         assert not pages & NON_PUBLIC, "the records are shown in the query answer only, not on other pages"
         await Authorization.update({Authorization.valid_until: date.today() - timedelta(days=1)}).where(
             Authorization.id == number
         )
-        after = await client.post(query, data={"_csrf_token": _csrf(client)})
+        after = await post_query(client, query)
         assert _seen(after.text, markers) == set()
     async with _as(app, other_requester) as client:  # someone else's authorisation is not theirs to use
-        stolen = await client.post(query, data={"_csrf_token": _csrf(client)})
+        stolen = await post_query(client, query)
         assert stolen.status_code == 404 and _seen(stolen.text, markers) == set()
 
     # Agencies: B in their duties; C only in a granted category, with a letter; never C2.

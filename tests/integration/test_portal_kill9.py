@@ -3,8 +3,8 @@ queries. Every query the portal answered with the records (its acknowledgement t
 was committed, R-19 / §6) must be in the log afterwards, and the chain must verify.
 
 The real server (``python -m portal serve --workers 2``: two processes appending to one chain) runs on
-the suite's engine and audit store; eight clients keep querying /me/records with their own request
-ids while the whole process group is killed mid-run, three times.
+the suite's engine and audit store; eight clients keep querying (POST /me/records, then the result
+page) with their own request ids while the whole process group is killed mid-run, three times.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ from audit import recorder
 from audit import service as audit_service
 from audit.service import BrowseFilters
 from tests import factories as f
-from tests.integration.test_queries import _subject_with_markers, _verified_account
+from tests.integration.test_queries import _subject_with_markers
+from tests.queryflow import verified_account as _verified_account
 
 pytestmark = pytest.mark.anyio
 
@@ -93,7 +94,14 @@ async def test_portal_killed_mid_query_loses_no_acknowledged_entry(tmp_path):
                     request_id = f"kill-{round_no}-{worker}-{i:06d}"
                     i += 1
                     try:
-                        answer = await client.get("/me/records", headers={"x-request-id": request_id})
+                        posted = await client.post(
+                            "/me/records",
+                            data={"_csrf_token": client.cookies.get("csrftoken")},
+                            headers={"x-request-id": request_id},
+                        )
+                        if posted.status_code != 303:
+                            continue
+                        answer = await client.get(posted.headers["location"])
                     except httpx.TransportError:
                         return  # the server is gone: this one was not acknowledged
                     if answer.status_code == 200 and marker in answer.text:
