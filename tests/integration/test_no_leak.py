@@ -1,9 +1,11 @@
-"""No class-B or class-C record and no unmasked ID number reaches any public page or public API
-response (R-15, R-17; DESIGN rule 1). Unique markers are planted in B/C data and searched for
-in everything an anonymous visitor — or a logged-in stranger — can fetch."""
+"""No class-B or class-C record and no unmasked ID number reaches any page or API response a
+stranger can open (R-15, R-17; DESIGN rule 1). Unique markers are planted in B/C data; the URL list
+is built from the application's routes (every GET route, path parameters filled from fixtures), and
+each is fetched anonymously and as a logged-in stranger of every role."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -69,50 +71,97 @@ async def _plant():
     return provider, company, person, markers
 
 
-def _public_urls(provider, company) -> list[str]:
-    u = company["uscc"]
-    urls = [
-        "/",
-        "/search?q=泄检",
-        f"/search?q={company['name']}",
-        f"/search?q={u}",
-        "/search?q=钱泄检",
-        f"/subjects/{u}",
-        "/disclosures",
-        "/disclosures?type=penalty",
-        "/disclosures?type=license",
-        f"/disclosures?agency={provider['code']}",
-        "/lists/black",
-        "/lists/red",
-        "/api/v1/public/subjects?q=泄检",
-        f"/api/v1/public/subjects/{u}",
-        f"/api/v1/public/disclosures?since={date.today().isoformat()}",
-        f"/api/v1/public/disclosures?type=penalty&since={date.today().isoformat()}",
-        f"/api/v1/public/disclosures?type=license&since={date.today().isoformat()}",
-    ]
-    urls += [f"/subjects/{u}/{tab}" for tab in ("basic", "license", "penalty", "positive", "negative")]
-    return urls
+async def _owner_artefacts(app, company: dict) -> dict:
+    """What the company's verified owner leaves behind: a query receipt, an issued report, a letter
+    it filed for another subject. Strangers must find none of it, and none of its records."""
+    from portal.reports.tables import IssuedReport
+    from portal.reports.tokens import ReportClaim, sign_claim
+    from tests.queryflow import csrf, logged_in, self_query, verified_account
+
+    owner = await verified_account("enterprise", company["id"])
+    async with logged_in(app, owner) as client:
+        result = await self_query(client)
+        assert result.status_code == 200
+        report = await client.post(str(result.url) + "/report", data={"_csrf_token": csrf(client)})
+        assert report.status_code == 200
+    row = await IssuedReport.select().where(IssuedReport.subject == company["id"]).first()
+    token = sign_claim(ReportClaim(row["report_no"], row["digest"], row["issued_at"], row["record_count"]))
+    return {"receipt": str(result.url).rsplit("/", 1)[1], "report": token}
 
 
-async def _fetch_all(client, urls) -> str:
-    bodies = []
-    for url in urls:
+def _values(fixtures: dict) -> dict[str, list[str]]:
+    """Path-parameter values, per route path (or per placeholder for every route that has it)."""
+    from portal.lists.tables import ListType
+    from portal.public.routes import TAB_LABELS
+
+    company = fixtures["company"]
+    return {
+        "{uscc:str}": [company["uscc"]],
+        "{tab:str}": list(TAB_LABELS),
+        "{list_type:str}": list(ListType.LABELS),
+        "{token:path}": [fixtures["report"]],
+        "/queries/{token:str}": [fixtures["receipt"]],
+        "/uploads/{token:str}": ["A" * 32],
+        "{authorization_id:int}": ["1"],
+        "{seq:int}": ["1"],
+        "/schema/{path:str}": ["openapi.json"],
+    }
+
+
+def _query_params(fixtures: dict) -> dict[str, list[dict]]:
+    company, provider, today = fixtures["company"], fixtures["provider"], date.today().isoformat()
+    return {
+        "/search": [{"q": "泄检"}, {"q": company["name"]}, {"q": company["uscc"]}, {"q": "钱泄检"}],
+        "/disclosures": [{}, {"type": "penalty"}, {"type": "license"}, {"agency": provider["code"]}],
+        "/api/v1/public/subjects": [{"q": "泄检"}],
+        "/api/v1/public/disclosures": [{"since": today}, {"type": "penalty", "since": today}],
+    }
+
+
+def _urls(app, fixtures: dict) -> list[tuple[str, dict]]:
+    """Every GET route of the application, each parameter filled from the fixtures. A route with a
+    parameter the fixtures cannot fill fails the test: a new page is crawled from its first day."""
+    values, params = _values(fixtures), _query_params(fixtures)
+    out = []
+    for route in app.routes:
+        if "GET" not in getattr(route, "methods", ()) or route.path.startswith("/static"):
+            continue
+        paths = [route.path]
+        for placeholder in re.findall(r"{[^}]+}", route.path):
+            filled = values.get(route.path) or values.get(placeholder)
+            assert filled, f"no fixture value for {placeholder} of {route.path}"
+            paths = [p.replace(placeholder, v) for p in paths for v in filled]
+        out += [(p, q) for p in paths for q in params.get(route.path, [{}])]
+    return out
+
+
+async def _fetch_all(client, urls) -> tuple[str, dict[str, int]]:
+    bodies, statuses = [], {}
+    for url, query in urls:
         for headers in ({}, {"HX-Request": "true"}):
-            response = await client.get(url, headers=headers)
-            assert response.status_code == 200, url
-            bodies.append(response.text)
-    return "\n".join(bodies)
+            response = await client.get(url, params=query, headers=headers, follow_redirects=False)
+            assert response.status_code < 500, f"{url} {query}: {response.status_code}"
+            statuses[url] = response.status_code
+            bodies.append(response.text if "pdf" not in response.headers.get("content-type", "") else "")
+    return "\n".join(bodies), statuses
 
 
-@pytest.mark.parametrize("role", [None, Role.CITIZEN, Role.ENTERPRISE, Role.AGENCY, Role.STAFF])
-async def test_no_b_or_c_marker_and_no_raw_id_on_public_surfaces(client, role):
+@pytest.mark.parametrize(
+    "role",
+    [None, Role.CITIZEN, Role.ENTERPRISE, Role.THIRD_PARTY, Role.AGENCY, Role.STAFF, Role.AUDITOR, Role.ADMIN],
+)
+async def test_no_b_or_c_marker_and_no_raw_id_on_any_page_a_stranger_can_open(app, client, role):
     provider, company, person, markers = await _plant()
+    fixtures = {"provider": provider, "company": company, **await _owner_artefacts(app, company)}
     if role:
-        # A stranger's account: logging in must not widen what public pages show.
+        # A stranger's account: logging in must not widen what any page shows.
         user = await f.account(role, agency_id=provider["id"] if role == Role.AGENCY else None)
         await f.login(client, user["username"])
-    everything = await _fetch_all(client, _public_urls(provider, company))
+    urls = _urls(app, fixtures)
+    assert any(u.startswith("/subjects/") for u, _ in urls) and any(u.startswith("/queries/") for u, _ in urls)
+    everything, statuses = await _fetch_all(client, urls)
     assert "PUBLICOK" in everything  # the crawl does reach the planted subjects
+    assert statuses[f"/queries/{fixtures['receipt']}"] in (302, 303, 401, 404)  # someone else's receipt
     leaked = [m for m in markers if m in everything]
     assert leaked == []
     assert person["id_number"] not in everything
