@@ -88,6 +88,52 @@ def check_page(port: int, path: str, cookie: str, must_contain: str = "", header
     }
 
 
+def query_flow_lua(cookie: str) -> str:
+    """A self-query as a browser makes it (DESIGN rule 7): the POST that records the query (answered
+    303 with the receipt's address), then the GET of that result page; repeated. wrk counts both."""
+    jar = dict(p.split("=", 1) for p in cookie.split("; ") if "=" in p)
+    body = urlencode({"_csrf_token": jar.get("csrftoken", "")})
+    return (
+        f'local body = "{body}"\n'
+        "local location = nil\n"
+        "local n = 0\n"
+        "local post = {}\n"
+        "function init(args)\n"
+        "  for k, v in pairs(wrk.headers) do post[k] = v end\n"  # -H headers (the cookie) stay
+        '  post["Content-Type"] = "application/x-www-form-urlencoded"\n'
+        "end\n"
+        "function request()\n"
+        "  n = n + 1\n"
+        "  if location == nil or n % 2 == 1 then\n"
+        '    return wrk.format("POST", "/me/records", post, body)\n'
+        "  end\n"
+        '  return wrk.format("GET", location)\n'
+        "end\n"
+        "function response(status, headers, body)\n"
+        '  local found = headers["location"] or headers["Location"]\n'
+        "  if found then location = found end\n"
+        "end\n"
+    )
+
+
+def check_query(port: int, cookie: str) -> dict:
+    """One self-query by hand: the POST (303 to the receipt), then its result page."""
+    jar = dict(p.split("=", 1) for p in cookie.split("; ") if "=" in p)
+    con = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    con.request(
+        "POST",
+        "/me/records",
+        body=urlencode({"_csrf_token": jar.get("csrftoken", "")}),
+        headers={"Host": f"127.0.0.1:{port}", "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+    )
+    resp = con.getresponse()
+    resp.read()
+    con.close()
+    if resp.status != 303:
+        return {"status": resp.status, "text": "", "decoded_bytes": 0}
+    return check_page(port, resp.headers["location"], cookie)
+
+
 def _cpu_s(pid: int | None) -> float:
     """CPU seconds (user + system, all threads) used so far by process ``pid``."""
     if not pid:
@@ -147,6 +193,7 @@ def alternate_wrk(
     threads: int,
     roots: tuple[int, ...] = (),
     pids: dict[str, int | None] | None = None,
+    lua: str | None = None,
 ) -> dict:
     """wrk against each server in turn, ABBA order per pair of rounds so linear drift cancels.
 
@@ -157,7 +204,7 @@ def alternate_wrk(
     headers = {"Cookie": cookie, "Accept-Encoding": "gzip", "Accept": "text/html"}
     names = list(ports)
     for name in names:  # warm-up, unrecorded
-        run_wrk(ports[name], path, None, 2, connections, threads, headers)
+        run_wrk(ports[name], path, None, 2, connections, threads, headers, lua)
     runs: dict[str, list[dict]] = {n: [] for n in names}
     for r in range(rounds):
         order = names if r % 2 == 0 else names[::-1]
@@ -166,7 +213,7 @@ def alternate_wrk(
             kids = _descendants(pids.get(name))
             cpu0, threads0 = _cpu_s(pids.get(name)), _thread_cpu_s(pids.get(name))
             kids0 = sum(_cpu_s(k) for k in kids)
-            res = run_wrk(ports[name], path, None, duration, connections, threads, headers)
+            res = run_wrk(ports[name], path, None, duration, connections, threads, headers, lua)
             cpu = _cpu_s(pids.get(name)) - cpu0
             kids_cpu = sum(_cpu_s(k) for k in kids) - kids0
             per_thread = {k: v - threads0.get(k, 0.0) for k, v in _thread_cpu_s(pids.get(name)).items()}

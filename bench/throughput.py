@@ -58,12 +58,19 @@ def run_wrk(
     connections: int,
     threads: int,
     headers: dict[str, str],
+    lua: str | None = None,
 ) -> dict:
+    """``lua``: a whole wrk script (e.g. a POST then GET flow) instead of a rotation of paths."""
     cmd = [ensure_wrk(), f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "--latency"]
     for k, v in headers.items():
         cmd += ["-H", f"{k}: {v}"]
     script = None
-    if script_paths:
+    if lua:
+        script = tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-wrk-", delete=False)
+        script.write(lua)
+        script.close()
+        cmd += ["-s", script.name]
+    elif script_paths:
         script = tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-wrk-", delete=False)
         lines = ",\n".join(f'  "{p}"' for p in script_paths)
         # Each wrk thread rotates through the whole list, starting at a different offset.
