@@ -245,7 +245,13 @@ async def authorised_query(p: Principal, authorization_id: int, request_id: str)
                 "authority": Authority(ref=f"authorization:{facts.id}", sha256=facts.letter_sha256),
             }
         raise await _refuse(
-            p, subject, decision, method=disclosure.Method.THIRD_PARTY, back="/requests", request_id=request_id, **event
+            p,
+            subject,
+            decision,
+            method=disclosure.Method.THIRD_PARTY,
+            back=f"/requests/{authorization_id}" if decision.status != 404 else "/requests",
+            request_id=request_id,
+            **event,
         )
     return await _disclose(p, subject, decision, request_id)
 

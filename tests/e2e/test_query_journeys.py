@@ -1,10 +1,12 @@
-"""The non-public query paths in a real browser (issue 3 "Done when"; R-15, R-18, R-19).
+"""The non-public query paths in a real browser (R-15, R-18, R-19; DESIGN rule 7).
 
 1. A citizen proves its identity with an uploaded document, staff approve it in a second browser,
-   and the citizen then sees its own A/B/C records, downloads them as a PDF and reads "谁查询了我".
+   and the citizen's self-query is then one click: its own A/B/C records, a reload that adds no row
+   to "谁查询了我", the PDF, and a Back after the receipt's window that shows nothing.
 2. An enterprise files a query with the subject's written authorisation; querying is refused until
    the subject confirms it online; afterwards the enterprise sees what the scope allows (A+B, never
-   C), the subject sees the enterprise in "谁查询了我", and a revocation stops the next query at once.
+   C), the result survives a reload, the subject sees the enterprise once in "谁查询了我", and a
+   revocation stops the next query at once.
 
 Every record title carries a marker (seeded in conftest._seed_queries); the pages are read the way
 a user reads them (headings, labelled sections, table rows). Screenshots and the CSP/console guard
@@ -25,6 +27,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from portal.authorizations.reasons import REASONS
 from portal.lib.masking import mask_id_number
+from tests.e2e.conftest import _run_async
 from tests.e2e.pages import SLOW, log_in
 
 pytestmark = pytest.mark.e2e
@@ -122,6 +125,19 @@ def _history_rows(page: Page):
     return page.get_by_role("table", name="查询记录").locator("tbody tr")
 
 
+def _expire_receipts(account_id: int) -> None:
+    """Let the account's query receipts run out now, as 15 minutes would (no sleeping in tests)."""
+
+    async def expire() -> None:
+        from portal.queries.tables import QueryReceipt
+
+        await QueryReceipt.update({QueryReceipt.expires_at: QueryReceipt.created_at}).where(
+            QueryReceipt.account == account_id
+        )
+
+    _run_async(expire)
+
+
 def _cells(row) -> list[str]:
     return [text.strip() for text in row.locator("td").all_inner_texts()]
 
@@ -134,20 +150,18 @@ def test_citizen_verifies_identity_then_sees_own_records_pdf_and_who_queried(
 ):
     citizen, staff = seed["self_citizen"], seed["staff"]
     subject, markers = seed["self_subject"], seed["self_markers"]
-    # The refused self-queries before approval answer 403 (recorded as refused, R-19).
-    guard.allow(r"Failed to load resource: the server responded with a status of 403")
+    guard.allow(r"Failed to load resource: the server responded with a status of 410")  # the expired result
 
     log_in(page, citizen)
     step(page, "citizen-account")
 
-    # Not verified yet: 本人信用 refuses and offers the identity check instead of the records.
-    with page.expect_response(lambda r: r.url.endswith("/me/records")) as refused:
-        _header_link(page, "本人信用").click()
-    assert refused.value.status == 403
-    expect(page.get_by_role("heading", level=1)).to_have_text("身份核验")
-    expect(page.get_by_role("alert")).to_contain_text("查询本人非公开信用信息前，须先完成身份核验")
+    # Not verified yet: 本人信用 explains why and offers the identity check; nothing is read or recorded.
+    _header_link(page, "本人信用").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("本人信用信息")
+    expect(page.get_by_role("alert")).to_contain_text("身份核验通过后方可查询本人的非公开信用信息")
+    expect(page.get_by_role("button", name="查询本人信用信息")).to_have_count(0)
     _expect_no_markers(page, markers)
-    step(page, "records-refused-unverified")
+    step(page, "records-unverified")
 
     # 身份核验: upload a real identity-document image and submit.
     _me_nav(page, "身份核验").click()
@@ -166,10 +180,9 @@ def test_citizen_verifies_identity_then_sees_own_records_pdf_and_who_queried(
     step(page, "verify-submitted")
 
     # Still pending: the records stay closed.
-    with page.expect_response(lambda r: r.url.endswith("/me/records")) as pending:
-        _me_nav(page, "本人信用信息").click()
-    assert pending.value.status == 403
-    expect(page.get_by_role("alert")).to_contain_text("须先完成身份核验")
+    _me_nav(page, "本人信用信息").click()
+    expect(page.get_by_role("alert")).to_contain_text("身份核验通过后方可查询")
+    expect(page.get_by_role("button", name="查询本人信用信息")).to_have_count(0)
     _expect_no_markers(page, markers)
 
     # Credit-centre staff, in their own browser: the queue, the document itself, approval.
@@ -194,15 +207,18 @@ def test_citizen_verifies_identity_then_sees_own_records_pdf_and_who_queried(
     step(staff_page, "staff-approved")
     staff_context.close()
 
-    # The citizen's own records: all three classes, each marker in its own class section.
+    # The citizen's own records: one click on 查询本人信用信息 records the query and shows all three
+    # classes, each marker in its own class section.
     _me_nav(page, "身份核验").click()
     expect(page.get_by_role("status")).to_contain_text("已核验")
     _me_nav(page, "本人信用信息").click()
     expect(page).to_have_url(re.compile(r"/me/records$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("本人信用信息")
+    _expect_no_markers(page, markers)  # the page itself reads nothing
+    page.get_by_role("button", name="查询本人信用信息").click()
+    expect(page).to_have_url(re.compile(r"/queries/[\w-]+$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"本人网上查询：{subject['name']}")
     main = page.get_by_role("main")
-    expect(main).to_contain_text(subject["name"])
-    expect(main).to_contain_text("本次查询已记入查询记录（第 1 次）")
+    expect(main).to_contain_text("该主体累计被查询 1 次")
     for cls in "ABC":
         section = _class_section(page, cls)
         expect(section).to_have_count(1)
@@ -214,32 +230,38 @@ def test_citizen_verifies_identity_then_sees_own_records_pdf_and_who_queried(
     expect(main).to_contain_text(mask_id_number(subject["id_number"]))  # the masked number instead
     step(page, "own-records")
 
-    # The PDF report: a real PDF whose text carries the records.
-    pdf = _download(page, page.get_by_role("link", name="下载 PDF 信用信息报告"))
+    # A reload shows the same result from the receipt: no second query, the count stays 1.
+    page.reload()
+    expect(main).to_contain_text("该主体累计被查询 1 次")
+    expect(_class_section(page, "C").get_by_text(markers["C"])).to_be_visible()
+
+    # The PDF report, issued from the receipt: a real PDF whose text carries the records.
+    pdf = _download(page, page.get_by_role("button", name="下载 PDF 信用信息报告"))
     assert pdf.startswith(b"%PDF-"), f"the download is not a PDF: {pdf[:16]!r}"
     text = _pdf_text(pdf)
     for cls in "ABC":
         assert markers[cls] in text, f"the PDF report lacks the class {cls} record {markers[cls]!r}"
     assert subject["id_number"] not in text
 
-    # 谁查询了我: the two self-queries (page + PDF) and the two refusals, with the cumulative count.
+    # 谁查询了我: the one self-query (the reload and the PDF added no row), with the cumulative count.
     before = _today_cn()
     _me_nav(page, "谁查询了我").click()
     expect(page).to_have_url(re.compile(r"/me/queries$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("谁查询了我")
-    expect(main).to_contain_text("累计被查询 2 次（含本人查询）")
-    expect(main).to_contain_text("另有 2 次查询因未获授权等原因被拒绝")
+    expect(main).to_contain_text("累计被查询 1 次（含本人查询）")
     rows = _history_rows(page)
-    expect(rows).to_have_count(4)
-    today = {before, _today_cn()}
-    allowed = [_cells(rows.nth(i)) for i in range(2)]  # newest first
-    assert [row[3] for row in allowed] == ["本人查询：本人下载信用信息报告", "本人查询：本人网上查询"], allowed
-    for when, organisation, method, _reason, outcome in allowed:
-        assert TIME_RE.match(when) and when[:10] in today, f"query time {when!r} is not today's China time"
-        assert (organisation, method, outcome) == ("本人", "本人网上查询", "已查询")
-    refused_rows = [_cells(rows.nth(i)) for i in (2, 3)]
-    assert [row[4] for row in refused_rows] == ["已拒绝", "已拒绝"], refused_rows
+    expect(rows).to_have_count(1)
+    when, organisation, method, reason, outcome = _cells(rows.first)
+    assert TIME_RE.match(when) and when[:10] in {before, _today_cn()}, f"query time {when!r} is not today's"
+    assert (organisation, method, reason, outcome) == ("本人", "本人网上查询", "本人查询：本人网上查询", "已查询")
     step(page, "who-queried-me")
+
+    # Back to the result once its window has passed: the page is fetched again and shows nothing.
+    _expire_receipts(citizen["id"])
+    page.go_back()
+    expect(page.get_by_role("heading", level=1)).to_have_text("查询结果已过期")
+    _expect_no_markers(page, markers)
+    step(page, "back-after-the-window")
 
 
 # --------------------------------------------------------------------------- journey 2
@@ -331,11 +353,10 @@ def test_enterprise_queries_a_citizen_with_an_authorisation_the_citizen_confirms
     expect(facts).to_contain_text("已生效（主体在线确认）")
     expect(page.get_by_role("alert")).to_have_count(0)
     page.get_by_role("button", name="查询该主体信用信息").click()
-    expect(page).to_have_url(re.compile(r"/requests/\d+/query$"))
-    # One self-query by the subject above, then this one.
-    expect(page.get_by_role("main")).to_contain_text(
-        re.compile(r"本次查询已记录（查询记录编号 \d+），该主体累计被查询 2 次")
-    )
+    expect(page).to_have_url(re.compile(r"/queries/[\w-]+$"))
+    result_url = page.url
+    main = page.get_by_role("main")
+    expect(main).to_contain_text(re.compile(r"查询记录编号\s*\d+（该主体累计被查询 1 次）"))
     for cls in "AB":
         expect(_class_section(page, cls).get_by_text(markers[cls])).to_be_visible()
     expect(_class_section(page, "C")).to_have_count(0)
@@ -343,18 +364,26 @@ def test_enterprise_queries_a_citizen_with_an_authorisation_the_citizen_confirms
     assert subject["id_number"] not in page.content()
     step(page, "enterprise-query-allowed")
 
-    # 谁查询了我 now names the enterprise's organisation, with method, reason and time.
+    # Within the receipt's window the result survives a reload, without a second query.
+    page.reload()
+    expect(page).to_have_url(result_url)
+    expect(main).to_contain_text("该主体累计被查询 1 次")
+    expect(_class_section(page, "B").get_by_text(markers["B"])).to_be_visible()
+
+    # 谁查询了我 names the enterprise's organisation, with method, reason and time — once.
     _me_nav(subject_page, "谁查询了我").click()
-    expect(subject_page.get_by_role("main")).to_contain_text("累计被查询 2 次")
+    expect(subject_page.get_by_role("main")).to_contain_text("累计被查询 1 次")
     rows = _history_rows(subject_page)
-    expect(rows).to_have_count(2)
+    expect(rows).to_have_count(1)
     when, org, method, reason, outcome = _cells(rows.first)
     assert (org, method, reason, outcome) == (organisation, "授权查询", f"{REASON}：{REASON_TEXT}", "已查询")
     assert TIME_RE.match(when), when
-    assert _cells(rows.nth(1))[1:] == ["本人", "本人网上查询", "本人查询：本人网上查询", "已查询"]
     step(subject_page, "subject-who-queried")
 
-    # The subject revokes; the enterprise's next query (from the page it still has open) is refused.
+    # Back to the request, then the subject revokes; the enterprise's next query (from the page it
+    # still has open) is refused.
+    page.get_by_role("link", name=re.compile("书面授权")).click()
+    expect(page).to_have_url(detail_url)
     _me_nav(subject_page, "授权管理").click()
     request_item.get_by_role("button", name="撤销授权").click()
     expect(request_item).to_contain_text("已撤销")
@@ -364,8 +393,7 @@ def test_enterprise_queries_a_citizen_with_an_authorisation_the_citizen_confirms
     with page.expect_response(lambda r: r.url.endswith("/query")) as again:
         page.get_by_role("button", name="查询该主体信用信息").click()
     assert again.value.status == 403
-    expect(page.get_by_role("alert")).to_have_text("信用主体已撤销授权，不能查询。")
-    expect(page.get_by_role("button", name="查询该主体信用信息")).to_have_count(0)
+    expect(page.get_by_role("alert")).to_contain_text("信用主体已撤销授权，不能查询")
     _expect_no_markers(page, markers)
     step(page, "enterprise-query-refused")
 
