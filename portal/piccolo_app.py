@@ -9,7 +9,7 @@ from portal.agencies.tables import Agency, AgencyGrant
 from portal.authorizations.tables import Authorization
 from portal.calendar.tables import CalendarDay, CalendarYear
 from portal.lists.tables import ListEntry
-from portal.proofs.tables import IdentityProof
+from portal.proofs.tables import IdentityClaim, IdentityProof
 from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordChange
 from portal.reports.tables import IssuedReport
 from portal.stats.tables import SiteStat
@@ -34,6 +34,7 @@ TABLES = [
     Upload,
     AgencyGrant,
     IdentityProof,
+    IdentityClaim,
     Authorization,
 ]
 

@@ -255,7 +255,6 @@ async def _seed_queries(f, market: dict, tax: dict, today) -> dict:
     - ``requester`` is an enterprise account of another legal person, with its organisation name
       (the name the audit log and the subject's "谁查询了我" show).
     """
-    from portal.accounts.tables import Account
     from portal.proofs.tables import IdentityProof, ProofMethod, ProofStatus
 
     staff = await f.account("staff")
@@ -298,8 +297,8 @@ async def _seed_queries(f, market: dict, tax: dict, today) -> dict:
     ).save()
 
     requester_subject = await f.legal_subject("河南E2E供应链管理有限公司")
-    requester = await f.account("enterprise", subject_id=requester_subject["id"])
-    await Account.update({Account.organisation: requester_subject["name"]}).where(Account.id == requester["id"])
+    # R-18: only a proven enterprise files requests (its licence was accepted by staff).
+    requester = await f.proven("enterprise", subject_id=requester_subject["id"])
     return {
         "staff": staff,
         "self_subject": self_subject,

@@ -36,7 +36,7 @@ async def _actors(app) -> dict:
     """A verified subject, a requester with an effective authorisation, and an agency officer."""
     s = await _subject_with_markers("legal")
     owner = await _verified_account("enterprise", s["id"])
-    requester = await f.account("third_party")
+    requester = await f.proven("third_party")  # R-18: only a proven requester files
     async with _as(app, requester) as client:
         location = await _file_request(client, s, classes=("B", "C"))
     number = int(location.rsplit("/", 1)[1])

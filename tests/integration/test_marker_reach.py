@@ -88,7 +88,7 @@ async def test_b_and_c_markers_reach_only_those_entitled(app):
         assert not _seen(await _everything_visible(app, anonymous, s), markers) & NON_PUBLIC
 
     # A requester: nothing before the subject confirms, the scope while valid, nothing once expired.
-    requester, other_requester = await f.account("third_party"), await f.account("enterprise")
+    requester, other_requester = await f.proven("third_party"), await f.proven("enterprise")
     async with _as(app, requester) as client:
         location = await _file_request(client, s, classes=("B",))
         number = int(location.rsplit("/", 1)[1])

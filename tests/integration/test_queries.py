@@ -156,7 +156,7 @@ async def _file_request(client, subject: dict, classes=("B",), days=30) -> str:
 
 async def test_third_party_query_needs_an_effective_authorisation(app):
     s = await _subject_with_markers("legal")
-    requester = await f.account("third_party")
+    requester = await f.proven("third_party")  # only a proven requester files
     owner = await _verified_account("enterprise", s["id"])
     async with _as(app, requester) as client:
         location = await _file_request(client, s, classes=("B",))
@@ -194,7 +194,7 @@ async def test_expired_authorisation_stops_at_once_and_staff_can_accept_a_letter
     from portal.authorizations.tables import Authorization
 
     s = await _subject_with_markers("legal")
-    requester = await f.account("enterprise")
+    requester = await f.proven("enterprise")  # only a proven requester files
     staff = await f.account("staff")
     async with _as(app, requester) as client:
         location = await _file_request(client, s, classes=("B", "C"))
@@ -220,7 +220,7 @@ async def test_expired_authorisation_stops_at_once_and_staff_can_accept_a_letter
 
 async def test_another_requester_cannot_use_someone_elses_authorisation(app):
     s = await _subject_with_markers("legal")
-    first, second = await f.account("third_party"), await f.account("third_party")
+    first, second = await f.proven("third_party"), await f.proven("third_party")
     async with _as(app, first) as client:
         location = await _file_request(client, s)
     async with _as(app, second) as other:
