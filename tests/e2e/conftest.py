@@ -222,7 +222,8 @@ async def _seed() -> dict:
         )
         person = await f.natural_subject(name="王测试")
         citizen = await f.account("citizen", subject_id=person["id"])
-        enterprise = await f.account("enterprise", subject_id=tid)
+        # Proven: only then does /account name the company it speaks for (DESIGN rule 8).
+        enterprise = await f.proven("enterprise", subject_id=tid)
         queries = await _seed_queries(f, market, tax, today)
         audit_log = await _seed_audit_log(f, target)
         return {
