@@ -9,7 +9,7 @@ from portal.agencies.tables import Agency, AgencyGrant
 from portal.authorizations.tables import Authorization
 from portal.calendar.tables import CalendarDay, CalendarYear
 from portal.lists.tables import ListEntry
-from portal.proofs.tables import IdentityProof
+from portal.proofs.tables import IdentityClaim, IdentityProof
 from portal.queries.tables import QueryReceipt, RefusalTally
 from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordChange
 from portal.reports.tables import IssuedReport
@@ -35,6 +35,7 @@ TABLES = [
     Upload,
     AgencyGrant,
     IdentityProof,
+    IdentityClaim,
     Authorization,
     QueryReceipt,
     RefusalTally,

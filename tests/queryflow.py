@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
 
 from litestar.testing import AsyncTestClient
 
-from portal.proofs.tables import IdentityProof
 from tests import factories as f
 
 
@@ -23,31 +21,14 @@ def csrf(client) -> str:
     return client.cookies.get("csrftoken")
 
 
-async def prove(account_id: int, subject_id: int) -> None:
-    """Staff accepted the account's identity proof at the counter (R-18)."""
-    staff = await f.account("staff")
-    now = datetime.now(timezone.utc)
-    await IdentityProof(
-        account=account_id,
-        subject=subject_id,
-        method="counter",
-        status="verified",
-        submitted_at=now,
-        reviewed_by=staff["id"],
-        reviewed_at=now,
-    ).save()
-
-
 async def verified_account(role: str, subject_id: int) -> dict:
-    user = await f.account(role, subject_id=subject_id)
-    await prove(user["id"], subject_id)
-    return user
+    """A citizen or enterprise account whose identity proof staff accepted (R-18)."""
+    return await f.proven(role, subject_id=subject_id)
 
 
 async def proven_requester(role: str = "third_party") -> dict:
     """An enterprise or credit service agency whose own identity (licence) was accepted."""
-    own = await f.legal_subject()
-    return await verified_account(role, own["id"])
+    return await f.proven(role)
 
 
 async def self_query(client, **headers):

@@ -10,10 +10,15 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from portal.accounts import service
+from portal.accounts import registration, service
+from portal.accounts.profile import account_overview
 from portal.accounts.sessions import create_session, end_session
+from portal.accounts.tables import Role
+from portal.proofs import reveal
+from portal.proofs.service import ProofError
+from portal.queries.context import request_id
 from portal.settings import get_settings
-from portal.web.guards import principal_of, require_login
+from portal.web.guards import principal_of, require_login, require_roles
 from portal.web.middleware import session_token
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
@@ -35,6 +40,7 @@ class RegisterForm:
     name: str = ""
     id_number: str = ""
     uscc: str = ""
+    company: str = ""
 
 
 def _safe_next(target: str) -> str:
@@ -106,12 +112,12 @@ async def register(data: Annotated[RegisterForm, Form]) -> Template | Redirect:
         if data.password != data.password2:
             raise service.AccountError("两次输入的密码不一致")
         if kind == "citizen":
-            await service.register_citizen(data.username, data.password, data.name, data.id_number)
+            await registration.register_citizen(data.username, data.password, data.name, data.id_number)
         else:
-            await service.register_enterprise(data.username, data.password, data.uscc, data.name)
+            await registration.register_enterprise(data.username, data.password, data.uscc, data.name, data.company)
     except service.AccountError as exc:
         # Never echo the ID number back into the page.
-        form = {"username": data.username, "name": data.name, "uscc": data.uscc}
+        form = {"username": data.username, "name": data.name, "uscc": data.uscc, "company": data.company}
         return Template(
             "portal/accounts/register.html", status_code=400, context={"kind": kind, "error": str(exc), "form": form}
         )
@@ -120,11 +126,23 @@ async def register(data: Annotated[RegisterForm, Form]) -> Template | Redirect:
 
 @get("/account", name="account", guards=[require_login])
 async def account(request: Request) -> Template:
-    from portal.accounts.profile import account_overview
-
     return Template("portal/accounts/account.html", context=await account_overview(principal_of(request)))
 
 
+@post("/account/id-number", name="account_id_number", guards=[require_roles(Role.CITIZEN)])
+async def account_id_number(request: Request) -> Template:
+    """The owner's full ID number, on request: recorded first, never cached (R-17, R-28)."""
+    principal = principal_of(request)
+    context = await account_overview(principal)
+    try:
+        context["id_number"] = await reveal.number_for_owner(principal, request_id(request))
+    except ProofError as exc:
+        return Template("portal/accounts/account.html", context={**context, "error": str(exc)}, status_code=403)
+    return Template("portal/accounts/account.html", context=context, headers={"Cache-Control": "no-store"})
+
+
 accounts_router = Router(
-    path="/", route_handlers=[login_page, login, logout, register_page, register, account], include_in_schema=False
+    path="/",
+    route_handlers=[login_page, login, logout, register_page, register, account, account_id_number],
+    include_in_schema=False,
 )

@@ -1,4 +1,4 @@
-"""Registration and authentication."""
+"""Authentication and account creation by the administrator (registration: ``registration.py``)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,10 @@ from datetime import datetime, timezone
 from portal.accounts import throttle
 from portal.accounts.passwords import hash_password_async, verify_password_async
 from portal.accounts.tables import Account, Role
-from portal.lib import id_number as idn
-from portal.lib import uscc as uscc_rules
-from portal.lib.masking import mask_id_number
-from portal.subjects.identity import id_number_digest, seal_id_number
-from portal.subjects.tables import Subject, SubjectKind, SubjectType
+from portal.proofs.claims import organisation_claim
+from portal.proofs.tables import IdentityClaim
 
-__all__ = ["AccountError", "Throttled", "authenticate", "register_citizen", "register_enterprise", "validate_password"]
+__all__ = ["AccountError", "Throttled", "authenticate", "create_account", "validate_password"]
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{3,31}$")
 
@@ -80,78 +77,6 @@ async def authenticate(username: str, password: str, client_ip: str) -> Authenti
     return Authenticated(account_id=row["id"], role=row["role"])
 
 
-async def register_citizen(username: str, password: str, name: str, id_number: str) -> int:
-    """A citizen account, linked to the natural-person subject of that ID number (created if new).
-
-    The link is a claim until identity is verified (R-18); nothing non-public is shown before that.
-    """
-    username = _check_username(username)
-    validate_password(password, username)
-    name = name.strip()
-    if not 2 <= len(name) <= 30:
-        raise AccountError("请填写真实姓名")
-    number = idn.normalize(id_number)
-    if error := idn.validation_error(number):
-        raise AccountError(error)
-    await _ensure_free(username)
-    password_hash = await hash_password_async(password)
-    digest = id_number_digest(number)
-    async with Account._meta.db.transaction():
-        subject = await Subject.select(Subject.id).where(Subject.id_number_digest == digest).first()
-        if subject is None:
-            inserted = await Subject.insert(
-                Subject(
-                    kind=SubjectKind.NATURAL,
-                    subject_type=SubjectType.NATURAL,
-                    name=name,
-                    id_number_digest=digest,
-                    id_number_masked=mask_id_number(number),
-                    id_number_sealed=seal_id_number(number),
-                )
-            )
-            subject_id = inserted[0]["id"]
-        else:
-            subject_id = subject["id"]
-        await Account.insert(
-            Account(
-                username=username, password_hash=password_hash, role=Role.CITIZEN, display_name=name, subject=subject_id
-            )
-        )
-    return subject_id
-
-
-async def register_enterprise(username: str, password: str, uscc: str, contact_name: str) -> int:
-    """An enterprise account for a legal person already on the platform (by USCC)."""
-    username = _check_username(username)
-    validate_password(password, username)
-    code = uscc_rules.normalize(uscc)
-    if error := uscc_rules.validation_error(code):
-        raise AccountError(error)
-    contact_name = contact_name.strip()
-    if not 2 <= len(contact_name) <= 30:
-        raise AccountError("请填写经办人姓名")
-    subject = (
-        await Subject.select(Subject.id, Subject.name)
-        .where((Subject.uscc == code) & (Subject.kind == SubjectKind.LEGAL))
-        .first()
-    )
-    if subject is None:
-        raise AccountError("平台上没有该统一社会信用代码对应的主体，请核对后再试")
-    await _ensure_free(username)
-    password_hash = await hash_password_async(password)
-    await Account.insert(
-        Account(
-            username=username,
-            password_hash=password_hash,
-            role=Role.ENTERPRISE,
-            display_name=contact_name,
-            subject=subject["id"],
-            organisation=subject["name"],
-        )
-    )
-    return subject["id"]
-
-
 async def create_account(
     username: str, password: str, role: str, display_name: str, agency_id: int | None = None, organisation: str = ""
 ) -> int:
@@ -162,14 +87,20 @@ async def create_account(
     if role == Role.AGENCY and not agency_id:
         raise AccountError("部门用户必须指定所属部门")
     await _ensure_free(username)
-    rows = await Account.insert(
-        Account(
-            username=username,
-            password_hash=await hash_password_async(password),
-            role=role,
-            display_name=display_name,
-            agency=agency_id,
-            organisation=organisation,
+    # DESIGN rule 8: a credit-service body's organisation name is a claim until its proof is accepted.
+    claim = organisation_claim(organisation.strip()) if role == Role.THIRD_PARTY else None
+    async with Account._meta.db.transaction():
+        rows = await Account.insert(
+            Account(
+                username=username,
+                password_hash=await hash_password_async(password),
+                role=role,
+                display_name=display_name,
+                agency=agency_id,
+                organisation="" if claim else organisation,
+            )
         )
-    )
+        if claim is not None:
+            claim.account = rows[0]["id"]
+            await IdentityClaim.insert(claim)
     return rows[0]["id"]

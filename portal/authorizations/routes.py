@@ -44,8 +44,9 @@ async def request_list(request: Request) -> Template:
 
 
 @get("/requests/new", name="request_new", guards=[_REQUESTERS])
-async def request_new() -> Template:
-    return Template("portal/requests/new.html", context=_form_context())
+async def request_new(request: Request) -> Template:
+    proven = await proofs.is_proven(principal_of(request).account_id)
+    return Template("portal/requests/new.html", context={**_form_context(), "proven": proven})
 
 
 @dataclass

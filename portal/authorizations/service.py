@@ -16,6 +16,7 @@ from portal.authorizations.tables import Authorization, AuthorizationStatus
 from portal.lib import id_number as idn
 from portal.lib import uscc as uscc_rules
 from portal.lib.dates import today_cn
+from portal.proofs import service as proofs
 from portal.records.categories import CATEGORIES
 from portal.subjects.identity import id_number_digest
 from portal.subjects.tables import Subject, SubjectKind
@@ -26,6 +27,7 @@ __all__ = [
     "Filing",
     "REQUESTER_ROLES",
     "MAX_VALID_DAYS",
+    "NOT_PROVEN",
     "file_request",
     "find_subject",
     "for_requester",
@@ -42,6 +44,7 @@ A = Authorization
 S = AuthorizationStatus
 REQUESTER_ROLES = (Role.ENTERPRISE, Role.THIRD_PARTY)
 MAX_VALID_DAYS = 366  # a written authorisation is for one matter; at most a year
+NOT_PROVEN = "请先完成身份核验：营业执照及授权经办函经市信用中心审核通过后，方可申请授权查询"
 
 
 class AuthorizationError(ValueError):
@@ -111,6 +114,8 @@ async def file_request(requester: dict, f: Filing, today: date | None = None) ->
     today = today or today_cn()
     if requester["role"] not in REQUESTER_ROLES:
         raise AuthorizationError("仅企业用户和信用服务机构可申请授权查询")
+    if not await proofs.is_proven(requester["id"]):  # R-18, DESIGN rule 8: a claim is not an identity
+        raise AuthorizationError(NOT_PROVEN)
     _check_terms(f, today)
     subject = await find_subject(f)
     if subject["id"] == requester.get("subject"):

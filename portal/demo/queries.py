@@ -1,6 +1,7 @@
 """Demo query scenario (issue 3): every role has something to see after ``make run``.
 
-The demo citizen and enterprise are identity-verified (a counter check by the demo staff member);
+The demo citizen and enterprise are identity-verified (a counter check by the demo staff member),
+and the demo credit-service body's organisation proof is accepted (R-18: only proven accounts query);
 the demo credit-service agency holds one authorisation the enterprise confirmed online and one still
 pending; the demo agency is granted one class-C category. Then a few hundred queries go through the
 real disclosure path (``portal.disclosure.service``), so the query log, "谁查询了我" and the
@@ -52,16 +53,16 @@ async def seed_queries(seed: int = 1) -> int:
     if await IdentityProof.exists().where(IdentityProof.account == citizen["id"]):
         return 0
     now = datetime.now(timezone.utc)
-    for account in (citizen, enterprise):
+    for account, method in ((citizen, "counter"), (enterprise, "counter"), (third, "organisation")):
         await IdentityProof(
             account=account["id"],
             subject=account["subject"],
-            method="counter",
+            method=method,
             status="verified",
             submitted_at=now,
             reviewed_by=staff["id"],
             reviewed_at=now,
-            note="演示数据：窗口核验",
+            note="演示数据：窗口核验" if method == "counter" else "演示数据：机构材料已审核",
         ).save()
     await AgencyGrant(agency=officer["agency"], category=GRANTED_CATEGORY, granted_at=now).save()
 

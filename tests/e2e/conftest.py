@@ -222,7 +222,8 @@ async def _seed() -> dict:
         )
         person = await f.natural_subject(name="王测试")
         citizen = await f.account("citizen", subject_id=person["id"])
-        enterprise = await f.account("enterprise", subject_id=tid)
+        # Proven: only then does /account name the company it speaks for (DESIGN rule 8).
+        enterprise = await f.proven("enterprise", subject_id=tid)
         queries = await _seed_queries(f, market, tax, today)
         audit_log = await _seed_audit_log(f, target)
         return {
@@ -255,7 +256,6 @@ async def _seed_queries(f, market: dict, tax: dict, today) -> dict:
     - ``requester`` is an enterprise account of another legal person, with its organisation name
       (the name the audit log and the subject's "谁查询了我" show).
     """
-    from portal.accounts.tables import Account
     from portal.proofs.tables import IdentityProof, ProofMethod, ProofStatus
 
     staff = await f.account("staff")
@@ -298,18 +298,8 @@ async def _seed_queries(f, market: dict, tax: dict, today) -> dict:
     ).save()
 
     requester_subject = await f.legal_subject("河南E2E供应链管理有限公司")
-    requester = await f.account("enterprise", subject_id=requester_subject["id"])
-    await Account.update({Account.organisation: requester_subject["name"]}).where(Account.id == requester["id"])
-    # Its business licence was accepted: only a proven requester may file and query (R-18).
-    await IdentityProof(
-        account=requester["id"],
-        subject=requester_subject["id"],
-        method=ProofMethod.ENTERPRISE,
-        status=ProofStatus.VERIFIED,
-        submitted_at=now,
-        reviewed_by=staff["id"],
-        reviewed_at=now,
-    ).save()
+    # R-18: only a proven enterprise files requests (its licence was accepted by staff).
+    requester = await f.proven("enterprise", subject_id=requester_subject["id"])
     return {
         "staff": staff,
         "self_subject": self_subject,

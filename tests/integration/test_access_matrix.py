@@ -44,6 +44,9 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/register"): ALL,
     ("POST", "/register"): ALL,
     ("GET", "/account"): LOGGED_IN,
+    ("POST", "/account/id-number"): frozenset({"citizen"}),
+    ("GET", "/account/verify"): frozenset({"third_party"}),
+    ("POST", "/account/verify"): frozenset({"third_party"}),
     ("GET", "/me/records"): SUBJECTS,
     ("POST", "/me/records"): SUBJECTS,
     ("GET", "/queries/{token:str}"): LOGGED_IN,  # a receipt is its owner's; anyone else's is a 404
@@ -63,6 +66,7 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/agency/query"): frozenset({"agency"}),
     ("GET", "/staff/reviews"): frozenset({"staff"}),
     ("POST", "/staff/proofs/{proof_id:int}"): frozenset({"staff"}),
+    ("POST", "/staff/proofs/{proof_id:int}/id-number"): frozenset({"staff"}),
     ("POST", "/staff/authorizations/{authorization_id:int}"): frozenset({"staff"}),
     ("POST", "/staff/counter"): frozenset({"staff"}),
     ("GET", "/staff/calendar"): frozenset({"staff"}),

@@ -19,7 +19,7 @@ from portal.authorizations.tables import Authorization, AuthorizationStatus
 from tests import factories as f
 from tests.integration.test_queries import _agency_query, _file_request, _seen, _subject_with_markers
 from tests.queryflow import logged_in as _as
-from tests.queryflow import post_query, proven_requester, self_query
+from tests.queryflow import post_query, self_query
 from tests.queryflow import verified_account as _verified_account
 
 pytestmark = pytest.mark.anyio
@@ -31,7 +31,7 @@ async def _actors(app) -> dict:
     """A verified subject, a requester with an effective authorisation, and an agency officer."""
     s = await _subject_with_markers("legal")
     owner = await _verified_account("enterprise", s["id"])
-    requester = await proven_requester("third_party")
+    requester = await f.proven("third_party")  # R-18: only a proven requester files
     async with _as(app, requester) as client:
         location = await _file_request(client, s, classes=("B", "C"))
     number = int(location.rsplit("/", 1)[1])

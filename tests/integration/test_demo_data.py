@@ -319,7 +319,9 @@ def test_query_scenario_gives_every_role_something_to_see(data):
     """`make run` shows the query paths working: verified demo subjects, one effective and one
     pending authorisation, a class-C grant, and a hash-chained query log (issue 3)."""
     proofs = data.rows("identity_proof")
-    assert len(proofs) == 2 and {p["status"] for p in proofs} == {"verified"}
+    # citizen and enterprise (counter), and the credit-service body's organisation (R-18: proven requesters)
+    assert len(proofs) == 3 and {p["status"] for p in proofs} == {"verified"}
+    assert sorted(p["method"] for p in proofs) == ["counter", "counter", "organisation"]
     assert sorted(a["status"] for a in data.rows("query_authorization")) == ["effective", "pending"]
     assert [g["category"] for g in data.rows("agency_grant")] == ["tax_violation"]
     if data.database:

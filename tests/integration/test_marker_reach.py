@@ -28,7 +28,7 @@ from tests.integration.test_access_matrix import SKIP_PREFIXES
 from tests.integration.test_queries import _agency_query, _file_request, _seen, _subject_with_markers
 from tests.queryflow import csrf as _csrf
 from tests.queryflow import logged_in as _as
-from tests.queryflow import post_query, proven_requester, self_query
+from tests.queryflow import post_query, self_query
 from tests.queryflow import verified_account as _verified_account
 
 pytestmark = pytest.mark.anyio
@@ -91,7 +91,7 @@ async def test_b_and_c_markers_reach_only_those_entitled(app):
         assert not _seen(await _everything_visible(app, anonymous, s), markers) & NON_PUBLIC
 
     # A requester: nothing before the subject confirms, the scope while valid, nothing once expired.
-    requester, other_requester = await proven_requester("third_party"), await proven_requester("enterprise")
+    requester, other_requester = await f.proven("third_party"), await f.proven("enterprise")
     async with _as(app, requester) as client:
         location = await _file_request(client, s, classes=("B",))
         number = int(location.rsplit("/", 1)[1])

@@ -240,7 +240,7 @@ async def _decide(app, owner: dict, location: str, action: str) -> None:
 
 async def test_third_party_query_needs_an_effective_authorisation(app):
     s = await _subject_with_markers("legal")
-    requester = await proven_requester("third_party")
+    requester = await f.proven("third_party")  # only a proven requester files
     owner = await _verified_account("enterprise", s["id"])
     async with _as(app, requester) as client:
         location = await _file_request(client, s, classes=("B",))
@@ -270,7 +270,7 @@ async def test_authorised_class_c_only_in_categories_marked_shareable(app):
     from portal.authorizations.tables import Authorization
 
     s = await _subject_with_markers("legal")
-    requester = await proven_requester("enterprise")
+    requester = await f.proven("enterprise")  # only a proven requester files
     staff = await f.account("staff")
     async with _as(app, requester) as client:
         location = await _file_request(client, s, classes=("B", "C"))
@@ -319,7 +319,7 @@ async def test_an_unproven_requester_cannot_query_even_with_an_authorisation(app
 
 async def test_another_requester_cannot_use_someone_elses_authorisation(app):
     s = await _subject_with_markers("legal")
-    first, second = await proven_requester(), await proven_requester()
+    first, second = await f.proven("third_party"), await f.proven("third_party")
     async with _as(app, first) as client:
         location = await _file_request(client, s)
     async with _as(app, second) as other:

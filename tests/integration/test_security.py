@@ -186,6 +186,7 @@ async def test_registration_citizen_and_enterprise(client):
             "password": "Abcdef-12345",
             "password2": "Abcdef-12345",
             "uscc": company["uscc"],
+            "company": company["name"],
             "name": "刘经办",
             "_csrf_token": csrf,
         },
