@@ -18,6 +18,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from audit.recorder import AuditUnavailable, get_recorder
+from portal.accounts.reset_routes import password_reset_router
 from portal.accounts.routes import accounts_router
 from portal.admin.routes import admin_router
 from portal.agencies.query_routes import agency_query_router
@@ -93,6 +94,7 @@ def create_app() -> Litestar:
         route_handlers=[
             public_router,
             accounts_router,
+            password_reset_router,
             api_router,
             calendar_router,
             admin_router,

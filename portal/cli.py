@@ -29,7 +29,8 @@ def _serve(args) -> None:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        proxy_headers=True,
+        # The client address is decided in one place, portal.web.client (PORTAL_TRUSTED_PROXIES).
+        proxy_headers=False,
         log_level="info",
         access_log=False,
     )

@@ -4,7 +4,7 @@ import os
 
 from piccolo.conf.apps import AppConfig
 
-from portal.accounts.tables import Account, LoginFailure, Session
+from portal.accounts.tables import Account, LoginThrottle, Session
 from portal.agencies.tables import Agency, AgencyGrant
 from portal.authorizations.tables import Authorization
 from portal.calendar.tables import CalendarDay, CalendarYear
@@ -27,7 +27,7 @@ TABLES = [
     ListEntry,
     Account,
     Session,
-    LoginFailure,
+    LoginThrottle,
     CalendarDay,
     CalendarYear,
     SiteStat,

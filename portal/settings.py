@@ -6,6 +6,7 @@ secret key, which is generated on first run and never committed.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field
@@ -20,6 +21,19 @@ def _env_bool(name: str, default: bool) -> bool:
     if raw is None:
         return default
     return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_networks(name: str) -> tuple[str, ...]:
+    """Comma-separated addresses or CIDRs; a typo fails at start-up rather than trusting nothing
+    (or everything) silently."""
+    out = []
+    for item in os.environ.get(name, "").split(","):
+        if item.strip():
+            try:
+                out.append(str(ipaddress.ip_network(item.strip(), strict=False)))
+            except ValueError:
+                raise ValueError(f"{name}: not an address or CIDR: {item.strip()!r}") from None
+    return tuple(out)
 
 
 def _load_or_create_secret(data_dir: Path) -> str:
@@ -52,8 +66,25 @@ class Settings:
     debug: bool = False
     session_idle_seconds: int = 30 * 60
     session_absolute_seconds: int = 12 * 60 * 60
-    login_max_failures: int = 5
+    login_free_failures: int = 5
+    """Wrong passwords for one account checked without delay; each one after that doubles the wait
+    before the next attempt is checked (1 s, 2 s, 4 s …), never locking the owner out."""
+    login_max_delay_seconds: int = 15 * 60
+    """The longest wait between two checked attempts on one account."""
+    login_forget_seconds: int = 24 * 60 * 60
+    """An account's failure count starts again after this long without a failure."""
+    login_address_failures: int = 30
+    """Wrong passwords from one client address (any accounts) per window, then 429
+    (``PORTAL_LOGIN_ADDRESS_FAILURES``)."""
     login_window_seconds: int = 15 * 60
+    """The per-address window."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses/CIDRs of our own reverse proxies (``PORTAL_TRUSTED_PROXIES``); only from these is
+    ``X-Forwarded-For`` believed."""
+    api_rate_per_second: float = 10.0
+    """Public API: sustained requests per second per client address (``PORTAL_API_RATE``)."""
+    api_burst: int = 60
+    """Public API: requests a client may send at once before the rate applies (``PORTAL_API_BURST``)."""
     page_size: int = 20
     max_page_size: int = 100
     pg_pool_size: int = 10
@@ -112,4 +143,8 @@ def get_settings() -> Settings:
         upload_max_bytes=int(os.environ.get("PORTAL_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024))),
         base_url=os.environ.get("PORTAL_BASE_URL") or None,
         query_receipt_seconds=int(os.environ.get("PORTAL_QUERY_RECEIPT_SECONDS", str(15 * 60))),
+        trusted_proxies=_env_networks("PORTAL_TRUSTED_PROXIES"),
+        login_address_failures=int(os.environ.get("PORTAL_LOGIN_ADDRESS_FAILURES", "30")),
+        api_rate_per_second=float(os.environ.get("PORTAL_API_RATE", "10")),
+        api_burst=int(os.environ.get("PORTAL_API_BURST", "60")),
     )

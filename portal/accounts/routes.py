@@ -10,14 +10,16 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from portal.accounts import registration, service
+from portal.accounts import devices, registration, service
 from portal.accounts.profile import account_overview
 from portal.accounts.sessions import create_session, end_session
 from portal.accounts.tables import Role
+from portal.accounts.throttle import wait_text
 from portal.proofs import reveal
 from portal.proofs.service import ProofError
 from portal.queries.context import request_id
 from portal.settings import get_settings
+from portal.web.client import client_address
 from portal.web.guards import principal_of, require_login, require_roles
 from portal.web.middleware import session_token
 
@@ -69,16 +71,38 @@ async def login_page(next: str = "/account") -> Template:
     return Template("portal/accounts/login.html", context={"next": _safe_next(next), "error": None})
 
 
+def _with_device(response, token: str | None):
+    if token:  # this browser now knows the account: strangers' guesses no longer slow it down
+        response.set_cookie(
+            key=devices.cookie_name(),
+            value=token,
+            httponly=True,
+            secure=get_settings().production,
+            samesite="strict",
+            path="/",
+            max_age=devices.MAX_AGE,
+        )
+    return response
+
+
+def throttled_page(template: str, exc: service.Throttled, context: dict) -> Template:
+    error = f"尝试次数过多，请在 {wait_text(exc.retry_after)}后再试"
+    return Template(
+        template,
+        status_code=429,
+        headers={"Retry-After": str(exc.retry_after)},
+        context={**context, "error": error},
+    )
+
+
 @post("/login", name="login_submit")
 async def login(request: Request, data: Annotated[LoginForm, Form]) -> Template | Redirect:
-    client_ip = request.client.host if request.client else "unknown"
+    device = request.cookies.get(devices.cookie_name())
     try:
-        found = await service.authenticate(data.username, data.password, client_ip)
-    except service.Throttled:
-        return Template(
-            "portal/accounts/login.html",
-            status_code=429,
-            context={"next": _safe_next(data.next), "error": "登录失败次数过多，请15分钟后再试"},
+        found = await service.authenticate(data.username, data.password, client_address(request), device)
+    except service.Throttled as exc:
+        return throttled_page(
+            "portal/accounts/login.html", exc, {"next": _safe_next(data.next), "username": data.username}
         )
     if found is None:
         return Template(
@@ -88,7 +112,7 @@ async def login(request: Request, data: Annotated[LoginForm, Form]) -> Template 
         )
     # A new session id at every login; the one presented before login is ended (fixation).
     token = await create_session(found.account_id, replaces=session_token(request.scope))
-    return _with_session(Redirect(_safe_next(data.next), status_code=303), token)
+    return _with_device(_with_session(Redirect(_safe_next(data.next), status_code=303), token), found.device_token)
 
 
 @post("/logout", name="logout")
@@ -141,8 +165,44 @@ async def account_id_number(request: Request) -> Template:
     return Template("portal/accounts/account.html", context=context, headers={"Cache-Control": "no-store"})
 
 
+@dataclass
+class PasswordForm:
+    current: str
+    password: str
+    password2: str
+
+
+@get("/account/password", name="account_password", guards=[require_login])
+async def password_page() -> Template:
+    return Template("portal/accounts/password.html", context={"error": None})
+
+
+@post("/account/password", name="account_password_submit", guards=[require_login])
+async def change_password(request: Request, data: Annotated[PasswordForm, Form]) -> Template | Redirect:
+    me = principal_of(request)
+    try:
+        token = await service.change_password(
+            me.account_id, data.current, data.password, data.password2, client_address(request)
+        )
+    except service.Throttled as exc:
+        return throttled_page("portal/accounts/password.html", exc, {})
+    except service.AccountError as exc:
+        return Template("portal/accounts/password.html", status_code=400, context={"error": str(exc)})
+    return _with_session(Redirect("/account?changed=1", status_code=303), token)
+
+
 accounts_router = Router(
     path="/",
-    route_handlers=[login_page, login, logout, register_page, register, account, account_id_number],
+    route_handlers=[
+        login_page,
+        login,
+        logout,
+        register_page,
+        register,
+        account,
+        account_id_number,
+        password_page,
+        change_password,
+    ],
     include_in_schema=False,
 )

@@ -1,13 +1,13 @@
 """Accounts, server-side sessions and login throttling — all in the database so that every
 worker process and host shares them (issue 2 §8)."""
 
-from piccolo.columns import Boolean, ForeignKey, Timestamptz, Varchar
+from piccolo.columns import Boolean, DoublePrecision, ForeignKey, Integer, Timestamptz, Varchar
 from piccolo.table import Table
 
 from portal.agencies.tables import Agency
 from portal.subjects.tables import Subject
 
-__all__ = ["Account", "Role", "Session", "LoginFailure"]
+__all__ = ["Account", "Role", "Session", "LoginThrottle"]
 
 
 class Role:
@@ -62,8 +62,20 @@ class Session(Table, tablename="session"):
     last_seen_at = Timestamptz()
 
 
-class LoginFailure(Table, tablename="login_failure"):
-    """One failed login, keyed by account name and by client address (throttling)."""
+class LoginThrottle(Table, tablename="login_throttle"):
+    """One counter per throttled key (an account, a trusted device, a client address). Changed
+    only by conditional UPDATEs (compare-and-set on ``version``), so concurrent workers never both
+    take the last slot.
+    Times are epoch seconds: the same arithmetic on SQLite and PostgreSQL."""
 
-    key = Varchar(length=100, index=True)
-    failed_at = Timestamptz(index=True)
+    key = Varchar(length=100, primary_key=True)
+    """``acct:<username>``, ``dev:<device id>`` or ``addr:<client address>``."""
+    failures = Integer(default=0)
+    """Attempts counted against the key (an attempt counts from the moment it is admitted)."""
+    first_at = DoublePrecision(default=0.0)
+    """Start of the current window (address keys)."""
+    last_at = DoublePrecision(default=0.0)
+    """When the last attempt was admitted."""
+    next_allowed_at = DoublePrecision(default=0.0)
+    """No attempt is checked before this time."""
+    version = Integer(default=0)

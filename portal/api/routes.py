@@ -8,11 +8,13 @@ from typing import Annotated, Literal
 
 from litestar import Router, get
 from litestar.exceptions import NotFoundException
+from litestar.openapi import ResponseSpec
 from litestar.params import Parameter
 
 from portal.api.schemas import (
     Disclosure,
     DisclosurePage,
+    ErrorBody,
     ListEntryOut,
     PublicRecord,
     SubjectDetail,
@@ -23,13 +25,17 @@ from portal.publication import service as publication
 from portal.publication.service import TABS
 from portal.search.service import search_subjects
 from portal.subjects.service import public_profile
+from portal.web.ratelimit import ApiRateLimitMiddleware
 
 MAX_RECORDS = 200
+# The rate limit's answer, documented on every operation (code "too_many_requests", Retry-After).
+LIMITED = {429: ResponseSpec(data_container=ErrorBody, description="请求过于频繁；Retry-After 为需等待的秒数")}
 
 
 @get(
     "/subjects",
     summary="按名称或统一社会信用代码检索法人和其他组织",
+    responses=LIMITED,
     description="名称任意片段（1个字起）；完整的统一社会信用代码精确匹配。按 cursor 翻页。",
 )
 async def list_subjects(
@@ -58,7 +64,7 @@ async def list_subjects(
     )
 
 
-@get("/subjects/{uscc:str}", summary="法人和其他组织的公示信息（社会公开类）")
+@get("/subjects/{uscc:str}", summary="法人和其他组织的公示信息（社会公开类）", responses=LIMITED)
 async def subject_detail(uscc: str) -> SubjectDetail:
     profile = await public_profile(uscc)
     if profile is None:
@@ -92,6 +98,7 @@ async def subject_detail(uscc: str) -> SubjectDetail:
 @get(
     "/disclosures",
     summary="双公示数据（行政许可、行政处罚）",
+    responses=LIMITED,
     description="按决定日期升序返回 since 当日及以后的公示决定，按 cursor 翻页，供增量获取。",
 )
 async def disclosure_feed(
@@ -138,5 +145,8 @@ def _record(r: dict) -> PublicRecord:
 
 
 api_router = Router(
-    path="/api/v1/public", route_handlers=[list_subjects, subject_detail, disclosure_feed], tags=["公开数据"]
+    path="/api/v1/public",
+    route_handlers=[list_subjects, subject_detail, disclosure_feed],
+    tags=["公开数据"],
+    middleware=[ApiRateLimitMiddleware()],  # per client address (portal.web.client)
 )

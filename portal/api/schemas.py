@@ -84,3 +84,16 @@ class Disclosure:
 class DisclosurePage:
     items: list[Disclosure]
     next_cursor: str | None = None
+
+
+@dataclass
+class ErrorInfo:
+    code: str
+    message: str
+
+
+@dataclass
+class ErrorBody:
+    """Every API error: ``{"error": {"code": …, "message": …}}``."""
+
+    error: ErrorInfo

@@ -47,6 +47,11 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/account/id-number"): frozenset({"citizen"}),
     ("GET", "/account/verify"): frozenset({"third_party"}),
     ("POST", "/account/verify"): frozenset({"third_party"}),
+    ("GET", "/account/password"): LOGGED_IN,
+    ("POST", "/account/password"): LOGGED_IN,
+    # A reset link is the credential itself: anyone holding it may open it.
+    ("GET", "/reset/{token:str}"): ALL,
+    ("POST", "/reset/{token:str}"): ALL,
     ("GET", "/me/records"): SUBJECTS,
     ("POST", "/me/records"): SUBJECTS,
     ("GET", "/queries/{token:str}"): LOGGED_IN,  # a receipt is its owner's; anyone else's is a 404
@@ -69,6 +74,8 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/proofs/{proof_id:int}/id-number"): frozenset({"staff"}),
     ("POST", "/staff/authorizations/{authorization_id:int}"): frozenset({"staff"}),
     ("POST", "/staff/counter"): frozenset({"staff"}),
+    ("GET", "/staff/password-reset"): frozenset({"staff"}),
+    ("POST", "/staff/password-reset"): frozenset({"staff"}),
     ("GET", "/staff/calendar"): frozenset({"staff"}),
     ("POST", "/staff/calendar/days"): frozenset({"staff"}),
     ("POST", "/staff/calendar/days/{day:date}/delete"): frozenset({"staff"}),

@@ -78,7 +78,6 @@ def _seen(body: str, markers: dict) -> set[str]:
     return {key for key, marker in markers.items() if marker in body}
 
 
-
 async def _entries(ref: str) -> list[dict]:
     return await recorder.subject_history(ref, limit=500)
 

@@ -1,0 +1,107 @@
+"""One-time password reset links that centre staff hand over at the counter (ASVS V2.5).
+
+The person is checked in front of staff first; the link is then signed (its own salt), valid
+24 hours, and bound to the account's current password hash, so it dies the moment any new
+password is set: single use without a store of used tokens.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from portal.accounts import throttle
+from portal.accounts.passwords import hash_password_async
+from portal.accounts.service import AccountError, validate_password
+from portal.accounts.sessions import end_all_sessions
+from portal.accounts.tables import Account
+from portal.lib import id_number as idn
+from portal.settings import get_settings
+from portal.subjects.identity import id_number_digest
+from portal.subjects.tables import Subject, SubjectKind
+
+__all__ = ["MAX_AGE", "INVALID", "issue_reset_link", "reset_target", "reset_password"]
+
+MAX_AGE = 24 * 60 * 60
+log = logging.getLogger("portal")
+INVALID = "重置链接无效、已使用或已过期，请到信用中心窗口重新办理"
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(get_settings().secret_key, salt="password-reset")
+
+
+def _fingerprint(password_hash: str) -> str:
+    return hashlib.sha256(password_hash.encode()).hexdigest()[:32]
+
+
+async def issue_reset_link(staff_id: int, username: str, id_number: str, checked: bool) -> str:
+    """The token for ``/reset/{token}``. ``checked``: staff saw the person's valid ID in person;
+    for an account linked to a natural person the number on that ID must be the linked one (R-18)."""
+    if not checked:
+        raise AccountError("请先当面核验本人有效身份证件，并勾选确认")
+    row = (
+        await Account.select(Account.id, Account.password_hash, Account.is_active, Account.subject)
+        .where(Account.username == username.strip().lower()[:64])
+        .first()
+    )
+    if row is None:
+        raise AccountError("没有该用户名的账号")
+    if row["id"] == staff_id:
+        raise AccountError("不能为自己的账号签发重置链接，请由其他工作人员办理")
+    if not row["is_active"]:
+        raise AccountError("该账号已停用，不能重置密码")
+    if row["subject"]:
+        subject = (
+            await Subject.select(Subject.kind, Subject.id_number_digest).where(Subject.id == row["subject"]).first()
+        )
+        if subject and subject["kind"] == SubjectKind.NATURAL:
+            number = idn.normalize(id_number)
+            if error := idn.validation_error(number):
+                raise AccountError(error)
+            if subject["id_number_digest"] != id_number_digest(number):
+                raise AccountError("证件号码与该账号登记的信息不一致")
+    log.info("password reset link issued by account %s for account %s", staff_id, row["id"])
+    return _serializer().dumps({"a": row["id"], "h": _fingerprint(row["password_hash"])})
+
+
+async def reset_target(token: str) -> dict | None:
+    """``{"id", "username", "password_hash"}`` while the link is valid and unused; else None."""
+    try:
+        claim = _serializer().loads(token, max_age=MAX_AGE)
+    except BadSignature:
+        return None
+    if not isinstance(claim, dict) or not isinstance(claim.get("a"), int):
+        return None
+    row = (
+        await Account.select(Account.id, Account.username, Account.password_hash, Account.is_active)
+        .where(Account.id == claim["a"])
+        .first()
+    )
+    if row is None or not row["is_active"] or _fingerprint(row["password_hash"]) != claim.get("h"):
+        return None
+    return row
+
+
+async def reset_password(token: str, new: str, new2: str) -> None:
+    target = await reset_target(token)
+    if target is None:
+        raise AccountError(INVALID)
+    if new != new2:
+        raise AccountError("两次输入的新密码不一致")
+    validate_password(new, target["username"])
+    new_hash = await hash_password_async(new)
+    # Guarded by the hash the link was bound to: of two uses at once, one wins.
+    done = (
+        await Account.update({Account.password_hash: new_hash})
+        .where((Account.id == target["id"]) & (Account.password_hash == target["password_hash"]))
+        .returning(Account.id)
+    )
+    if not done:
+        raise AccountError(INVALID)
+    await end_all_sessions(target["id"])
+    # The owner proved who they are at the counter: any delay strangers caused ends too.
+    await throttle.clear(throttle.account_key(target["username"]))
+    log.info("password reset by link for account %s", target["id"])
