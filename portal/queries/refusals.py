@@ -16,8 +16,10 @@ __all__ = ["Refusal", "REFUSALS", "QueryRefused", "QueryInputError", "outcome_la
 class Refusal:
     code: str
     label: str
-    """Chinese, for the requester and the auditor."""
+    """Short Chinese label: the auditor's filter and exports, and the refused page's heading line."""
     status: int
+    advice: str = ""
+    """What the requester can do about it, shown on the refused page."""
     recorded: bool = True
     """Appended to the audit log (authenticated principals only, R-19); False for refusals that
     say nothing about a subject (not logged in) or would let a flood fill the log."""
@@ -28,19 +30,24 @@ def _table(*rows: Refusal) -> dict[str, Refusal]:
 
 
 REFUSALS: dict[str, Refusal] = _table(
-    Refusal("not_logged_in", "请先登录", 401, recorded=False),
-    Refusal("wrong_role", "您的账号无权进行此项查询", 403),
-    Refusal("identity_not_verified", "身份尚未核验，核验通过后方可查询本人信息", 403),
-    Refusal("requester_not_proven", "查询方身份（营业执照）尚未核验，核验通过后方可申请和查询", 403),
-    Refusal("not_requester", "该授权不属于您的账号", 404),
-    Refusal("authorization_not_effective", "授权尚未生效，待信用主体确认或信用中心审核授权书", 403),
-    Refusal("authorization_not_yet_valid", "授权尚未到开始日期", 403),
-    Refusal("authorization_expired", "授权已过期，不能查询", 403),
-    Refusal("authorization_revoked", "信用主体已撤销授权，不能查询", 403),
-    Refusal("authorization_required", "该查询事由须取得信用主体的书面授权，部门履职查询不能使用", 403),
-    Refusal("category_not_granted", "所选有限共享类信息不在本部门获准的类别内", 403),
-    Refusal("no_official_letter", "查询有限共享类信息须上传本单位正式函件并填写文号", 403),
-    Refusal("too_many_refusals", "被拒绝的查询过于频繁，请稍后再试", 429, recorded=False),
+    Refusal("not_logged_in", "未登录", 401, "请先登录。", recorded=False),
+    Refusal("wrong_role", "账号角色无权查询", 403, "您的账号无权进行此项查询。"),
+    Refusal("identity_not_verified", "身份未核验", 403, "身份核验通过后方可查询本人的非公开信用信息。"),
+    Refusal("requester_not_proven", "查询方身份未核验", 403, "营业执照等身份证明经信用中心审核通过后方可申请和查询。"),
+    Refusal("not_requester", "非该授权的申请人", 404, "没有找到该授权申请。"),
+    Refusal("authorization_not_effective", "授权未生效", 403, "待信用主体确认或信用中心审核授权书后方可查询。"),
+    Refusal("authorization_not_yet_valid", "授权尚未开始", 403, "授权尚未到开始日期。"),
+    Refusal("authorization_expired", "授权已过期", 403, "授权已过有效期，不能查询。"),
+    Refusal("authorization_revoked", "授权已撤销", 403, "信用主体已撤销授权，不能查询。"),
+    Refusal(
+        "authorization_required",
+        "该事由须经主体书面授权",
+        403,
+        "该查询事由须取得信用主体的书面授权，部门履职查询不能使用。",
+    ),
+    Refusal("category_not_granted", "信息类别未获授权", 403, "所选有限共享类信息不在本部门获准的类别内。"),
+    Refusal("no_official_letter", "缺少正式函件", 403, "查询有限共享类信息须上传本单位正式函件并填写文号。"),
+    Refusal("too_many_refusals", "被拒绝的查询过于频繁", 429, "请稍后再试。", recorded=False),
 )
 
 

@@ -108,7 +108,7 @@ async def test_unverified_subject_is_refused_and_the_refusal_is_audited(app):
         page = await client.get("/me/records")
         assert page.status_code == 200 and "身份核验" in page.text and "查询本人信用信息" not in page.text
         refused = await self_query(client)
-    assert refused.status_code == 403 and "身份尚未核验" in refused.text and "/me/verify" in refused.text
+    assert refused.status_code == 403 and "身份未核验：身份核验通过后方可查询" in refused.text and "/me/verify" in refused.text
     assert _seen(refused.text, s["markers"]) == set()
     entry = await _last_entry(s["ref"])
     assert entry["outcome"] == "refused:identity_not_verified"

@@ -167,5 +167,6 @@ def test_every_refusal_has_a_label_status_and_an_auditor_label():
     labels = outcome_labels()
     for code, refusal in REFUSALS.items():
         assert refusal.label and not refusal.label.isascii() and 400 <= refusal.status < 500
+        assert refusal.advice and not refusal.advice.isascii()
         assert labels[f"refused:{code}"].endswith(refusal.label)
     assert not REFUSALS["not_logged_in"].recorded and not REFUSALS["too_many_refusals"].recorded
