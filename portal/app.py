@@ -31,6 +31,7 @@ from portal.public.routes import public_router
 from portal.queries.self_routes import self_router
 from portal.reports.routes import reports_router
 from portal.settings import ROOT, get_settings
+from portal.sharing.routes import sharing_router
 from portal.uploads.routes import uploads_router
 from portal.web import templating
 from portal.web.errors import audit_unavailable, http_error, server_error
@@ -93,6 +94,7 @@ def create_app() -> Litestar:
             authorizations_router,
             agency_query_router,
             staff_reviews_router,
+            sharing_router,
             audit_router,
             static,
         ],

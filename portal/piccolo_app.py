@@ -12,6 +12,7 @@ from portal.lists.tables import ListEntry
 from portal.proofs.tables import IdentityProof
 from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordChange
 from portal.reports.tables import IssuedReport
+from portal.sharing.tables import ShareableCategory, SharingChange
 from portal.stats.tables import SiteStat
 from portal.subjects.tables import Subject
 from portal.uploads.tables import Upload
@@ -35,6 +36,8 @@ TABLES = [
     AgencyGrant,
     IdentityProof,
     Authorization,
+    ShareableCategory,
+    SharingChange,
 ]
 
 APP_CONFIG = AppConfig(
