@@ -3,7 +3,8 @@ every step in ``sharing_change`` (SPEC §5). The only module that touches the sh
 
 Class C goes only to the bodies named per data category: a third party under a subject's written
 authorisation receives the categories marked here (default: none); an agency receives the
-categories it is granted. A change without a legal basis is refused.
+categories it is granted. The query policy applies these sets; this module keeps them. A change
+without a legal basis is refused.
 """
 
 from __future__ import annotations
@@ -17,9 +18,7 @@ import asyncpg
 from piccolo.engine.sqlite import TransactionType
 
 from portal.agencies.tables import LEGACY_GRANT_BASIS, Agency, AgencyGrant
-from portal.disclosure.service import Scope
 from portal.records.categories import CATEGORIES
-from portal.records.tables import DisclosureClass
 from portal.sharing.tables import ChangeAction, RuleKind, ShareableCategory, SharingChange
 
 __all__ = [
@@ -27,8 +26,6 @@ __all__ = [
     "SharingError",
     "shareable_under_authorisation",
     "agency_c_grants",
-    "narrow_to_shareable",
-    "authorised_scope",
     "mark_shareable",
     "unmark_shareable",
     "grant_agency",
@@ -71,22 +68,6 @@ async def agency_c_grants(agency_id: int | None) -> frozenset[str]:
         return frozenset()
     rows = await AgencyGrant.select(AgencyGrant.category).where(AgencyGrant.agency == agency_id)
     return frozenset(r["category"] for r in rows)
-
-
-def narrow_to_shareable(scope: Scope, shareable: frozenset[str]) -> Scope:
-    """An authorisation's scope as R-15 lets a third party receive it: class C only in shareable
-    categories (and only those the authorisation names, if it names any); no C when none is left.
-    ``Scope.categories`` empty means *all* of C to the disclosure reader, so C is dropped instead."""
-    if DisclosureClass.C not in scope.classes:
-        return scope
-    allowed = shareable & scope.categories if scope.categories else shareable
-    if not allowed:
-        return Scope(scope.classes - {DisclosureClass.C})
-    return Scope(scope.classes, frozenset(allowed))
-
-
-async def authorised_scope(scope: Scope) -> Scope:
-    return narrow_to_shareable(scope, await shareable_under_authorisation())
 
 
 # --- staff changes ------------------------------------------------------------------------------
