@@ -35,6 +35,7 @@ from portal.queries.self_routes import self_router
 from portal.queries.service import NotFound, ReceiptExpired
 from portal.reports.routes import reports_router
 from portal.settings import ROOT, get_settings
+from portal.sharing.routes import sharing_router
 from portal.uploads.routes import uploads_router
 from portal.web import templating
 from portal.web.errors import (
@@ -106,6 +107,7 @@ def create_app() -> Litestar:
             authorizations_router,
             agency_query_router,
             staff_reviews_router,
+            sharing_router,
             audit_router,
             static,
         ],

@@ -13,6 +13,7 @@ from portal.proofs.tables import IdentityClaim, IdentityProof
 from portal.queries.tables import QueryReceipt, RefusalTally
 from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordChange
 from portal.reports.tables import IssuedReport
+from portal.sharing.tables import ShareableCategory, SharingChange
 from portal.stats.tables import SiteStat
 from portal.subjects.tables import Subject
 from portal.uploads.tables import Upload
@@ -39,6 +40,8 @@ TABLES = [
     Authorization,
     QueryReceipt,
     RefusalTally,
+    ShareableCategory,
+    SharingChange,
 ]
 
 APP_CONFIG = AppConfig(

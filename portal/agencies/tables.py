@@ -1,9 +1,14 @@
 """有关机关和组织: agencies that report (征集) and use credit information."""
 
 from piccolo.columns import Boolean, ForeignKey, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
-__all__ = ["Agency", "AgencyGrant"]
+__all__ = ["Agency", "AgencyGrant", "LEGACY_GRANT_BASIS"]
+
+LEGACY_GRANT_BASIS = "历史授权（待补充依据）"
+"""The basis that grants made before bases were recorded carry until staff supply the real one."""
 
 
 class Agency(Table, tablename="agency"):
@@ -21,9 +26,20 @@ class Agency(Table, tablename="agency"):
 
 class AgencyGrant(Table, tablename="agency_grant"):
     """A class-C category an agency may query, with an official letter each time (R-15, R-18).
-    Class C is limited-shared: only the agencies named per data category."""
+    Class C is limited-shared: only the agencies named per data category. One row per
+    (agency, category) in force; every grant, amendment and revocation is in ``sharing_change``
+    (portal.sharing), so a revoked grant leaves no row here."""
 
     agency = ForeignKey(references=Agency, index=True)
     category = Varchar(length=32)
     """Category code (portal.records.categories)."""
     granted_at = Timestamptz()
+    legal_basis = Varchar(length=500, default=LEGACY_GRANT_BASIS)
+    """The law, regulation or document naming this agency for this category (R-15)."""
+    granted_by = ForeignKey(
+        references=LazyTableReference("Account", module_path="portal.accounts.tables"),
+        null=True,
+        default=None,
+        on_delete=OnDelete.restrict,
+    )
+    """The staff account that granted it or last amended its basis (None for grants made before)."""

@@ -15,18 +15,21 @@ import random
 from datetime import datetime, timedelta, timezone
 
 from portal.accounts.tables import Account
-from portal.agencies.tables import AgencyGrant
 from portal.authorizations import service as authorizations
 from portal.disclosure import service as disclosure
 from portal.disclosure.service import Method, Requester, Scope
 from portal.lib.dates import today_cn
 from portal.proofs.tables import IdentityProof
+from portal.sharing import service as sharing
 from portal.subjects.tables import Subject
 from portal.uploads.service import store_upload
 
 __all__ = ["seed_queries"]
 
 GRANTED_CATEGORY = "tax_violation"  # the demo agency's class-C grant (R-15: named per category)
+GRANT_BASIS = (
+    "演示数据：《郑州市公共信用信息管理暂行办法》（郑政办〔2017〕80号）第十五条，有限共享类信息按类别向有关部门提供"
+)
 AGENCY_QUERIES = 240
 
 
@@ -64,7 +67,9 @@ async def seed_queries(seed: int = 1) -> int:
             reviewed_at=now,
             note="演示数据：窗口核验" if method == "counter" else "演示数据：机构材料已审核",
         ).save()
-    await AgencyGrant(agency=officer["agency"], category=GRANTED_CATEGORY, granted_at=now).save()
+    # Through the sharing service, so the grant has its basis and its history row.
+    actor = sharing.Actor(staff["id"], staff["username"])
+    await sharing.grant_agency(actor, officer["agency"], GRANTED_CATEGORY, GRANT_BASIS)
 
     target = await Subject.select().where(Subject.id == enterprise["subject"]).first()
     today = today_cn()

@@ -324,6 +324,12 @@ def test_query_scenario_gives_every_role_something_to_see(data):
     assert sorted(p["method"] for p in proofs) == ["counter", "counter", "organisation"]
     assert sorted(a["status"] for a in data.rows("query_authorization")) == ["effective", "pending"]
     assert [g["category"] for g in data.rows("agency_grant")] == ["tax_violation"]
+    # the grant carries its legal basis and the staff account, and its history row.
+    (grant,) = data.rows("agency_grant")
+    assert "郑政办〔2017〕80号" in grant["legal_basis"] and grant["granted_by"] is not None
+    changes = data.rows("sharing_change")
+    assert [(c["rule"], c["category"], c["action"]) for c in changes] == [("agency", "tax_violation", "grant")]
+    assert data.rows("shareable_category") == []  # default: nothing shareable under authorisation
     if data.database:
         return  # the PostgreSQL audit store is shared by the run; its own tests cover it
     env = {k: v for k, v in data.env.items() if not k.startswith("AUDIT_")}

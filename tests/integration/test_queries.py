@@ -17,6 +17,7 @@ from audit import recorder
 from portal.agencies.tables import AgencyGrant
 from portal.proofs import service as proofs
 from portal.queries.tables import QueryReceipt
+from portal.sharing import service as sharing
 from portal.subjects.identity import subject_ref
 from portal.subjects.tables import Subject
 from tests import factories as f
@@ -285,6 +286,15 @@ async def test_authorised_class_c_only_in_categories_marked_shareable(app):
         allowed = await post_query(client, location + "/query")
         assert allowed.status_code == 200
         assert _seen(allowed.text, s["markers"]) == {"A", "B"}  # no class C without a sharing mark
+        staff_actor = sharing.Actor(staff["id"], "测试staff")
+        await sharing.mark_shareable(staff_actor, s["category"], "《办法》第十五条：经主体书面授权可查询的司法信息")
+        try:
+            marked = await post_query(client, location + "/query")
+            assert _seen(marked.text, s["markers"]) == {"A", "B", "C"}  # not C2: its category is not marked
+        finally:
+            await sharing.unmark_shareable(staff_actor, s["category"], "测试结束，恢复默认不共享的状态")
+        unmarked = await post_query(client, location + "/query")
+        assert _seen(unmarked.text, s["markers"]) == {"A", "B"}
         await Authorization.update({Authorization.valid_until: date.today() - timedelta(days=1)}).where(
             Authorization.id == number
         )
