@@ -26,6 +26,7 @@ from portal.api.routes import api_router
 from portal.auditing.routes import audit_router
 from portal.authorizations.routes import authorizations_router
 from portal.calendar.routes import calendar_router
+from portal.datadir import secure_data_dir
 from portal.proofs.routes import staff_reviews_router
 from portal.public.routes import public_router
 from portal.queries.self_routes import self_router
@@ -63,8 +64,9 @@ async def _open_db() -> None:
 
 
 async def _start_audit_writer() -> None:
-    # The writer process starts now rather than on the first query; if it cannot, queries fail
-    # closed (503) and it is retried on each, while public pages keep working.
+    # The host's shared writer (started by `serve`, else by the first process that needs it) is
+    # reached now rather than on the first query; if it cannot be, queries fail closed (503) and it
+    # is retried on each, while public pages keep working.
     try:
         await asyncio.to_thread(get_recorder().start)
     except AuditUnavailable as exc:
@@ -73,6 +75,7 @@ async def _start_audit_writer() -> None:
 
 def create_app() -> Litestar:
     settings = get_settings()
+    secure_data_dir(settings)  # each worker: new files 0600, the data dir 0700
     static = create_static_files_router(
         path="/static",
         directories=[ROOT / "static"],

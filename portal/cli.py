@@ -23,6 +23,7 @@ def _serve(args) -> None:
     from portal.migrate import migrate
 
     migrate()
+    _start_shared_audit_writer()
     uvicorn.run(
         "portal.app:create_app",
         factory=True,
@@ -33,6 +34,17 @@ def _serve(args) -> None:
         log_level="info",
         access_log=False,
     )
+
+
+def _start_shared_audit_writer() -> None:
+    """The serve parent starts the host's audit writer, so that it outlives worker restarts; the
+    workers connect to it (audit/client.py). If it cannot start now, the first append retries (R-19)."""
+    from audit.recorder import AuditUnavailable, get_recorder
+
+    try:
+        get_recorder().start()
+    except AuditUnavailable as exc:
+        print(f"审计写入进程未启动 / audit writer not started: {exc}", file=sys.stderr)
 
 
 def _demo_data(args) -> None:
@@ -132,6 +144,10 @@ def main(argv: list[str] | None = None) -> None:
     sub.add_parser("build-assets", help="获取 htmx 并构建 Tailwind 样式").set_defaults(func=_build_assets)
 
     args = parser.parse_args(argv)
+    if args.command != "build-assets":  # static/ is served; everything else touches the data dir
+        from portal.datadir import secure_data_dir
+
+        secure_data_dir()
     try:
         args.func(args)
     except KeyboardInterrupt:
