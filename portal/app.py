@@ -27,10 +27,12 @@ from portal.auditing.routes import audit_router
 from portal.authorizations.routes import authorizations_router
 from portal.calendar.routes import calendar_router
 from portal.datadir import secure_data_dir
+from portal.housekeeping.routes import housekeeping_router
 from portal.proofs.routes import staff_reviews_router
 from portal.public.routes import public_router
 from portal.queries.self_routes import self_router
 from portal.reports.routes import reports_router
+from portal.reports.staff_routes import staff_reports_router
 from portal.settings import ROOT, get_settings
 from portal.uploads.routes import uploads_router
 from portal.web import templating
@@ -73,6 +75,23 @@ async def _start_audit_writer() -> None:
         logging.getLogger("portal").warning("audit writer not started: %s", exc)
 
 
+async def _start_scheduler(app: Litestar) -> None:
+    settings = get_settings()
+    if not settings.scheduler:
+        return
+    from portal.housekeeping.jobs import DEFAULT_JOBS
+    from portal.housekeeping.scheduler import Scheduler
+
+    app.state.scheduler = Scheduler([j for j in DEFAULT_JOBS if j.name not in settings.scheduler_skip])
+    app.state.scheduler.start()
+
+
+async def _stop_scheduler(app: Litestar) -> None:
+    scheduler = getattr(app.state, "scheduler", None)
+    if scheduler is not None:
+        await scheduler.stop()
+
+
 def create_app() -> Litestar:
     settings = get_settings()
     secure_data_dir(settings)  # each worker: new files 0600, the data dir 0700
@@ -97,6 +116,8 @@ def create_app() -> Litestar:
             agency_query_router,
             staff_reviews_router,
             audit_router,
+            housekeeping_router,
+            staff_reports_router,
             static,
         ],
         request_class=HTMXRequest,
@@ -118,7 +139,7 @@ def create_app() -> Litestar:
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
         ),
         exception_handlers={HTTPException: http_error, AuditUnavailable: audit_unavailable, Exception: server_error},
-        on_startup=[_open_db, _start_audit_writer],
-        on_shutdown=[_close_db],
+        on_startup=[_open_db, _start_audit_writer, _start_scheduler],
+        on_shutdown=[_stop_scheduler, _close_db],
         debug=settings.debug,
     )

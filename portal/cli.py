@@ -83,6 +83,46 @@ def _sweep_uploads(args) -> None:
     print(f"removed: {asyncio.run(run())}")
 
 
+def _purge_sessions(_args) -> None:
+    import asyncio
+
+    from portal.accounts.sessions import purge_expired
+
+    async def run() -> int:
+        from piccolo_conf import DB
+
+        try:
+            return await purge_expired()
+        finally:
+            if hasattr(DB, "close_pool"):
+                await DB.close_pool()
+
+    print(f"removed: {asyncio.run(run())}")
+
+
+def _housekeeping(args) -> None:
+    """One scheduler round from cron: the due jobs, if no running portal holds the lease."""
+    import asyncio
+
+    from portal.housekeeping.jobs import DEFAULT_JOBS
+    from portal.housekeeping.scheduler import Scheduler
+
+    async def run() -> int:
+        from piccolo_conf import DB
+
+        try:
+            scheduler = Scheduler([j for j in DEFAULT_JOBS if not args.job or j.name in args.job])
+            tasks = await scheduler.tick()
+            await asyncio.gather(*tasks)
+            await scheduler.stop()
+            return len(tasks)
+        finally:
+            if hasattr(DB, "close_pool"):
+                await DB.close_pool()
+
+    print(f"jobs run: {asyncio.run(run())} (see /staff/housekeeping)")
+
+
 def _refresh_stats(_args) -> None:
     import asyncio
 
@@ -140,6 +180,12 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("sweep-uploads", help="清理中断上传留下的临时文件和无记录文件（可定时执行）")
     p.add_argument("--older-than", type=float, default=3600, help="只清理早于此秒数的文件")
     p.set_defaults(func=_sweep_uploads)
+
+    sub.add_parser("purge-sessions", help="清除过期会话（可定时执行）").set_defaults(func=_purge_sessions)
+
+    p = sub.add_parser("housekeeping", help="运行一轮到期的例行任务（门户内置调度关闭时由 cron 执行）")
+    p.add_argument("--job", action="append", default=[], help="只运行这些任务（可重复）")
+    p.set_defaults(func=_housekeeping)
 
     sub.add_parser("build-assets", help="获取 htmx 并构建 Tailwind 样式").set_defaults(func=_build_assets)
 

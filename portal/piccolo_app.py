@@ -8,6 +8,7 @@ from portal.accounts.tables import Account, LoginFailure, Session
 from portal.agencies.tables import Agency, AgencyGrant
 from portal.authorizations.tables import Authorization
 from portal.calendar.tables import CalendarDay, CalendarYear
+from portal.housekeeping.tables import HousekeepingRun, SchedulerLease
 from portal.lists.tables import ListEntry
 from portal.proofs.tables import IdentityProof
 from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordChange
@@ -35,6 +36,8 @@ TABLES = [
     AgencyGrant,
     IdentityProof,
     Authorization,
+    SchedulerLease,
+    HousekeepingRun,
 ]
 
 APP_CONFIG = AppConfig(

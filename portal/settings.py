@@ -66,6 +66,14 @@ class Settings:
     base_url: str | None = None
     """The public address printed in reports' verification links, when a proxy rewrites the scheme
     or host (``PORTAL_BASE_URL``); otherwise the request's own base URL is used."""
+    scheduler: bool = True
+    """Run the housekeeping scheduler in the app (``PORTAL_SCHEDULER=off`` when cron runs the
+    commands instead); one leader across workers and hosts."""
+    scheduler_skip: tuple[str, ...] = ()
+    """Housekeeping jobs not to run here (``PORTAL_SCHEDULER_SKIP=audit-purge,…``), e.g. the audit
+    jobs when the audit service runs them under its own account."""
+    report_valid_days: int = 365
+    """Validity of an issued report, printed in its token (R-P2/R-P3: 1 year)."""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -106,4 +114,6 @@ def get_settings() -> Settings:
         pg_pool_size=int(os.environ.get("PORTAL_PG_POOL_SIZE", "10")),
         upload_max_bytes=int(os.environ.get("PORTAL_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024))),
         base_url=os.environ.get("PORTAL_BASE_URL") or None,
+        scheduler=_env_bool("PORTAL_SCHEDULER", True),
+        scheduler_skip=tuple(j.strip() for j in os.environ.get("PORTAL_SCHEDULER_SKIP", "").split(",") if j.strip()),
     )

@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 from audit.recorder import Recorder
@@ -38,8 +37,6 @@ def live_writers(data_dir: Path | str) -> list[int]:
     return found
 
 
-
-
 def test_processes_alike_share_one_writer_and_restart_exactly_one(audit_settings) -> None:
     sock = audit_settings.data_dir
     first = Recorder(audit_settings)
@@ -57,7 +54,9 @@ def test_processes_alike_share_one_writer_and_restart_exactly_one(audit_settings
             "print(rec.record_sync(event(2)).seq, rec.writer.process.pid, flush=True)\n"
         )
         env = {**os.environ, **audit_settings.as_env(), "PYTHONPATH": str(ROOT)}
-        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+        )
         assert out.returncode == 0, out.stderr
         assert out.stdout.split() == ["2", "None"]
         assert live_writers(sock) == [owner]

@@ -67,6 +67,10 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/calendar/days"): frozenset({"staff"}),
     ("POST", "/staff/calendar/days/{day:date}/delete"): frozenset({"staff"}),
     ("POST", "/staff/calendar/years"): frozenset({"staff"}),
+    ("GET", "/staff/reports"): frozenset({"staff"}),
+    ("POST", "/staff/reports/revoke"): frozenset({"staff"}),
+    # The scheduler's run log: staff run the centre, auditors check the audit jobs ran.
+    ("GET", "/staff/housekeeping"): frozenset({"staff", "auditor"}),
     ("GET", "/admin/accounts"): frozenset({"admin"}),
     ("POST", "/admin/accounts/{account_id:int}/{action:str}"): frozenset({"admin"}),
     ("POST", "/uploads"): UPLOADERS,

@@ -39,7 +39,9 @@ def _env(data_dir: Path, port: int) -> dict[str, str]:
 async def _serve_until_workers_started(env: dict, port: int, log: Path, workers: int) -> subprocess.Popen:
     command = [sys.executable, "-m", "portal", "serve", "--port", str(port), "--workers", str(workers)]
     with log.open("ab") as out:
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        server = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
     deadline = time.monotonic() + 90
     async with httpx.AsyncClient() as probe:
         while True:
