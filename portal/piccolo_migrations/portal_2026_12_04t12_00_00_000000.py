@@ -11,12 +11,12 @@ DESCRIPTION = "scheduler lease and run log; issued_report expires_at and revoked
 
 SQLITE = (
     'CREATE TABLE IF NOT EXISTS "scheduler_lease" ("id" INTEGER PRIMARY KEY NOT NULL, '
-    '"name" VARCHAR(64) UNIQUE NOT NULL DEFAULT \'\', "holder" VARCHAR(200) NOT NULL DEFAULT \'\', '
+    "\"name\" VARCHAR(64) UNIQUE NOT NULL DEFAULT '', \"holder\" VARCHAR(200) NOT NULL DEFAULT '', "
     '"expires_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)',
     'CREATE TABLE IF NOT EXISTS "housekeeping_run" ("id" INTEGER PRIMARY KEY NOT NULL, '
     '"job" VARCHAR(64) NOT NULL DEFAULT \'\', "started_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp, '
     '"finished_at" TIMESTAMPTZ DEFAULT null, "ok" BOOLEAN DEFAULT null, "summary" TEXT NOT NULL DEFAULT \'\', '
-    '"holder" VARCHAR(200) NOT NULL DEFAULT \'\')',
+    "\"holder\" VARCHAR(200) NOT NULL DEFAULT '')",
     'CREATE INDEX IF NOT EXISTS housekeeping_run_job ON "housekeeping_run" ("job", "started_at")',
     'ALTER TABLE "issued_report" ADD COLUMN "expires_at" TIMESTAMPTZ DEFAULT null',
     'ALTER TABLE "issued_report" ADD COLUMN "revoked_by" INTEGER DEFAULT null',
@@ -24,12 +24,12 @@ SQLITE = (
 
 POSTGRES = (
     'CREATE TABLE IF NOT EXISTS "scheduler_lease" ("id" SERIAL PRIMARY KEY NOT NULL, '
-    '"name" VARCHAR(64) UNIQUE NOT NULL DEFAULT \'\', "holder" VARCHAR(200) NOT NULL DEFAULT \'\', '
+    "\"name\" VARCHAR(64) UNIQUE NOT NULL DEFAULT '', \"holder\" VARCHAR(200) NOT NULL DEFAULT '', "
     '"expires_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)',
     'CREATE TABLE IF NOT EXISTS "housekeeping_run" ("id" SERIAL PRIMARY KEY NOT NULL, '
     '"job" VARCHAR(64) NOT NULL DEFAULT \'\', "started_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp, '
     '"finished_at" TIMESTAMPTZ DEFAULT null, "ok" BOOLEAN DEFAULT null, "summary" TEXT NOT NULL DEFAULT \'\', '
-    '"holder" VARCHAR(200) NOT NULL DEFAULT \'\')',
+    "\"holder\" VARCHAR(200) NOT NULL DEFAULT '')",
     'CREATE INDEX IF NOT EXISTS housekeeping_run_job ON "housekeeping_run" ("job", "started_at")',
     'ALTER TABLE "issued_report" ADD COLUMN IF NOT EXISTS "expires_at" TIMESTAMPTZ DEFAULT null',
     'ALTER TABLE "issued_report" ADD COLUMN IF NOT EXISTS "revoked_by" INTEGER DEFAULT null',
