@@ -170,8 +170,12 @@ async def _hold(conn, args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from audit.files import private_umask, restrict_store
+
     args = _parser().parse_args(argv)
     settings = get_settings()
+    private_umask()  # the store (and its -wal/-shm), keys and exports: 0600 in 0700 directories
+    restrict_store(settings)
     if args.command == "serve":
         import uvicorn
 

@@ -1,9 +1,11 @@
 """The recorder's side of the audit writer process (``audit.writer``): appends over a Unix socket.
 
-By default each portal process starts its own writer as a child (``python -m audit writer``, a
-private 0700 directory holds the socket); the child exits when our end of its stdin closes, so it
-never outlives the portal by more than the batch it is committing. With ``AUDIT_WRITER_SOCKET``
-the recorder connects to a writer run as its own service instead.
+By default the processes of a host share one writer (``python -m audit writer``) on a well-known
+socket under the data dir (``shared_socket_path``, in a 0700 directory): the first process that
+needs it starts it as its child, the others connect; the child exits when its parent's end of its
+stdin closes, so it never outlives the portal by more than the batch it is committing, and the next
+append anywhere starts a new one (under a lock: exactly one). With ``AUDIT_WRITER_SOCKET`` the
+recorder connects to a writer run as its own service instead.
 
 Each event loop has its own connection, read by the loop itself: a receipt costs the portal one
 write and a share of one read, no thread hand-off. A reply arrives only after COMMIT; anything
@@ -14,41 +16,102 @@ else (the writer died, the socket broke, no reply within ``AUDIT_TIMEOUT_SECONDS
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import hashlib
 import itertools
 import json
 import os
 import select
-import shutil
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 from audit.events import AuditUnavailable, Receipt
 from audit.settings import ROOT, AuditSettings
 from audit.wire import LINE_LIMIT, abandon_request, append_request, receipt_from
 
 START_TIMEOUT_S = 30.0  # a cold interpreter on a loaded machine; the caller's own timeout still applies
+_PROBE_TIMEOUT_S = 1.0
+_SOCKET_PATH_MAX = 100  # sun_path holds 107 bytes
+
+
+def shared_socket_path(settings: AuditSettings) -> Path:
+    """The host's well-known writer socket for these settings: ``<data dir>/audit-writer/<key>.sock``.
+
+    The key is a digest of everything the writer is started with (store, schema, timeout, batch…),
+    so processes configured alike share one writer and a process configured otherwise (a test, a
+    replaced recorder) never appends through a writer of another store. A path too long for a Unix
+    socket (107 bytes) moves to a private directory under the system temp dir.
+    """
+    env = settings.with_(writer_socket=None).as_env()
+    key = hashlib.sha256(json.dumps(env, sort_keys=True).encode()).hexdigest()[:16]
+    path = settings.data_dir / "audit-writer" / f"{key}.sock"
+    if len(os.fsencode(path)) > _SOCKET_PATH_MAX:
+        path = Path(tempfile.gettempdir()) / f"audit-writer-{os.getuid()}" / f"{key}.sock"
+    return path
+
+
+def _private_dir(path: Path) -> None:
+    """0700 and ours: nobody else may put a socket where we will send events."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    info = path.lstat()
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid():
+        raise AuditUnavailable(f"{path} is not a directory of this user: refusing to use its writer socket")
+    if stat.S_IMODE(info.st_mode) != 0o700:
+        os.chmod(path, 0o700)
+
+
+def _answers(path: Path) -> bool:
+    """A writer listens on ``path`` (a stale socket of a killed writer refuses the connection)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(_PROBE_TIMEOUT_S)
+        try:
+            probe.connect(str(path))
+        except OSError:
+            return False
+    return True
 
 
 class WriterProcess:
-    """The writer started as this process's child: started on first use, restarted if it died."""
+    """The host's shared writer (one per data dir and settings, not one per worker process).
+
+    Every process of the portal (``serve --workers N``: the serve parent starts it, workers connect)
+    uses the writer on the well-known socket. If none answers, the next append starts one under an
+    exclusive lock on ``<key>.lock``, so processes that find it dead together start exactly one;
+    the others wait for the lock and then connect to it. The writer is the child of the process
+    that started it and exits when that process ends (its stdin closes); the next append anywhere
+    starts a new one. ``pid`` is the writer this process started, if it is alive or was started here.
+    """
 
     def __init__(self, settings: AuditSettings) -> None:
         self.settings = settings
         self._lock = threading.Lock()
         self._proc: subprocess.Popen | None = None
-        self._dir: str | None = None
-        self._path = ""
+        self._socket = shared_socket_path(settings)
+        self._path = str(self._socket)
 
     def path(self) -> str:
         """The socket of a running writer (blocking: may start one). Raises ``AuditUnavailable``."""
         with self._lock:
-            if self._proc is None or self._proc.poll() is not None:
-                self._stop()
-                self._start()
+            if self._proc is not None:
+                if self._proc.poll() is None:
+                    return self._path
+                self._stop()  # ours died: reap it; maybe another process already replaced it
+            try:
+                if _answers(self._socket):
+                    return self._path
+                _private_dir(self._socket.parent)
+                with open(self._socket.with_suffix(".lock"), "a+b") as lock:
+                    fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+                    if not _answers(self._socket):  # nobody started one while we waited
+                        self._start()
+            except OSError as exc:
+                raise AuditUnavailable(f"audit writer socket unusable: {type(exc).__name__}: {exc}") from exc
             return self._path
 
     @property
@@ -60,8 +123,6 @@ class WriterProcess:
             self._stop()
 
     def _start(self) -> None:
-        self._dir = tempfile.mkdtemp(prefix="audit-writer-")  # 0700: only this user reaches the socket
-        self._path = os.path.join(self._dir, "writer.sock")
         env = os.environ | self.settings.with_(writer_socket=None).as_env()
         proc = subprocess.Popen(
             [sys.executable, "-m", "audit", "writer", "--socket", self._path, "--exit-with-stdin"],
@@ -81,15 +142,12 @@ class WriterProcess:
         proc, self._proc = self._proc, None
         if proc is not None:
             try:
-                proc.stdin.close()  # the writer commits what it holds, then exits
+                proc.stdin.close()  # the writer commits what it holds, removes its socket, exits
                 proc.wait(15)
             except (OSError, subprocess.TimeoutExpired):
                 proc.kill()
                 proc.wait()
             proc.stdout.close()
-        if self._dir is not None:
-            shutil.rmtree(self._dir, ignore_errors=True)
-            self._dir = None
 
 
 class _Connection:

@@ -27,6 +27,8 @@ from portal.api.routes import api_router
 from portal.auditing.routes import audit_router
 from portal.authorizations.routes import authorizations_router
 from portal.calendar.routes import calendar_router
+from portal.datadir import secure_data_dir
+from portal.housekeeping.routes import housekeeping_router
 from portal.proofs.routes import staff_reviews_router
 from portal.public.routes import public_router
 from portal.queries.refusals import QueryRefused
@@ -34,6 +36,7 @@ from portal.queries.routes import queries_router
 from portal.queries.self_routes import self_router
 from portal.queries.service import NotFound, ReceiptExpired
 from portal.reports.routes import reports_router
+from portal.reports.staff_routes import staff_reports_router
 from portal.settings import ROOT, get_settings
 from portal.sharing.routes import sharing_router
 from portal.uploads.routes import uploads_router
@@ -75,16 +78,35 @@ async def _open_db() -> None:
 
 
 async def _start_audit_writer() -> None:
-    # The writer process starts now rather than on the first query; if it cannot, queries fail
-    # closed (503) and it is retried on each, while public pages keep working.
+    # The host's shared writer (started by `serve`, else by the first process that needs it) is
+    # reached now rather than on the first query; if it cannot be, queries fail closed (503) and it
+    # is retried on each, while public pages keep working.
     try:
         await asyncio.to_thread(get_recorder().start)
     except AuditUnavailable as exc:
         logging.getLogger("portal").warning("audit writer not started: %s", exc)
 
 
+async def _start_scheduler(app: Litestar) -> None:
+    settings = get_settings()
+    if not settings.scheduler:
+        return
+    from portal.housekeeping.jobs import DEFAULT_JOBS
+    from portal.housekeeping.scheduler import Scheduler
+
+    app.state.scheduler = Scheduler([j for j in DEFAULT_JOBS if j.name not in settings.scheduler_skip])
+    app.state.scheduler.start()
+
+
+async def _stop_scheduler(app: Litestar) -> None:
+    scheduler = getattr(app.state, "scheduler", None)
+    if scheduler is not None:
+        await scheduler.stop()
+
+
 def create_app() -> Litestar:
     settings = get_settings()
+    secure_data_dir(settings)  # each worker: new files 0600, the data dir 0700
     static = create_static_files_router(
         path="/static",
         directories=[ROOT / "static"],
@@ -109,6 +131,8 @@ def create_app() -> Litestar:
             staff_reviews_router,
             sharing_router,
             audit_router,
+            housekeeping_router,
+            staff_reports_router,
             static,
         ],
         request_class=HTMXRequest,
@@ -137,7 +161,7 @@ def create_app() -> Litestar:
             ReceiptExpired: receipt_expired,
             Exception: server_error,
         },
-        on_startup=[_open_db, _start_audit_writer],
-        on_shutdown=[_close_db],
+        on_startup=[_open_db, _start_audit_writer, _start_scheduler],
+        on_shutdown=[_stop_scheduler, _close_db],
         debug=settings.debug,
     )

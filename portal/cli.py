@@ -23,6 +23,7 @@ def _serve(args) -> None:
     from portal.migrate import migrate
 
     migrate()
+    _start_shared_audit_writer()
     uvicorn.run(
         "portal.app:create_app",
         factory=True,
@@ -34,6 +35,17 @@ def _serve(args) -> None:
         log_level="info",
         access_log=False,
     )
+
+
+def _start_shared_audit_writer() -> None:
+    """The serve parent starts the host's audit writer, so that it outlives worker restarts; the
+    workers connect to it (audit/client.py). If it cannot start now, the first append retries (R-19)."""
+    from audit.recorder import AuditUnavailable, get_recorder
+
+    try:
+        get_recorder().start()
+    except AuditUnavailable as exc:
+        print(f"审计写入进程未启动 / audit writer not started: {exc}", file=sys.stderr)
 
 
 def _demo_data(args) -> None:
@@ -70,6 +82,46 @@ def _sweep_uploads(args) -> None:
                 await DB.close_pool()
 
     print(f"removed: {asyncio.run(run())}")
+
+
+def _purge_sessions(_args) -> None:
+    import asyncio
+
+    from portal.accounts.sessions import purge_expired
+
+    async def run() -> int:
+        from piccolo_conf import DB
+
+        try:
+            return await purge_expired()
+        finally:
+            if hasattr(DB, "close_pool"):
+                await DB.close_pool()
+
+    print(f"removed: {asyncio.run(run())}")
+
+
+def _housekeeping(args) -> None:
+    """One scheduler round from cron: the due jobs, if no running portal holds the lease."""
+    import asyncio
+
+    from portal.housekeeping.jobs import DEFAULT_JOBS
+    from portal.housekeeping.scheduler import Scheduler
+
+    async def run() -> int:
+        from piccolo_conf import DB
+
+        try:
+            scheduler = Scheduler([j for j in DEFAULT_JOBS if not args.job or j.name in args.job])
+            tasks = await scheduler.tick()
+            await asyncio.gather(*tasks)
+            await scheduler.stop()
+            return len(tasks)
+        finally:
+            if hasattr(DB, "close_pool"):
+                await DB.close_pool()
+
+    print(f"jobs run: {asyncio.run(run())} (see /staff/housekeeping)")
 
 
 def _refresh_stats(_args) -> None:
@@ -130,9 +182,19 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--older-than", type=float, default=3600, help="只清理早于此秒数的文件")
     p.set_defaults(func=_sweep_uploads)
 
+    sub.add_parser("purge-sessions", help="清除过期会话（可定时执行）").set_defaults(func=_purge_sessions)
+
+    p = sub.add_parser("housekeeping", help="运行一轮到期的例行任务（门户内置调度关闭时由 cron 执行）")
+    p.add_argument("--job", action="append", default=[], help="只运行这些任务（可重复）")
+    p.set_defaults(func=_housekeeping)
+
     sub.add_parser("build-assets", help="获取 htmx 并构建 Tailwind 样式").set_defaults(func=_build_assets)
 
     args = parser.parse_args(argv)
+    if args.command != "build-assets":  # static/ is served; everything else touches the data dir
+        from portal.datadir import secure_data_dir
+
+        secure_data_dir()
     try:
         args.func(args)
     except KeyboardInterrupt:

@@ -9,6 +9,7 @@ their own connection from Piccolo, which is what SQLite's locking wants.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,10 @@ class PooledSQLiteEngine(SQLiteEngine):
 
 def prepare_sqlite_file(path: Path) -> None:
     """WAL lets readers run beside the single writer; the mode persists in the file (STACK.md)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Created 0600 whatever the caller's umask (the `piccolo` CLI sets none); SQLite gives the
+    # -wal/-shm files the database file's mode (SPEC §5, R-28).
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
     with sqlite3.connect(path) as connection:
         connection.execute("PRAGMA journal_mode=WAL")
 

@@ -8,6 +8,7 @@ from portal.accounts.tables import Account, LoginThrottle, Session
 from portal.agencies.tables import Agency, AgencyGrant
 from portal.authorizations.tables import Authorization
 from portal.calendar.tables import CalendarDay, CalendarYear
+from portal.housekeeping.tables import HousekeepingRun, SchedulerLease
 from portal.lists.tables import ListEntry
 from portal.proofs.tables import IdentityClaim, IdentityProof
 from portal.queries.tables import QueryReceipt, RefusalTally
@@ -42,6 +43,8 @@ TABLES = [
     RefusalTally,
     ShareableCategory,
     SharingChange,
+    SchedulerLease,
+    HousekeepingRun,
 ]
 
 APP_CONFIG = AppConfig(

@@ -44,7 +44,7 @@ def _load_or_create_secret(data_dir: Path) -> str:
     path = data_dir / "secret_key"
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     # O_EXCL: two workers starting together must agree on one key.
     try:
@@ -102,6 +102,14 @@ class Settings:
     query_refusals_per_window: int = 20
     query_refusal_window_seconds: int = 10 * 60
     """Refused query attempts recorded per account and window; past it, refused without an entry."""
+    scheduler: bool = True
+    """Run the housekeeping scheduler in the app (``PORTAL_SCHEDULER=off`` when cron runs the
+    commands instead); one leader across workers and hosts."""
+    scheduler_skip: tuple[str, ...] = ()
+    """Housekeeping jobs not to run here (``PORTAL_SCHEDULER_SKIP=audit-purge,…``), e.g. the audit
+    jobs when the audit service runs them under its own account."""
+    report_valid_days: int = 365
+    """Validity of an issued report, printed in its token (R-P2/R-P3: 1 year)."""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -147,4 +155,6 @@ def get_settings() -> Settings:
         login_address_failures=int(os.environ.get("PORTAL_LOGIN_ADDRESS_FAILURES", "30")),
         api_rate_per_second=float(os.environ.get("PORTAL_API_RATE", "10")),
         api_burst=int(os.environ.get("PORTAL_API_BURST", "60")),
+        scheduler=_env_bool("PORTAL_SCHEDULER", True),
+        scheduler_skip=tuple(j.strip() for j in os.environ.get("PORTAL_SCHEDULER_SKIP", "").split(",") if j.strip()),
     )

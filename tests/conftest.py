@@ -17,6 +17,8 @@ if not os.environ.get("PORTAL_DATA_DIR"):
     os.environ["PORTAL_DATA_DIR"] = tempfile.mkdtemp(prefix="portal-test-")
     atexit.register(shutil.rmtree, os.environ["PORTAL_DATA_DIR"], ignore_errors=True)
 os.environ.setdefault("PORTAL_PG_POOL_SIZE", "0")
+# The housekeeping scheduler is driven by its own tests (tick by tick), never in the background.
+os.environ.setdefault("PORTAL_SCHEDULER", "off")
 os.environ.setdefault("PORTAL_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,testserver.local")
 
 import asyncpg

@@ -8,7 +8,7 @@ from litestar.response import Template
 from portal.lib.dates import to_china, today_cn
 from portal.reports.service import check_token
 
-STATUS = {"valid": 200, "revoked": 410, "invalid": 400}
+STATUS = {"valid": 200, "expired": 410, "revoked": 410, "invalid": 400}
 
 
 @get("/verify/{token:path}", name="report_verify")

@@ -27,3 +27,8 @@ class IssuedReport(Table, tablename="issued_report"):
     revoked_at = Timestamptz(null=True, default=None)
     """Set when the centre withdraws a report; verification then says so."""
     revoke_reason = Text(default="")
+    expires_at = Timestamptz(null=True, default=None)
+    """End of validity (R-P2/R-P3: a credit product is valid 1 year); the token carries the same
+    instant. None for reports issued before expiry existed: issued_at + 1 year."""
+    revoked_by = Integer(null=True, default=None)
+    """Account id of the staff member who revoked it (SPEC §5: every change is attributable)."""

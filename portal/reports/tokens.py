@@ -1,5 +1,6 @@
 """The verification token printed on a report (QR code and link): itsdangerous-signed with the
-portal's secret key under its own salt, so no other signed value of the portal can pass for it."""
+portal's secret key under its own salt, so no other signed value of the portal can pass for it.
+It carries the report's end of validity (R-P2/R-P3: a credit product is valid 1 year)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ class ReportClaim:
     issued_at: datetime
     """Aware UTC, whole seconds."""
     record_count: int
+    expires_at: datetime | None = None
+    """Aware UTC, whole seconds; None in tokens printed before reports expired (then issued + 1 year)."""
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -46,6 +49,8 @@ def sign_claim(claim: ReportClaim) -> str:
         "t": int(utc_seconds(claim.issued_at).timestamp()),
         "c": claim.record_count,
     }
+    if claim.expires_at is not None:
+        payload["e"] = int(utc_seconds(claim.expires_at).timestamp())
     return _serializer().dumps(payload)
 
 
@@ -63,6 +68,7 @@ def verify_token(token: str) -> ReportClaim | None:
             digest=str(payload["d"]),
             issued_at=datetime.fromtimestamp(int(payload["t"]), tz=timezone.utc),
             record_count=int(payload["c"]),
+            expires_at=datetime.fromtimestamp(int(payload["e"]), tz=timezone.utc) if "e" in payload else None,
         )
     except (KeyError, TypeError, ValueError, OverflowError, OSError):
         return None

@@ -83,6 +83,10 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/staff/sharing"): frozenset({"staff"}),
     ("POST", "/staff/sharing/categories"): frozenset({"staff"}),
     ("POST", "/staff/sharing/grants"): frozenset({"staff"}),
+    ("GET", "/staff/reports"): frozenset({"staff"}),
+    ("POST", "/staff/reports/revoke"): frozenset({"staff"}),
+    # The scheduler's run log: staff run the centre, auditors check the audit jobs ran.
+    ("GET", "/staff/housekeeping"): frozenset({"staff", "auditor"}),
     ("GET", "/admin/accounts"): frozenset({"admin"}),
     ("POST", "/admin/accounts/{account_id:int}/{action:str}"): frozenset({"admin"}),
     ("POST", "/uploads"): UPLOADERS,

@@ -109,7 +109,11 @@ async def test_unverified_subject_is_refused_and_the_refusal_is_audited(app):
         page = await client.get("/me/records")
         assert page.status_code == 200 and "身份核验" in page.text and "查询本人信用信息" not in page.text
         refused = await self_query(client)
-    assert refused.status_code == 403 and "身份未核验：身份核验通过后方可查询" in refused.text and "/me/verify" in refused.text
+    assert (
+        refused.status_code == 403
+        and "身份未核验：身份核验通过后方可查询" in refused.text
+        and "/me/verify" in refused.text
+    )
     assert _seen(refused.text, s["markers"]) == set()
     entry = await _last_entry(s["ref"])
     assert entry["outcome"] == "refused:identity_not_verified"
@@ -149,6 +153,12 @@ async def test_a_receipt_is_its_owners_only_and_expires(app):
         )
         gone = await client.get(url)
     assert gone.status_code == 410 and "已过期" in gone.text and _seen(gone.text, s["markers"]) == set()
+    assert len(await _entries(s["ref"])) == 1
+    # Housekeeping drops expired receipts; the audit entry of the query stays.
+    from portal.queries.service import purge_expired_receipts
+
+    assert await purge_expired_receipts() >= 1
+    assert not await QueryReceipt.exists().where(QueryReceipt.token_digest == _digest(token))
     assert len(await _entries(s["ref"])) == 1
 
 
