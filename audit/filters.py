@@ -26,6 +26,7 @@ CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.\-]{0,199}$")
 _CODE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+SEQ_MAX = 2**63 - 1  # a sequence number both SQLite and PostgreSQL can compare with
 _OUTCOME = re.compile(r"^(allowed|refused|refused:[a-z0-9_]{1,64})$")
 
 # URL parameter → form field (the same names on /audit/log and the exports).
@@ -141,7 +142,9 @@ def check_key(after: str | None) -> str | None:
     if len(after) > 80:
         raise FilterError("翻页参数无效，请重新查询")
     try:
-        decode_key(after)
+        _, seq = decode_key(after)
     except ValueError:
         raise FilterError("翻页参数无效，请重新查询") from None
+    if not 0 <= seq <= SEQ_MAX:
+        raise FilterError("翻页参数无效，请重新查询")
     return after

@@ -38,7 +38,7 @@ from litestar.response import Redirect, Stream, Template
 
 from audit import service
 from audit.export import Export, Labels, csv_chunks, stream_file, xlsx_file
-from audit.filters import FilterError, FilterForm, check_key, to_china
+from audit.filters import SEQ_MAX, FilterError, FilterForm, check_key, to_china
 from audit.service import BrowseFilters
 from audit.store import Store
 
@@ -120,7 +120,7 @@ def auditor_router(ui: AuditorUI) -> Router:
 
     @get("/log/{seq:int}", name="audit_entry")
     async def entry_page(seq: int) -> Template:
-        item = await service.verify_entry(seq, store=ui.store)
+        item = await service.verify_entry(seq, store=ui.store) if 0 < seq <= SEQ_MAX else None
         if item is None:
             raise NotFoundException("没有这条查询记录（序号不存在或已按期清除）")
         return Template("audit/entry.html", context=context(e=item, c=item["check"]))

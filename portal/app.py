@@ -26,6 +26,7 @@ from portal.api.routes import api_router
 from portal.auditing.routes import audit_router
 from portal.authorizations.routes import authorizations_router
 from portal.calendar.routes import calendar_router
+from portal.lib.params import InputError
 from portal.proofs.routes import staff_reviews_router
 from portal.public.routes import public_router
 from portal.queries.self_routes import self_router
@@ -35,6 +36,7 @@ from portal.uploads.routes import uploads_router
 from portal.web import templating
 from portal.web.errors import audit_unavailable, http_error, server_error
 from portal.web.middleware import AllowedHostsMiddleware, SecurityHeadersMiddleware, SessionMiddleware
+from portal.web.params import IntBoundsMiddleware, input_error
 
 
 def _template_config() -> TemplateConfig:
@@ -99,7 +101,12 @@ def create_app() -> Litestar:
         request_class=HTMXRequest,
         plugins=[HTMXPlugin()],
         template_config=_template_config(),
-        middleware=[AllowedHostsMiddleware(settings.allowed_hosts), SessionMiddleware(), SecurityHeadersMiddleware()],
+        middleware=[
+            AllowedHostsMiddleware(settings.allowed_hosts),
+            SessionMiddleware(),
+            SecurityHeadersMiddleware(),
+            IntBoundsMiddleware(),
+        ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name=settings.csrf_cookie,
@@ -114,7 +121,12 @@ def create_app() -> Litestar:
             path="/schema",
             render_plugins=[JsonRenderPlugin(path=["/", "/openapi.json"])],
         ),
-        exception_handlers={HTTPException: http_error, AuditUnavailable: audit_unavailable, Exception: server_error},
+        exception_handlers={
+            HTTPException: http_error,
+            InputError: input_error,
+            AuditUnavailable: audit_unavailable,
+            Exception: server_error,
+        },
         on_startup=[_open_db, _start_audit_writer],
         on_shutdown=[_close_db],
         debug=settings.debug,

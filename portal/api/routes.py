@@ -23,6 +23,7 @@ from portal.publication import service as publication
 from portal.publication.service import TABS
 from portal.search.service import search_subjects
 from portal.subjects.service import public_profile
+from portal.web.params import Cursor
 
 MAX_RECORDS = 200
 
@@ -34,7 +35,7 @@ MAX_RECORDS = 200
 )
 async def list_subjects(
     q: Annotated[str, Parameter(min_length=1, max_length=200)],
-    cursor: Annotated[str | None, Parameter(max_length=200)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
 ) -> SubjectPage:
     result = await search_subjects(q, cursor, limit)
@@ -97,7 +98,7 @@ async def subject_detail(uscc: str) -> SubjectDetail:
 async def disclosure_feed(
     type: Literal["license", "penalty"] | None = None,
     since: date | None = None,
-    cursor: Annotated[str | None, Parameter(max_length=200)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
 ) -> DisclosurePage:
     page = await publication.disclosures(type, None, since, None, cursor, limit=limit, ascending=True)
