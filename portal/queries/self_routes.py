@@ -85,12 +85,13 @@ async def my_records(request: Request) -> Template:
 @get("/me/records.pdf", name="me_records_pdf", guards=[_SELF_QUERY])
 async def my_records_pdf(request: Request) -> Response:
     from portal.reports.service import build_self_report
+    from portal.web.middleware import public_base_url
 
     principal, found = await _disclose_own(request, "本人下载信用信息报告")
     if found is None:
         return await _not_verified_page(principal)
     pdf, filename = await build_self_report(
-        found.subject["id"], found.records, base_url=str(request.base_url), audit_receipt=found.receipt.entry_hash
+        found.subject["id"], found.records, base_url=public_base_url(request), audit_receipt=found.receipt.entry_hash
     )
     from portal.uploads.names import content_disposition
 
