@@ -8,9 +8,11 @@ from typing import Annotated, Literal
 
 from litestar import Router, get
 from litestar.exceptions import NotFoundException
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from portal.api.schemas import (
+    ApiError,
     Disclosure,
     DisclosurePage,
     ListEntryOut,
@@ -26,12 +28,17 @@ from portal.subjects.service import public_profile
 from portal.web.params import Cursor
 
 MAX_RECORDS = 200
+# The error shape clients get (portal.web.errors), documented so the schema tells the truth.
+_BAD = ResponseSpec(ApiError, description="参数无效：error.fields 指明参数（key）和原因（message）")
+_ERRORS = {400: _BAD}
+_ERRORS_404 = {400: _BAD, 404: ResponseSpec(ApiError, description="未找到该统一社会信用代码对应的公示主体")}
 
 
 @get(
     "/subjects",
     summary="按名称或统一社会信用代码检索法人和其他组织",
     description="名称任意片段（1个字起）；完整的统一社会信用代码精确匹配。按 cursor 翻页。",
+    responses=_ERRORS,
 )
 async def list_subjects(
     q: Annotated[str, Parameter(min_length=1, max_length=200)],
@@ -59,7 +66,7 @@ async def list_subjects(
     )
 
 
-@get("/subjects/{uscc:str}", summary="法人和其他组织的公示信息（社会公开类）")
+@get("/subjects/{uscc:str}", summary="法人和其他组织的公示信息（社会公开类）", responses=_ERRORS_404)
 async def subject_detail(uscc: str) -> SubjectDetail:
     profile = await public_profile(uscc)
     if profile is None:
@@ -94,6 +101,7 @@ async def subject_detail(uscc: str) -> SubjectDetail:
     "/disclosures",
     summary="双公示数据（行政许可、行政处罚）",
     description="按决定日期升序返回 since 当日及以后的公示决定，按 cursor 翻页，供增量获取。",
+    responses=_ERRORS,
 )
 async def disclosure_feed(
     type: Literal["license", "penalty"] | None = None,

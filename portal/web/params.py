@@ -30,7 +30,15 @@ from portal.web.errors import http_error
 
 __all__ = ["Cursor", "IntBoundsMiddleware", "input_error", "validation_error"]
 
-Cursor = Annotated[str | None, Parameter(query="cursor", max_length=MAX_CURSOR)]
+Cursor = Annotated[
+    str | None,
+    Parameter(
+        query="cursor",
+        max_length=MAX_CURSOR,
+        pattern=r"^[A-Za-z0-9_-]*$",
+        description="翻页：上一页响应中的 next_cursor，原样传回（其他值答 400）",
+    ),
+]
 
 # Litestar's own validation answers anything that is not an integer; only the range is ours.
 _INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")
