@@ -1,7 +1,7 @@
 """schemathesis against the JSON APIs, on the suite's engine (DESIGN: tests; rule 9).
 
 The portal's public API (``/schema/openapi.json``) and the standalone audit service's (``audit/app.py``)
-are called in-process through their ASGI apps with generated and boundary inputs: no answer may
+are called in-process through their ASGI apps with generated inputs: no answer may
 be a 5xx, and every answer must match the schema (status codes, content types, bodies; the errors
 are documented as ``portal.api.schemas.ApiError``). Records are present so the feeds return rows.
 The public API is GET-only, so CSRF (a 403 on unsafe methods) never applies to it.
