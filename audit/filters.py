@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, time, timedelta, timezone
 from urllib.parse import urlencode
 
@@ -26,6 +26,7 @@ CHINA = timezone(timedelta(hours=8), "Asia/Shanghai")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9:_.\-]{0,199}$")
 _CODE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+SEQ_MAX = 2**63 - 1  # a sequence number both SQLite and PostgreSQL can compare with
 _OUTCOME = re.compile(r"^(allowed|refused|refused:[a-z0-9_]{1,64})$")
 
 # URL parameter → form field (the same names on /audit/log and the exports).
@@ -40,6 +41,12 @@ PARAMS = {
     "outcome": "outcome",
 }
 _LIMITS = {"date_from": 10, "date_to": 10, "requester": 64, "org": 200, "method": 32, "reason": 64, "outcome": 80}
+
+
+ID_IN_FILTER = (
+    "“查询账号”和“查询机构”筛选不接受公民身份号码或统一社会信用代码。要查看某一信用主体被查询的记录，"
+    "请在“按主体汇总”页的表单中提交统一社会信用代码，或姓名和公民身份号码，系统会换算为主体摘要。"
+)
 
 
 class FilterError(ValueError):
@@ -97,6 +104,11 @@ class FilterForm:
         pairs += [(k, v) for k, v in extra.items() if v]
         return urlencode(pairs)
 
+    def without_ids(self) -> FilterForm:
+        """The form to echo back after a refusal: an identifier is never written into the page (rule 4)."""
+        cleared = {n: "" for n in ("requester", "org", "subject_ref") if looks_like_id(getattr(self, n))}
+        return replace(self, **cleared)
+
     @property
     def active(self) -> bool:
         return any(getattr(self, f.name) for f in fields(self))
@@ -107,6 +119,9 @@ class FilterForm:
             value = getattr(self, name)
             if len(value) > limit or _CONTROL.search(value):
                 raise FilterError("筛选条件过长或含有不允许的字符")
+        # Rule 4: an ID number typed here would sit in the URL, the server log and the export.
+        if looks_like_id(self.requester) or looks_like_id(self.org):
+            raise FilterError(ID_IN_FILTER)
         day_from, day_to = _day(self.date_from, "起始日期"), _day(self.date_to, "截止日期")
         if day_from and day_to and day_from > day_to:
             raise FilterError("起始日期不能晚于截止日期")
@@ -141,7 +156,9 @@ def check_key(after: str | None) -> str | None:
     if len(after) > 80:
         raise FilterError("翻页参数无效，请重新查询")
     try:
-        decode_key(after)
+        _, seq = decode_key(after)
     except ValueError:
         raise FilterError("翻页参数无效，请重新查询") from None
+    if not 0 <= seq <= SEQ_MAX:
+        raise FilterError("翻页参数无效，请重新查询")
     return after

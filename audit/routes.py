@@ -37,8 +37,9 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Stream, Template
 
 from audit import service
+from audit.events import mask_id_numbers
 from audit.export import Export, Labels, csv_chunks, stream_file, xlsx_file
-from audit.filters import FilterError, FilterForm, check_key, to_china
+from audit.filters import SEQ_MAX, FilterError, FilterForm, check_key, to_china
 from audit.service import BrowseFilters
 from audit.store import Store
 
@@ -111,7 +112,7 @@ def auditor_router(ui: AuditorUI) -> Router:
             form, filters = parse(request)
             after = check_key(request.query_params.get("after"))
         except FilterError as exc:
-            form = FilterForm.from_query(request.query_params)
+            form = FilterForm.from_query(request.query_params).without_ids()
             ctx = context(form=form, page=service.Page([], None), after=None, error=str(exc), max_rows=max_rows())
             return _page_or_fragment(request, "audit/log.html", "audit/_entries.html", ctx, status=400)
         page = await service.browse(filters, after, ui.page_size, store=ui.store)
@@ -120,7 +121,7 @@ def auditor_router(ui: AuditorUI) -> Router:
 
     @get("/log/{seq:int}", name="audit_entry")
     async def entry_page(seq: int) -> Template:
-        item = await service.verify_entry(seq, store=ui.store)
+        item = await service.verify_entry(seq, store=ui.store) if 0 < seq <= SEQ_MAX else None
         if item is None:
             raise NotFoundException("没有这条查询记录（序号不存在或已按期清除）")
         return Template("audit/entry.html", context=context(e=item, c=item["check"]))
@@ -158,7 +159,7 @@ def auditor_router(ui: AuditorUI) -> Router:
     @get("/export.csv", name="audit_export_csv")
     async def export_csv(request: Request) -> Stream:
         form, filters = _checked(parse, request)
-        log.info("auditor CSV export: %s", form.query() or "(no filter)")
+        log.info("auditor CSV export: %s", mask_id_numbers(form.query()) or "(no filter)")
         export = Export(filters, max_rows(), store=ui.store)
         headers = {"content-disposition": _export_name("csv"), "x-content-type-options": "nosniff"}
         return Stream(csv_chunks(export, labels), media_type="text/csv; charset=utf-8", headers=headers)
@@ -166,7 +167,7 @@ def auditor_router(ui: AuditorUI) -> Router:
     @get("/export.xlsx", name="audit_export_xlsx")
     async def export_xlsx(request: Request) -> Stream:
         form, filters = _checked(parse, request)
-        log.info("auditor XLSX export: %s", form.query() or "(no filter)")
+        log.info("auditor XLSX export: %s", mask_id_numbers(form.query()) or "(no filter)")
         export = Export(filters, max_rows(), store=ui.store)
         path = await xlsx_file(export, labels, _describe(form, labels))
         return Stream(

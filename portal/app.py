@@ -29,6 +29,7 @@ from portal.authorizations.routes import authorizations_router
 from portal.calendar.routes import calendar_router
 from portal.datadir import secure_data_dir
 from portal.housekeeping.routes import housekeeping_router
+from portal.lib.params import InputError
 from portal.proofs.routes import staff_reviews_router
 from portal.public.routes import public_router
 from portal.queries.refusals import QueryRefused
@@ -50,6 +51,7 @@ from portal.web.errors import (
     server_error,
 )
 from portal.web.middleware import AllowedHostsMiddleware, SecurityHeadersMiddleware, SessionMiddleware
+from portal.web.params import IntBoundsMiddleware, input_error
 
 
 def _template_config() -> TemplateConfig:
@@ -138,7 +140,12 @@ def create_app() -> Litestar:
         request_class=HTMXRequest,
         plugins=[HTMXPlugin()],
         template_config=_template_config(),
-        middleware=[AllowedHostsMiddleware(settings.allowed_hosts), SessionMiddleware(), SecurityHeadersMiddleware()],
+        middleware=[
+            AllowedHostsMiddleware(settings.allowed_hosts),
+            SessionMiddleware(),
+            SecurityHeadersMiddleware(),
+            IntBoundsMiddleware(),
+        ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name=settings.csrf_cookie,
@@ -155,6 +162,7 @@ def create_app() -> Litestar:
         ),
         exception_handlers={
             HTTPException: http_error,
+            InputError: input_error,
             AuditUnavailable: audit_unavailable,
             QueryRefused: query_refused,
             NotFound: query_not_found,

@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from portal.lib.hosts import check_base_url
+
 ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(RuntimeError):
+    """A configuration the portal must not start with; the message says what to set."""
 
 
 def _env_bool(name: str, default: bool) -> bool:
@@ -95,8 +101,9 @@ class Settings:
     upload_max_pixels: int = 40_000_000
     """Largest accepted image, in pixels (decompression bombs)."""
     base_url: str | None = None
-    """The public address printed in reports' verification links, when a proxy rewrites the scheme
-    or host (``PORTAL_BASE_URL``); otherwise the request's own base URL is used."""
+    """The public address absolute links are built from (``PORTAL_BASE_URL``, e.g. the reports'
+    verification links); required in production. In development, unset: rebuilt from the checked
+    Host header (portal.web.middleware.public_base_url), never copied from it."""
     query_receipt_seconds: int = 15 * 60
     """How long a query's result page can be opened again (reload, Back) without a new query (R-19)."""
     query_refusals_per_window: int = 20
@@ -135,11 +142,27 @@ class Settings:
         return "__Host-csrftoken" if self.production else "csrftoken"
 
 
+def _base_url(raw: str | None, production: bool) -> str | None:
+    if not raw:
+        if production:
+            raise SettingsError(
+                "PORTAL_ENV=production requires PORTAL_BASE_URL, the public address of the portal "
+                "(e.g. https://credit.example.gov.cn): links printed in reports are built from it, never "
+                "from a request's Host header. / 生产环境必须设置 PORTAL_BASE_URL（门户的对外地址）。"
+            )
+        return None
+    try:
+        return check_base_url(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{exc} (got {raw!r})") from None
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     data_dir = Path(os.environ.get("PORTAL_DATA_DIR", ROOT / "data")).resolve()
     production = os.environ.get("PORTAL_ENV", "development") == "production"
     hosts = os.environ.get("PORTAL_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+    base_url = _base_url(os.environ.get("PORTAL_BASE_URL"), production)
     return Settings(
         data_dir=data_dir,
         database_url=os.environ.get("DATABASE_URL") or None,
@@ -149,7 +172,7 @@ def get_settings() -> Settings:
         debug=_env_bool("PORTAL_DEBUG", False),
         pg_pool_size=int(os.environ.get("PORTAL_PG_POOL_SIZE", "10")),
         upload_max_bytes=int(os.environ.get("PORTAL_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024))),
-        base_url=os.environ.get("PORTAL_BASE_URL") or None,
+        base_url=base_url,
         query_receipt_seconds=int(os.environ.get("PORTAL_QUERY_RECEIPT_SECONDS", str(15 * 60))),
         trusted_proxies=_env_networks("PORTAL_TRUSTED_PROXIES"),
         login_address_failures=int(os.environ.get("PORTAL_LOGIN_ADDRESS_FAILURES", "30")),

@@ -13,8 +13,8 @@ from litestar.response import Redirect, Template
 from portal.accounts import recovery
 from portal.accounts.service import AccountError
 from portal.accounts.tables import Role
-from portal.settings import get_settings
 from portal.web.guards import principal_of, require_roles
+from portal.web.middleware import public_base_url
 
 __all__ = ["password_reset_router"]
 
@@ -50,7 +50,7 @@ async def issue(request: Request, data: Annotated[IssueForm, Form]) -> Template:
     except AccountError as exc:  # the ID number is never echoed back
         context = {"error": str(exc), "link": None, "username": data.username}
         return Template("portal/staff/password_reset.html", status_code=400, context=context)
-    base = (get_settings().base_url or str(request.base_url)).rstrip("/")
+    base = public_base_url(request).rstrip("/")  # never the raw Host header (DESIGN rule 9)
     link = f"{base}/reset/{token}"  # shown this once; not stored anywhere
     context = {"error": None, "link": link, "username": data.username.strip().lower()}
     return Template("portal/staff/password_reset.html", context=context, headers=_NO_STORE)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from piccolo.query.functions.aggregate import Count, Max
+from piccolo.query.functions.aggregate import Count
 
 from portal.agencies.tables import Agency
 from portal.records.tables import CreditRecord
@@ -14,10 +14,18 @@ async def reporting_summary(agency_id: int | None) -> dict:
         return {"agency": None, "rows": [], "last_reported": None}
     R = CreditRecord
     rows = (
-        await R.select(R.record_type, R.disclosure_class, Count(R.id, alias="n"), Max(R.created_at, alias="last"))
+        await R.select(R.record_type, R.disclosure_class, Count(R.id, alias="n"))
         .where(R.provider == agency_id)
         .group_by(R.record_type, R.disclosure_class)
-        .order_by(R.record_type)
+        .order_by(R.record_type, R.disclosure_class)
     )
-    last = max((r["last"] for r in rows if r["last"]), default=None)
-    return {"agency": agency, "rows": rows, "last_reported": last}
+    # The column itself, not MAX(created_at): an aggregate has no declared type, so SQLite hands
+    # it back as text where PostgreSQL gives a timestamp (R-13 timeliness needs a datetime).
+    last = (
+        await R.select(R.created_at)
+        .where(R.provider == agency_id)
+        .order_by(R.created_at, ascending=False)
+        .limit(1)
+        .first()
+    )
+    return {"agency": agency, "rows": rows, "last_reported": last["created_at"] if last else None}

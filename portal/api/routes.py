@@ -8,13 +8,13 @@ from typing import Annotated, Literal
 
 from litestar import Router, get
 from litestar.exceptions import NotFoundException
-from litestar.openapi import ResponseSpec
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from portal.api.schemas import (
+    ApiError,
     Disclosure,
     DisclosurePage,
-    ErrorBody,
     ListEntryOut,
     PublicRecord,
     SubjectDetail,
@@ -25,22 +25,27 @@ from portal.publication import service as publication
 from portal.publication.service import TABS
 from portal.search.service import search_subjects
 from portal.subjects.service import public_profile
+from portal.web.params import Cursor
 from portal.web.ratelimit import ApiRateLimitMiddleware
 
 MAX_RECORDS = 200
+# The error shape clients get (portal.web.errors), documented so the schema tells the truth.
+_BAD = ResponseSpec(ApiError, description="参数无效：error.fields 指明参数（key）和原因（message）")
 # The rate limit's answer, documented on every operation (code "too_many_requests", Retry-After).
-LIMITED = {429: ResponseSpec(data_container=ErrorBody, description="请求过于频繁；Retry-After 为需等待的秒数")}
+LIMITED = {429: ResponseSpec(ApiError, description="请求过于频繁；Retry-After 为需等待的秒数")}
+_ERRORS = {400: _BAD, **LIMITED}
+_ERRORS_404 = {**_ERRORS, 404: ResponseSpec(ApiError, description="未找到该统一社会信用代码对应的公示主体")}
 
 
 @get(
     "/subjects",
     summary="按名称或统一社会信用代码检索法人和其他组织",
-    responses=LIMITED,
     description="名称任意片段（1个字起）；完整的统一社会信用代码精确匹配。按 cursor 翻页。",
+    responses=_ERRORS,
 )
 async def list_subjects(
     q: Annotated[str, Parameter(min_length=1, max_length=200)],
-    cursor: Annotated[str | None, Parameter(max_length=200)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
 ) -> SubjectPage:
     result = await search_subjects(q, cursor, limit)
@@ -64,7 +69,7 @@ async def list_subjects(
     )
 
 
-@get("/subjects/{uscc:str}", summary="法人和其他组织的公示信息（社会公开类）", responses=LIMITED)
+@get("/subjects/{uscc:str}", summary="法人和其他组织的公示信息（社会公开类）", responses=_ERRORS_404)
 async def subject_detail(uscc: str) -> SubjectDetail:
     profile = await public_profile(uscc)
     if profile is None:
@@ -98,13 +103,13 @@ async def subject_detail(uscc: str) -> SubjectDetail:
 @get(
     "/disclosures",
     summary="双公示数据（行政许可、行政处罚）",
-    responses=LIMITED,
     description="按决定日期升序返回 since 当日及以后的公示决定，按 cursor 翻页，供增量获取。",
+    responses=_ERRORS,
 )
 async def disclosure_feed(
     type: Literal["license", "penalty"] | None = None,
     since: date | None = None,
-    cursor: Annotated[str | None, Parameter(max_length=200)] = None,
+    cursor: Cursor = None,
     limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
 ) -> DisclosurePage:
     page = await publication.disclosures(type, None, since, None, cursor, limit=limit, ascending=True)

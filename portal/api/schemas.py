@@ -87,13 +87,26 @@ class DisclosurePage:
 
 
 @dataclass
-class ErrorInfo:
-    code: str
+class FieldError:
+    key: str
+    """The parameter at fault, e.g. ``cursor``."""
     message: str
+    """Why, in Chinese (or the validator's own words)."""
+    source: str | None = None
+    """``query`` or ``path``."""
 
 
 @dataclass
 class ErrorBody:
-    """Every API error: ``{"error": {"code": …, "message": …}}``."""
+    code: str
+    """``bad_request``, ``not_found``, ``too_many_requests``, …"""
+    message: str
+    """For people, in Chinese."""
+    fields: list[FieldError] | None = None
 
-    error: ErrorInfo
+
+@dataclass
+class ApiError:
+    """Every error of the public API (portal.web.errors): ``{"error": {"code", "message", "fields"?}}``."""
+
+    error: ErrorBody

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from litestar import Router, get
@@ -12,6 +11,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 
 from portal.agencies import service as agencies
+from portal.lib.params import date_range
 from portal.lists.tables import ListType
 from portal.publication import service as publication
 from portal.search.service import search_subjects
@@ -20,6 +20,7 @@ from portal.stats.service import LABELS as STAT_LABELS
 from portal.stats.service import headline_counts
 from portal.subjects.service import public_profile
 from portal.web.htmx import page_or_fragment
+from portal.web.params import Cursor
 
 TAB_LABELS = {
     "basic": "基本信息",
@@ -28,7 +29,6 @@ TAB_LABELS = {
     "positive": "守信激励",
     "negative": "失信惩戒",
 }
-Cursor = Annotated[str | None, Parameter(query="cursor", max_length=200)]
 
 
 @get("/", name="home")
@@ -84,23 +84,6 @@ async def subject_tab(request: HTMXRequest, uscc: str, tab: str, cursor: Cursor 
     return page_or_fragment(request, "portal/subjects/page.html", fragment, context)
 
 
-def _parse_date(value: str | None, label: str) -> date | None:
-    """Empty form fields mean "no limit" (the filter form always sends both dates)."""
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationException(f"{label}格式应为 年-月-日，如 2026-01-31") from None
-
-
-def _date_range(raw_from: str | None, raw_to: str | None) -> tuple[date | None, date | None]:
-    date_from, date_to = _parse_date(raw_from, "起始日期"), _parse_date(raw_to, "截止日期")
-    if date_from and date_to and date_from > date_to:
-        raise ValidationException("起始日期不能晚于截止日期")
-    return date_from, date_to
-
-
 @get("/disclosures", name="disclosures")
 async def disclosure_list(
     request: HTMXRequest,
@@ -110,7 +93,7 @@ async def disclosure_list(
     raw_to: Annotated[str | None, Parameter(query="to", max_length=10)] = None,
     cursor: Cursor = None,
 ) -> Template:
-    date_from, date_to = _date_range(raw_from, raw_to)
+    date_from, date_to = date_range(raw_from, raw_to)
     provider = await agencies.by_code(agency) if agency else None
     if agency and provider is None:
         raise ValidationException("未知的部门代码")

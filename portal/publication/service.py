@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from portal.lib.dates import today_cn
+from portal.lib.params import decode_date_id_cursor, encode_cursor
 from portal.lists.tables import ListEntry
 from portal.publication.rules import public, public_list_entry
 from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordType
-from portal.web.paging import decode_date_id_cursor, encode_cursor
 
 __all__ = [
     "Page",

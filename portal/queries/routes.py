@@ -20,6 +20,7 @@ from portal.queries.context import request_id
 from portal.reports.service import build_self_report
 from portal.uploads.names import content_disposition
 from portal.web.guards import principal_of, require_login, require_roles
+from portal.web.middleware import public_base_url
 
 __all__ = ["queries_router"]
 
@@ -55,7 +56,7 @@ async def query_report(request: Request, token: str) -> Response:
     pdf, filename = await build_self_report(
         found.disclosure.subject["id"],
         found.disclosure.records,
-        base_url=str(request.base_url),
+        base_url=public_base_url(request),
         audit_receipt=found.disclosure.receipt.entry_hash,
     )
     return Response(pdf, media_type="application/pdf", headers={"content-disposition": content_disposition(filename)})

@@ -72,8 +72,8 @@ def _expiry(row: dict) -> datetime:
 
 
 def verify_url(token: str, base_url: str | None = None) -> str:
-    """The printed link. The caller passes the request's base URL; ``Settings.base_url``
-    (PORTAL_BASE_URL) overrides it behind a proxy that rewrites the scheme or host."""
+    """The printed link. ``Settings.base_url`` (PORTAL_BASE_URL) first; else the caller's base, which
+    the web layer rebuilds from the checked Host header (``public_base_url``), never the raw header."""
     base = get_settings().base_url or base_url or "http://127.0.0.1:8000"
     return f"{base.rstrip('/')}/reports/verify/{token}"
 

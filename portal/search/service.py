@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 from portal.lib import uscc as uscc_rules
 from portal.lib.ngrams import bigrams, normalize_query, search_chars
+from portal.lib.params import decode_id_cursor, encode_cursor
 from portal.subjects.tables import Subject, SubjectKind
-from portal.web.paging import decode_id_cursor, encode_cursor
 
 __all__ = ["SearchResult", "search_subjects", "MAX_QUERY_CHARS"]
 

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from http.cookies import SimpleCookie
 
+from litestar import Request
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.accounts.sessions import load_principal
+from portal.lib.hosts import InvalidHost, base_url_for, parse_host
 from portal.settings import get_settings
 
-__all__ = ["SessionMiddleware", "SecurityHeadersMiddleware", "AllowedHostsMiddleware", "CSP", "host_name"]
+__all__ = [
+    "SessionMiddleware",
+    "SecurityHeadersMiddleware",
+    "AllowedHostsMiddleware",
+    "CSP",
+    "host_name",
+    "public_base_url",
+]
 
 # No inline script or style anywhere (htmx is configured for this in base.html).
 CSP = (
@@ -76,11 +85,17 @@ class SecurityHeadersMiddleware(ASGIMiddleware):
 
 
 def host_name(host_header: str) -> str:
-    """The host part of a Host header: ``example.gov.cn:8443`` → ``example.gov.cn``, ``[::1]:80`` → ``::1``."""
-    host = host_header.strip().lower()
-    if host.startswith("["):
-        return host[1 : host.find("]")] if "]" in host else ""
-    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    """The host part of a Host header: ``example.gov.cn:8443`` → ``example.gov.cn``, ``[::1]:80`` → ``::1``;
+    empty for a malformed header (``localhost:1@evil.example``)."""
+    try:
+        return parse_host(host_header.strip()).name
+    except InvalidHost:
+        return ""
+
+
+def public_base_url(request: Request) -> str:
+    """The base of every absolute link: PORTAL_BASE_URL, else rebuilt from the checked Host header."""
+    return base_url_for(get_settings().base_url, request.url.scheme, request.headers.get("host"))
 
 
 class AllowedHostsMiddleware(ASGIMiddleware):
@@ -98,10 +113,8 @@ class AllowedHostsMiddleware(ASGIMiddleware):
         self.any = "*" in allowed
 
     def allows(self, host_header: str | None) -> bool:
-        if self.any:
-            return True
-        name = host_name(host_header or "")
-        return bool(name) and (name in self.exact or name.endswith(self.suffixes))
+        name = host_name(host_header or "")  # a malformed Host is refused even with "*"
+        return bool(name) and (self.any or name in self.exact or name.endswith(self.suffixes))
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         host = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), None)
