@@ -6,7 +6,10 @@ purged ranges, then every entry after the starting point — seq contiguity, the
 hash, the recomputed hash, time order — against every signed checkpoint, and finally the chain head.
 That detects an edited entry, a deleted one, reordering, a truncated tail (given a checkpoint
 exported past it), and hashes recomputed without the private key (they no longer match a signed
-checkpoint). Incremental runs start at the last signed checkpoint a previous good run covered.
+checkpoint). Incremental runs start at the last signed checkpoint a previous good run covered, and
+check the guard (``guard.py``: present, as defined, and the fingerprint the latest checkpoint signed —
+if it changed, the run walks everything), every checkpoint's entry and the log's length, so a
+deletion anywhere is seen at a cost of new entries plus checkpoints (limits: audit/README.md).
 """
 
 from __future__ import annotations
