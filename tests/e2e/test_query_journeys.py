@@ -222,7 +222,8 @@ def test_citizen_verifies_identity_then_sees_own_records_pdf_and_who_queried(
         assert markers[cls] in text, f"the PDF report lacks the class {cls} record {markers[cls]!r}"
     assert subject["id_number"] not in text
 
-    # 谁查询了我: the two self-queries (page + PDF) and the two refusals, with the cumulative count.
+    # 谁查询了我: the two self-queries (page + PDF), the staff review of the identity document and the
+    # two refusals, with the cumulative count (the review is not counted, R-19).
     before = _today_cn()
     _me_nav(page, "谁查询了我").click()
     expect(page).to_have_url(re.compile(r"/me/queries$"))
@@ -230,14 +231,16 @@ def test_citizen_verifies_identity_then_sees_own_records_pdf_and_who_queried(
     expect(main).to_contain_text("累计被查询 2 次（含本人查询）")
     expect(main).to_contain_text("另有 2 次查询因未获授权等原因被拒绝")
     rows = _history_rows(page)
-    expect(rows).to_have_count(4)
+    expect(rows).to_have_count(5)  # + staff opening the identity document: recorded, not counted
     today = {before, _today_cn()}
     allowed = [_cells(rows.nth(i)) for i in range(2)]  # newest first
     assert [row[3] for row in allowed] == ["本人查询：本人下载信用信息报告", "本人查询：本人网上查询"], allowed
     for when, organisation, method, _reason, outcome in allowed:
         assert TIME_RE.match(when) and when[:10] in today, f"query time {when!r} is not today's China time"
         assert (organisation, method, outcome) == ("本人", "本人网上查询", "已查询")
-    refused_rows = [_cells(rows.nth(i)) for i in (2, 3)]
+    review = _cells(rows.nth(2))
+    assert review[2] == "信用中心审核查看" and "身份证明材料" in review[3], review
+    refused_rows = [_cells(rows.nth(i)) for i in (3, 4)]
     assert [row[4] for row in refused_rows] == ["已拒绝", "已拒绝"], refused_rows
     step(page, "who-queried-me")
 
