@@ -8,7 +8,9 @@ Entry encoding, version ``audit-entry-v1`` (stable; any change needs a new versi
 with the 17 fields of ``ENTRY_FIELDS`` in that order, integers in decimal and ``created_at`` as
 ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` (UTC). Field values never contain control characters (the recorder
 refuses or replaces them), so the separators are unambiguous; the verifier checks their count. The
-first entry's ``prev_hash`` is ``GENESIS`` (64 zeros). A fixed-order join rather than JSON keeps
+first entry's ``prev_hash`` is ``GENESIS`` (64 zeros). ``subject_query_count`` is the subject's
+cumulative count after the entry; an access entry (``events.ACCESS_METHODS``) leaves it as it was —
+the encoding is unchanged, so entries written before that rule still verify. A fixed-order join rather than JSON keeps
 verification above 100,000 entries/s in pure Python, and is as easy to re-implement.
 
 Checkpoints and tombstones are small and rare: they use sorted-key compact JSON (``canonical_json``),
@@ -23,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from audit.events import ALLOWED, EVENT_FIELDS, Receipt
+from audit.events import ACCESS_METHODS, ALLOWED, EVENT_FIELDS, Receipt
 
 ENTRY_VERSION = "audit-entry-v1"
 GENESIS = "0" * 64
@@ -32,6 +34,7 @@ ENTRY_FIELDS: tuple[str, ...] = ("seq", "created_at", *EVENT_FIELDS, "subject_qu
 STORED_COLUMNS: tuple[str, ...] = (*ENTRY_FIELDS, "prev_hash", "entry_hash")
 _OUTCOME_INDEX = ENTRY_FIELDS.index("outcome") - 2  # position within the event values
 _SUBJECT_INDEX = ENTRY_FIELDS.index("subject_ref") - 2
+_METHOD_INDEX = ENTRY_FIELDS.index("method") - 2
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -100,7 +103,9 @@ def build_batch(head: Head, counts: dict[str, list[int]], items: Sequence[tuple[
         seq += 1
         ref = values[_SUBJECT_INDEX]
         tally = touched.get(ref) or list(counts.get(ref, (0, 0)))[:2] + [0]
-        if values[_OUTCOME_INDEX] == ALLOWED:
+        if values[_METHOD_INDEX] in ACCESS_METHODS:
+            pass  # R-19 counts queries only: a staff, owner or auditor view is recorded, never counted
+        elif values[_OUTCOME_INDEX] == ALLOWED:
             tally[0] += 1  # R-19 cumulative count: allowed disclosures only; refusals kept apart
         else:
             tally[1] += 1

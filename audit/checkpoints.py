@@ -1,8 +1,10 @@
 """Signed checkpoints (SPEC §5; issue 3 item 8): ``python -m audit checkpoint [--if-due]``.
 
 Only the audit service makes them (it alone reads the private key; the portal's recorder never
-signs). Before signing, the entries since the previous checkpoint are verified, so a checkpoint
-attests "up to seq N the chain was intact and ended in hash H". ``serve`` makes one every
+signs). Before signing, the entries since the previous checkpoint are verified — all of them when the guard's
+fingerprint changed since the previous checkpoint (``guard.py``) — so a checkpoint attests "up to seq
+N the chain was intact and ended in hash H, and the guard was as fingerprinted". No checkpoint is
+signed while the guard is missing or altered. ``serve`` makes one every
 ``AUDIT_CHECKPOINT_EVERY`` entries (checked every ``AUDIT_CHECKPOINT_INTERVAL`` seconds); cron can
 run ``checkpoint --if-due`` instead. Each is exported to the export directory at once.
 """
@@ -14,6 +16,7 @@ from datetime import datetime, timezone
 
 from audit.chain import GENESIS, format_time
 from audit.db import Conn
+from audit.guard import guard_problems_and_state, purged_before, same_epoch, signed_state, state_digest, state_text
 from audit.keys import SigningKey, load_signing_key
 from audit.sealing import CHECKPOINT_SELECT, export, from_row, payload, seal
 from audit.settings import AuditSettings
@@ -67,8 +70,14 @@ async def make_checkpoint(
     if if_due and head_seq - prev_seq < settings.checkpoint_every:
         return None
     base_seq, base_hash = await _base(conn)
+    problems, state = await guard_problems_and_state(conn)
+    if problems:
+        raise CheckpointRefused([Problem(None, "guard", zh, en) for zh, en in problems])
+    # The guard may have been off since the previous checkpoint: then walk from the base, so a
+    # deletion made meanwhile is never sealed (guard.py).
+    same = previous is not None and same_epoch(await signed_state(conn, previous), state, await purged_before(conn))
     start_seq, start_hash = (
-        (prev_seq, previous["entry_hash"]) if previous and prev_seq > base_seq else (base_seq, base_hash)
+        (prev_seq, previous["entry_hash"]) if previous and prev_seq > base_seq and same else (base_seq, base_hash)
     )
     walker = await walk(
         conn, Walker(start_seq + 1, start_hash, last_good_checkpoint_seq=start_seq), start_seq, head_seq
@@ -89,13 +98,14 @@ async def make_checkpoint(
             "prev_checkpoint_hash": previous["checkpoint_hash"] if previous else GENESIS,
             "created_at": format_time(datetime.now(timezone.utc)),
             "key_id": key.key_id,
+            "guard": state_digest(state),
         },
     )
     digest, signature = seal(body, key)
     async with conn.transaction():
         await conn.execute(
             "INSERT INTO checkpoints (id, seq, entry_hash, prev_checkpoint_hash, created_at, key_id, checkpoint_hash, "
-            "signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            "signature, guard, guard_state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             body["id"],
             body["seq"],
             body["entry_hash"],
@@ -104,6 +114,8 @@ async def make_checkpoint(
             body["key_id"],
             digest,
             signature,
+            body["guard"],
+            state_text(state),
         )
     path = export(settings, "checkpoint", body, digest, signature)
     return Checkpoint(body["id"], body["seq"], body["entry_hash"], body["created_at"], str(path))

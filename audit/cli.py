@@ -94,6 +94,8 @@ async def _verify(settings: AuditSettings, args: argparse.Namespace) -> int:
         f"{result.entries_checked} entries ({result.mode}, {span}), {result.checkpoints_checked} checkpoints, "
         f"{result.tombstones_checked} tombstones in {result.elapsed:.2f}s ({rate:,.0f} entries/s)"
     )
+    if result.note:
+        summary += f"; {result.note}"
     if result.ok:
         print(f"审计日志完整 / audit log intact: {summary}")
         return 0

@@ -58,7 +58,7 @@ class QueryEvent:
 class Receipt:
     seq: int  # position in the chain
     entry_hash: str
-    subject_query_count: int  # allowed disclosures of subject_ref so far, including this one
+    subject_query_count: int  # allowed disclosures of subject_ref so far, incl. this one; access entries add none
     recorded_at: datetime  # UTC, aware
 
 

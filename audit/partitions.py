@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from audit.db import Conn
+from audit.guard import pg_truncate_trigger_sql
 
 _NAME = re.compile(r"^entries_p(\d{4})(\d{2})$")
 
@@ -59,6 +60,10 @@ async def ensure_partitions(
 ) -> list[str]:
     """Create the monthly partitions from ``start``'s month to ``months_ahead`` after it (or ``end``)."""
     existing = {p.name for p in await list_partitions(conn)}
+    guarded = await conn.fetchval(
+        "SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+        "WHERE n.nspname = current_schema() AND p.proname = 'entries_guard'"
+    )
     created = []
     month = month_start(start)
     last = month_start(end) if end else month
@@ -73,6 +78,8 @@ async def ensure_partitions(
                         f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF entries "
                         f"FOR VALUES FROM ('{month.isoformat()}') TO ('{next_month(month).isoformat()}')"
                     )
+                    if guarded:  # the row guard is cloned from the parent; TRUNCATE needs its own (guard.py)
+                        await conn.execute(pg_truncate_trigger_sql(name))
                 created.append(name)
             except Exception as exc:  # rows for that month already sit in the default partition
                 print(f"audit: could not create partition {name}: {exc}")

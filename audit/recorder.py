@@ -16,6 +16,8 @@ for a request answered with 503, never the reverse.
 ``subject_query_count`` (R-19 "累计查询次数") counts the subject's *allowed* disclosures, this one
 included; refused attempts are recorded as entries and counted separately (``subject_count``) but do
 not raise it, so the number a subject sees is how often its information was actually disclosed.
+Access entries (methods in ``events.ACCESS_METHODS``: staff reviews, owner views, auditor views)
+are recorded and shown in the subject's history but never raise either count: R-19 counts queries.
 """
 
 from __future__ import annotations

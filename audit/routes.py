@@ -10,7 +10,16 @@ they are passed in rather than imported (``audit`` never imports ``portal``, DES
 * ``resolve_subject`` — turns an identifier the auditor typed (USCC, or name + ID number) into the
   keyed ``subject_ref`` digest. The key is the portal's server secret, so the portal does this; the
   identifier is only ever *posted*, and every URL carries just the digest (DESIGN rule 4).
+* ``viewer`` — who is browsing (account, role, organisation), from the host's session.
 * ``labels`` — Chinese names of methods, reasons, outcomes and roles.
+
+**The auditors' own browsing is recorded** (R-19, SPEC §5: who looked at the query log is itself on
+record). Elsewhere a GET records nothing; here every page that shows entries — the log (full page
+or htmx fragment), an entry, a subject's summary, the integrity page — and every export appends one
+``auditor_view`` entry (requester = the auditor, ``subject_ref`` = ``audit:log``, not a subject; the
+reason text names the filters, whose ID numbers the recorder masks) *before* anything is read: if the
+audit store is down the page fails closed (503) like any disclosure. Access entries raise no
+subject's count (``chain.build_batch``).
 
 The pages are templates under ``templates/audit/`` extending the host's ``base.html``, so the UI is
 mounted in the portal (sessions, CSRF, the login page) — the standalone ``python -m audit serve``
@@ -23,11 +32,12 @@ Every handler is thin: parse the filter form (``audit.filters``), call one ``aud
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Annotated, Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, unquote_plus, urlencode
 
 from litestar import Request, Router, get, post
 from litestar.enums import RequestEncodingType
@@ -36,14 +46,14 @@ from litestar.params import Body
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Redirect, Stream, Template
 
-from audit import service
-from audit.events import mask_id_numbers
+from audit import recorder, service
+from audit.events import QueryEvent, Receipt, mask_id_numbers
 from audit.export import Export, Labels, csv_chunks, stream_file, xlsx_file
 from audit.filters import SEQ_MAX, FilterError, FilterForm, check_key, to_china
 from audit.service import BrowseFilters
 from audit.store import Store
 
-__all__ = ["AuditorUI", "SubjectForm", "auditor_router"]
+__all__ = ["AuditorUI", "SubjectForm", "VIEW_REASONS", "VIEW_SUBJECT", "Viewer", "auditor_router"]
 
 log = logging.getLogger("audit.ui")
 
@@ -61,12 +71,34 @@ class SubjectForm:
 
 
 @dataclass(frozen=True)
+class Viewer:
+    """The auditor as the log records them."""
+
+    account: str
+    role: str
+    org: str = ""
+
+
+VIEW_SUBJECT = "audit:log"  # access entries about the log itself: never a subject's key
+VIEW_REASONS = {
+    "audit_log": "查阅查询记录",
+    "audit_entry": "查阅单条查询记录",
+    "audit_subject": "查阅主体查询汇总",
+    "audit_export_csv": "导出查询记录（CSV）",
+    "audit_export_xlsx": "导出查询记录（XLSX）",
+    "audit_integrity": "查阅完整性校验",
+}
+
+
+@dataclass(frozen=True)
 class AuditorUI:
     guards: Sequence[Callable[..., Any]]
     resolve_subject: Callable[[SubjectForm], Awaitable[str]]  # → subject_ref; FilterError (Chinese) if bad
+    viewer: Callable[[Request], Viewer]  # the logged-in auditor
     labels: Labels = field(default_factory=Labels)
     store: Store | None = None  # None: the process-wide reader store
     page_size: int = 50
+    record: Callable[[QueryEvent], Awaitable[Receipt]] | None = None  # None: audit.recorder.record
 
 
 def _cn(moment: datetime | None, seconds: bool = True) -> str:
@@ -106,6 +138,23 @@ def auditor_router(ui: AuditorUI) -> Router:
     def max_rows() -> int:
         return (ui.store or service.default_store()).settings.export_max_rows
 
+    async def seen(request: Request, reason: str, what: str) -> None:
+        """Record this view before anything is read (R-19, SPEC §5); AuditUnavailable → 503."""
+        who = ui.viewer(request)
+        event = QueryEvent(
+            requester_account=who.account,
+            requester_role=who.role,
+            requester_org=who.org,
+            method="auditor_view",
+            reason_code=reason,
+            reason_text=what[:2000],
+            subject_ref=VIEW_SUBJECT,
+            subject_label="查询记录（审计日志）",
+            scope="audit_log",
+            request_id=uuid.uuid4().hex,
+        )
+        await (ui.record or recorder.record)(event)
+
     @get("/log", name="audit_log")
     async def log_page(request: HTMXRequest) -> Template:
         try:
@@ -115,19 +164,21 @@ def auditor_router(ui: AuditorUI) -> Router:
             form = FilterForm.from_query(request.query_params).without_ids()
             ctx = context(form=form, page=service.Page([], None), after=None, error=str(exc), max_rows=max_rows())
             return _page_or_fragment(request, "audit/log.html", "audit/_entries.html", ctx, status=400)
+        await seen(request, "audit_log", _what(form, after))
         page = await service.browse(filters, after, ui.page_size, store=ui.store)
         ctx = context(form=form, page=page, after=after, error=None, max_rows=max_rows())
         return _page_or_fragment(request, "audit/log.html", "audit/_entries.html", ctx)
 
     @get("/log/{seq:int}", name="audit_entry")
-    async def entry_page(seq: int) -> Template:
+    async def entry_page(request: Request, seq: int) -> Template:
+        await seen(request, "audit_entry", f"条目序号 {seq}")
         item = await service.verify_entry(seq, store=ui.store) if 0 < seq <= SEQ_MAX else None
         if item is None:
             raise NotFoundException("没有这条查询记录（序号不存在或已按期清除）")
         return Template("audit/entry.html", context=context(e=item, c=item["check"]))
 
     @get("/subjects", name="audit_subjects")
-    async def subjects_page(ref: str | None = None) -> Template:
+    async def subjects_page(request: Request, ref: str | None = None) -> Template:
         if not ref:
             return Template("audit/subjects.html", context=context(ref=None, summary=None, recent=[], error=None))
         try:
@@ -135,6 +186,7 @@ def auditor_router(ui: AuditorUI) -> Router:
         except FilterError as exc:
             ctx = context(ref=None, summary=None, recent=[], error=str(exc))
             return Template("audit/subjects.html", context=ctx, status_code=400)
+        await seen(request, "audit_subject", f"subject_ref={ref}")
         summary = await service.subject_summary(ref, store=ui.store)
         recent = await service.browse(BrowseFilters(subject_ref=ref), None, 20, store=ui.store)
         return Template(
@@ -160,6 +212,7 @@ def auditor_router(ui: AuditorUI) -> Router:
     async def export_csv(request: Request) -> Stream:
         form, filters = _checked(parse, request)
         log.info("auditor CSV export: %s", mask_id_numbers(form.query()) or "(no filter)")
+        await seen(request, "audit_export_csv", _what(form, None))
         export = Export(filters, max_rows(), store=ui.store)
         headers = {"content-disposition": _export_name("csv"), "x-content-type-options": "nosniff"}
         return Stream(csv_chunks(export, labels), media_type="text/csv; charset=utf-8", headers=headers)
@@ -168,6 +221,7 @@ def auditor_router(ui: AuditorUI) -> Router:
     async def export_xlsx(request: Request) -> Stream:
         form, filters = _checked(parse, request)
         log.info("auditor XLSX export: %s", mask_id_numbers(form.query()) or "(no filter)")
+        await seen(request, "audit_export_xlsx", _what(form, None))
         export = Export(filters, max_rows(), store=ui.store)
         path = await xlsx_file(export, labels, _describe(form, labels))
         return Stream(
@@ -177,7 +231,8 @@ def auditor_router(ui: AuditorUI) -> Router:
         )
 
     @get("/integrity", name="audit_integrity")
-    async def integrity_page() -> Template:
+    async def integrity_page(request: Request) -> Template:
+        await seen(request, "audit_integrity", "完整性校验与访问记录")
         return Template("audit/integrity.html", context=context(s=await service.integrity_report(store=ui.store)))
 
     return Router(
@@ -194,6 +249,12 @@ def _checked(parse, request: Request) -> tuple[FilterForm, BrowseFilters]:
         return parse(request)
     except FilterError as exc:
         raise ValidationException(str(exc)) from None
+
+
+def _what(form: FilterForm, after: str | None) -> str:
+    """What was viewed, for the access entry: the filters (the recorder masks ID numbers)."""
+    text = f"筛选：{unquote_plus(form.query()) or '无'}"
+    return text + ("；翻页" if after else "")
 
 
 def _keep(query: str) -> list[tuple[str, str]]:

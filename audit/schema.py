@@ -7,10 +7,13 @@ Tables (the auditor UI reads them; document every column here):
   never a raw ID number), subject_label (masked), scope, authority_ref + authority_sha256 (the
   authorisation or official letter and its file hash), outcome, request_id, case_ref,
   subject_query_count (cumulative allowed disclosures of the subject, R-19), prev_hash, entry_hash.
-  Append-only: no role updates it; only retention deletes (whole partitions on PostgreSQL).
+  Append-only: no role updates it; only retention deletes (whole partitions on PostgreSQL). From v2
+  guard triggers (``guard.py``) refuse UPDATE, and DELETE of an entry no signed tombstone covers.
 * ``chain_head`` — one row: last seq/hash/time. Locked by every append (serialises the chain).
 * ``subject_counts`` — per subject: allowed and refused totals, last seq (same transaction, R-19).
-* ``checkpoints`` — signed (seq, entry_hash, previous checkpoint hash, time); also exported as files.
+* ``checkpoints`` — signed (seq, entry_hash, previous checkpoint hash, time, guard digest); also
+  exported as files. ``guard_state`` (v2) is the guard fingerprint whose digest the checkpoint signs
+  (``guard.py``); empty on checkpoints signed before v2.
 * ``tombstones`` — signed records of purged ranges and of the held entries kept in them.
 * ``holds`` — legal holds on a subject or a case; released holds stay as history.
 * ``verification_runs`` — each ``verify`` run: range, result, first bad seq, message.
@@ -26,9 +29,10 @@ from datetime import datetime, timezone
 
 from audit.chain import GENESIS, format_time
 from audit.db import Conn
+from audit.guard import SQLITE_TRIGGERS, pg_guard_sql
 from audit.settings import AuditSettings
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _ENTRY_COLUMNS = """
     requester_account TEXT NOT NULL,
@@ -154,12 +158,23 @@ def _v1(engine: str) -> list[str]:
         common,
         f"INSERT INTO chain_head VALUES (1, 0, '{GENESIS}', '')",
         # Defence in depth for the file: entries are never updated, by anyone (SPEC §5).
-        "CREATE TRIGGER entries_append_only BEFORE UPDATE ON entries "
-        "BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END",
+        SQLITE_TRIGGERS["entries_append_only"],
     ]
 
 
-MIGRATIONS = {1: _v1}
+def _v2(engine: str) -> list[str]:
+    """The guard on entries (``guard.py``) and the fingerprint its checkpoints sign."""
+    common = [
+        "ALTER TABLE checkpoints ADD COLUMN guard TEXT NOT NULL DEFAULT ''",
+        "ALTER TABLE checkpoints ADD COLUMN guard_state TEXT NOT NULL DEFAULT ''",
+        "CREATE INDEX ix_tombstones_to_seq ON tombstones (to_seq)",  # the guard reads max(to_seq) per row
+    ]
+    if engine == "postgres":
+        return common + pg_guard_sql()
+    return common + [SQLITE_TRIGGERS["entries_delete_guard"]]
+
+
+MIGRATIONS = {1: _v1, 2: _v2}
 
 
 def grant_sql(settings: AuditSettings) -> str:
@@ -194,7 +209,7 @@ async def migrate(conn: Conn, settings: AuditSettings, *, quiet: bool = False) -
                 if done:
                     continue
                 for block in MIGRATIONS[version](conn.engine):
-                    if "CREATE TRIGGER" in block:
+                    if "CREATE TRIGGER" in block or "$guard$" in block:  # bodies hold semicolons
                         await conn.execute(block)
                     else:
                         await conn.script(block)

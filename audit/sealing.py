@@ -1,9 +1,10 @@
 """Signed records: checkpoints and tombstones, their payloads, seals and exported files (SPEC §5).
 
-A checkpoint signs (id, seq, entry_hash, prev_checkpoint_hash, created_at, key_id): each chains the
-previous one, so deleting or altering any checkpoint breaks the checkpoint chain. A tombstone signs a
-purged range (from/to seq, count, the hash before and the last hash of the range, held entries kept
-in it, entries released from earlier holds) so the remaining chain still verifies after retention.
+A checkpoint signs (id, seq, entry_hash, prev_checkpoint_hash, created_at, key_id and, from v2, the
+guard fingerprint's digest): each chains the previous one, so deleting or altering any checkpoint
+breaks the checkpoint chain. A tombstone signs a purged range (from/to seq, count, the hash before
+and the last hash of the range, held entries kept in it, entries released from earlier holds) so
+the remaining chain still verifies after retention.
 
 Both are stored in the database and exported, one JSON file each, to
 ``<export dir>/checkpoints/<id>.json`` and ``<export dir>/tombstones/<id>.json`` with the public keys
@@ -22,7 +23,7 @@ from audit.chain import canonical_json, sha256_hex
 from audit.keys import SigningKey, verify_signature, write_atomic
 from audit.settings import AuditSettings
 
-CHECKPOINT_FIELDS = ("id", "seq", "entry_hash", "prev_checkpoint_hash", "created_at", "key_id")
+CHECKPOINT_FIELDS = ("id", "seq", "entry_hash", "prev_checkpoint_hash", "created_at", "key_id", "guard")
 TOMBSTONE_FIELDS = (
     "id",
     "from_seq",
@@ -43,9 +44,17 @@ TOMBSTONE_SELECT = "SELECT " + ", ".join((*TOMBSTONE_FIELDS, "tombstone_hash", "
 
 
 def payload(kind: str, values: dict[str, Any]) -> dict[str, Any]:
-    """The signed content: ``kept``/``released`` as lists, integers as ints."""
-    body: dict[str, Any] = {"type": f"audit-{kind}", "v": 1}
+    """The signed content: ``kept``/``released`` as lists, integers as ints.
+
+    Checkpoints from schema v2 also sign ``guard`` (the digest of the guard fingerprint, guard.py)
+    and say ``"v": 2``; a checkpoint without it keeps its v1 body, so old seals still verify."""
+    guard = (values.get("guard") or "") if kind == "checkpoint" else ""
+    body: dict[str, Any] = {"type": f"audit-{kind}", "v": 2 if guard else 1}
     for name in KINDS[kind]:
+        if name == "guard":
+            if guard:
+                body[name] = guard
+            continue
         value = values[name]
         if name in ("kept", "released") and isinstance(value, str):
             value = json.loads(value)

@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from audit.chain import format_time, joined_hash, parse_time
 from audit.db import Conn
 from audit.entry_check import RUN_FIELDS, check_checkpoint, check_entry, export_dir_of, last_runs, trusted_keys
+from audit.events import ACCESS_METHODS
 from audit.sealing import CHECKPOINT_SELECT
 from audit.settings import AuditSettings, get_settings
 from audit.store import Store
@@ -181,6 +182,20 @@ async def integrity_status_query(conn: Conn) -> dict:
     }
 
 
+async def access_summary_query(conn: Conn, limit: int = 20) -> dict:
+    """Access entries (staff reviews, owner views, auditor views; ``events.ACCESS_METHODS``): the
+    count of each and the newest ``limit`` of all, each method read on its own index range."""
+    counts, latest = {}, []
+    for method in ACCESS_METHODS:
+        counts[method] = int(await conn.fetchval("SELECT count(*) FROM entries WHERE method = $1", method))
+        rows = await conn.fetch(
+            f"SELECT {_SELECT} FROM entries WHERE method = $1 ORDER BY created_at DESC, seq DESC LIMIT {limit}", method
+        )
+        latest += [_row(conn, _FIELDS, r) for r in rows]
+    latest.sort(key=lambda e: (e["created_at"], e["seq"]), reverse=True)
+    return {"counts": counts, "latest": latest[:limit]}
+
+
 async def subject_history_query(conn: Conn, subject_ref: str, after_seq: int | None, limit: int) -> list[dict]:
     """The subject's own rows only; organisation, not the requester's account (issue 3 item 11)."""
     limit = max(1, min(limit, MAX_LIMIT))
@@ -246,7 +261,8 @@ async def verify_entry(seq: int, store: Store | None = None) -> dict | None:
 
 
 async def integrity_report(store: Store | None = None) -> dict:
-    """``integrity_status`` plus the last checkpoint's signature checked with the trusted keys."""
+    """``integrity_status`` plus the last checkpoint's signature checked with the trusted keys, and
+    the latest access entries with their counts (``access_summary_query``)."""
     store = store or default_store()
     keys, export_dir = trusted_keys(store.settings), export_dir_of(store.settings)
 
@@ -257,6 +273,7 @@ async def integrity_report(store: Store | None = None) -> dict:
         status["checkpoint_count"] = int(await conn.fetchval("SELECT count(*) FROM checkpoints"))
         status["keys_found"] = sorted(keys)
         status.update(await last_runs(conn))
+        status["access"] = await access_summary_query(conn)
         for name in ("last_verification", "last_good_verification"):
             run_ = status[name]
             if run_:

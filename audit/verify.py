@@ -6,7 +6,10 @@ purged ranges, then every entry after the starting point — seq contiguity, the
 hash, the recomputed hash, time order — against every signed checkpoint, and finally the chain head.
 That detects an edited entry, a deleted one, reordering, a truncated tail (given a checkpoint
 exported past it), and hashes recomputed without the private key (they no longer match a signed
-checkpoint). Incremental runs start at the last signed checkpoint a previous good run covered.
+checkpoint). Incremental runs start at the last signed checkpoint a previous good run covered, and
+check the guard (``guard.py``: present, as defined, and the fingerprint the latest checkpoint signed —
+if it changed, the run walks everything), every checkpoint's entry and the log's length, so a
+deletion anywhere is seen at a cost of new entries plus checkpoints (limits: audit/README.md).
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from audit.chain import ENTRY_VERSION, GENESIS, US, format_time, joined_hash
+from audit.chain import ENTRY_VERSION, GENESIS, US, format_time, joined_hash, parse_time
 from audit.db import Conn
+from audit.guard import guard_problems_and_state, same_epoch, signed_state
 from audit.sealing import CHECKPOINT_SELECT, TOMBSTONE_SELECT, check_seal, from_row, read_exports
 
 BATCH = 20000
@@ -179,6 +183,7 @@ class VerifyResult:
     problems: list[Problem]
     anchor_checkpoint_id: int | None
     elapsed: float
+    note: str = ""  # why an incremental run walked everything
 
     @property
     def first_bad_seq(self) -> int | None:
@@ -263,13 +268,26 @@ class Verifier:
             constraints.setdefault(body["seq"], []).append((body["id"], body["entry_hash"]))
         await self._check_kept(base_seq, kept)
 
-        start_seq, start_hash, anchor = base_seq, base_hash, None
+        guard_problems, state = await guard_problems_and_state(self.conn)
+        for zh, en in guard_problems:
+            self._add(None, "guard", f"{zh}：条目可被删改", f"{en}: entries can be deleted or edited")
+
+        start_seq, start_hash, anchor, note = base_seq, base_hash, None, ""
         if not full and last_good_to_seq is not None:
             usable = [b for b, _, _ in checkpoints if base_seq < b["seq"] <= last_good_to_seq]
-            if usable:
+            latest = checkpoints[-1][0] if checkpoints else None
+            signed = await signed_state(self.conn, latest) if latest else None
+            cutoff = parse_time(tombstones[-1][0]["cutoff"]) if tombstones else None
+            if guard_problems or not same_epoch(signed, state, cutoff):
+                # The guard may have been off since the latest checkpoint: a deletion anywhere is
+                # possible, so this run walks everything (guard.py).
+                note = "guard changed since the latest signed checkpoint: full walk"
+            elif usable:
                 anchor = usable[-1]
                 start_seq, start_hash = anchor["seq"], anchor["entry_hash"]
                 await self._check_anchor(anchor)
+                await self._check_signed_entries([b for b, _, _ in checkpoints if base_seq < b["seq"] < start_seq])
+                await self._check_not_shorter(last_good_to_seq)
         walker = Walker(start_seq + 1, start_hash, constraints, last_good_checkpoint_seq=start_seq)
         await walk(self.conn, walker, start_seq)
         self.problems.extend(walker.problems)
@@ -278,6 +296,7 @@ class Verifier:
         await self._check_head(last_seq, walker.prev_hash)
         return VerifyResult(
             ok=not self.problems,
+            note=note,
             mode="incremental" if anchor else "full",
             from_seq=start_seq + 1,
             to_seq=last_seq,
@@ -318,6 +337,36 @@ class Verifier:
                 "anchor",
                 f"检查点 #{anchor['id']} 所指条目被修改或删除",
                 f"the entry of checkpoint #{anchor['id']} was altered or deleted",
+            )
+
+    async def _check_signed_entries(self, bodies: list[dict]) -> None:
+        """Every signed checkpoint's entry below the anchor is still there with its signed hash:
+        one indexed look-up per checkpoint, so deleting any of them is seen without a walk."""
+        for i in range(0, len(bodies), 500):
+            part = bodies[i : i + 500]
+            marks = ", ".join(f"${n + 1}" for n in range(len(part)))
+            rows = await self.conn.fetch(
+                f"SELECT seq, entry_hash FROM entries WHERE seq IN ({marks})", *[b["seq"] for b in part]
+            )
+            found = {int(r[0]): r[1] for r in rows}
+            for body in part:
+                if found.get(body["seq"]) != body["entry_hash"]:
+                    self._add(
+                        body["seq"],
+                        "anchor",
+                        f"签名检查点 #{body['id']} 所指条目被修改或删除",
+                        f"the entry of signed checkpoint #{body['id']} was altered or deleted",
+                    )
+
+    async def _check_not_shorter(self, last_good_to_seq: int) -> None:
+        """The log never gets shorter than a previous good run saw it (one index look-up)."""
+        top = await self.conn.fetchval("SELECT max(seq) FROM entries")
+        if top is None or int(top) < last_good_to_seq:
+            self._add(
+                (int(top) if top is not None else 0) + 1,
+                "truncated",
+                f"上次校验通过时日志到序号 {last_good_to_seq}，现在止于 {top or 0}：尾部被截断",
+                f"a previous good run saw seq {last_good_to_seq}, the log now ends at {top or 0}: truncated",
             )
 
     def _check_tail(self, constraints: dict[int, list[tuple[int, str]]], last_seq: int) -> None:

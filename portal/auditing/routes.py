@@ -9,14 +9,17 @@ import the portal (DESIGN rule 3). What only the portal has is passed in here:
 * the subject key — an identifier the auditor types (USCC, or name + ID number) becomes the keyed
   ``subject_ref`` exactly as the disclosure path computes it (``portal.subjects.identity``), so the
   raw ID number is only ever posted, never in a URL or a log (DESIGN rule 4);
-* the Chinese labels of methods, reasons, outcomes and roles.
+* the Chinese labels of methods, reasons, outcomes and roles;
+* the viewer — the logged-in auditor, whom every view of the log is recorded against (R-19, SPEC §5).
 """
 
 from __future__ import annotations
 
+from litestar import Request
+
 from audit.export import Labels
 from audit.filters import FilterError
-from audit.routes import AuditorUI, SubjectForm, auditor_router
+from audit.routes import VIEW_REASONS, AuditorUI, SubjectForm, Viewer, auditor_router
 from portal.accounts.tables import Role
 from portal.authorizations.reasons import REASONS
 from portal.disclosure.service import Method
@@ -25,13 +28,13 @@ from portal.lib import uscc as uscc_rules
 from portal.queries.refusals import outcome_labels
 from portal.subjects.identity import id_number_digest, subject_ref
 from portal.subjects.tables import Subject, SubjectKind
-from portal.web.guards import require_roles
+from portal.web.guards import principal_of, require_roles
 
 __all__ = ["audit_router", "resolve_subject", "LABELS"]
 
 LABELS = Labels(
     methods=dict(Method.LABELS),
-    reasons={"self_query": "本人查询", **REASONS},
+    reasons={"self_query": "本人查询", **REASONS, **VIEW_REASONS},
     outcomes=outcome_labels(),
     roles={**Role.LABELS, "anonymous": "未登录访客"},
 )
@@ -58,6 +61,14 @@ async def resolve_subject(form: SubjectForm) -> str:
     raise FilterError("请选择主体类型")
 
 
+def viewer(request: Request) -> Viewer:
+    """The auditor browsing: the guard already let only a logged-in auditor through."""
+    principal = principal_of(request)
+    if principal is None:  # unreachable behind require_roles; never record an anonymous view
+        raise PermissionError("auditor view without a principal")
+    return Viewer(account=principal.username, role=principal.role, org=principal.organisation)
+
+
 audit_router = auditor_router(
-    AuditorUI(guards=[require_roles(Role.AUDITOR)], resolve_subject=resolve_subject, labels=LABELS)
+    AuditorUI(guards=[require_roles(Role.AUDITOR)], resolve_subject=resolve_subject, viewer=viewer, labels=LABELS)
 )

@@ -4,7 +4,8 @@
 Store: read with a running byte count (the declared length is never trusted), sniff the content,
 write a temp file beside the target, fsync, rename, then insert the row; a failed insert removes
 the file again. Serve: only to the uploader, accounts of the subject concerned, and staff; to
-everyone else the upload does not exist.
+everyone else the upload does not exist. A staff download of somebody else's upload is recorded in
+the audit log first (``staff_review``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import os
 import re
 import secrets
 import time
+import uuid
 from collections.abc import AsyncIterable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,9 +24,12 @@ from typing import Protocol
 
 import anyio.to_thread
 
+from audit.recorder import QueryEvent, record
 from portal.accounts.sessions import Principal
 from portal.accounts.tables import Role
+from portal.disclosure.service import Method, load_subject, subject_label
 from portal.settings import get_settings
+from portal.subjects.identity import subject_ref
 from portal.uploads.names import clean_filename
 from portal.uploads.sniff import Sniffed, SniffError, sniff
 from portal.uploads.tables import Upload, UploadPurpose
@@ -296,7 +301,32 @@ async def get_for_download(token: str, principal: Principal | None) -> tuple[dic
     if not path.is_file():
         log.error("upload file missing id=%s", row["id"])
         raise UploadNotFound(token)
+    if principal.role == Role.STAFF and principal.account_id != row["owner"]:
+        await _record_staff_review(row, principal)  # before the file leaves; AuditUnavailable → 503
     return row, path
+
+
+async def _record_staff_review(row: dict, principal: Principal) -> None:
+    """Staff opening someone's identity document, licence or letter is on record (R-28, SPEC §5):
+    the subject sees it in 谁查询了我; an access entry raises no query count (R-19)."""
+    subject = await load_subject(row["subject"]) if row["subject"] is not None else None
+    label = UploadPurpose.LABELS.get(row["purpose"], "附件")
+    await record(
+        QueryEvent(
+            requester_account=principal.username,
+            requester_role=principal.role,
+            requester_org=principal.organisation,
+            method=Method.STAFF_REVIEW,
+            reason_code=row["purpose"],
+            reason_text=f"下载{label}",
+            subject_ref=subject_ref(subject) if subject else f"upload:{row['id']}",
+            subject_label=subject_label(subject) if subject else "（材料尚未关联信用主体）",
+            scope=f"document:{row['purpose']}",
+            authority_ref=f"upload:{row['id']}",
+            authority_sha256=row["sha256"],
+            request_id=uuid.uuid4().hex,
+        )
+    )
 
 
 def _sweep_files(known: set[str], older_than: float) -> int:

@@ -96,3 +96,23 @@ def cli(settings: AuditSettings, *args: str, timeout: float = 120) -> subprocess
     return subprocess.run(
         [sys.executable, "-m", "audit", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
     )
+
+
+async def lift_guard(settings: AuditSettings) -> None:
+    """An attacker with the file (SQLite) or the owner role (PostgreSQL) removes the guard triggers."""
+    if settings.is_postgres:
+        await admin_sql(settings, "DROP TRIGGER IF EXISTS entries_guard ON entries")
+    else:
+        await admin_sql(
+            settings, "DROP TRIGGER IF EXISTS entries_append_only", "DROP TRIGGER IF EXISTS entries_delete_guard"
+        )
+
+
+async def restore_guard(settings: AuditSettings) -> None:
+    """... and puts them back exactly as they were defined, to cover the tracks."""
+    from audit.guard import SQLITE_TRIGGERS, pg_guard_sql
+
+    if settings.is_postgres:
+        await admin_sql(settings, pg_guard_sql()[1])
+    else:
+        await admin_sql(settings, *SQLITE_TRIGGERS.values())

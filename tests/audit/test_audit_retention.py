@@ -13,7 +13,7 @@ from audit.partitions import ensure_partitions, list_partitions, partition_name
 from audit.recorder import Recorder
 from audit.retention import purge
 from audit.store import pg_append, sqlite_append
-from tests.audit.helpers import cli, event, seed
+from tests.audit.helpers import admin_sql, cli, event, lift_guard, seed
 
 
 def _years_ahead(years: int, days: int) -> str:
@@ -65,7 +65,11 @@ async def test_purge_after_five_years_leaves_tombstone_and_held_entries(recorder
     assert [r for _, r, _ in await _remaining(audit_settings)] == ["subj-9"]
     assert cli(audit_settings, "verify", "--full").returncode == 0
 
-    # Deleting a held entry (or forging a tombstone-covered one) is detected.
+    # Deleting a held entry is refused by the guard although a tombstone covers it ...
+    with pytest.raises(Exception, match="append-only"):
+        await admin_sql(audit_settings, "DELETE FROM entries WHERE subject_ref = 'subj-9'")
+    # ... and, with the guard removed, detected.
+    await lift_guard(audit_settings)
     async with connect(audit_settings, "admin") as conn:
         await conn.execute("DELETE FROM entries WHERE subject_ref = 'subj-9'")
     broken = cli(audit_settings, "verify", "--full")

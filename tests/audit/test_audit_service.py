@@ -13,7 +13,7 @@ from audit.db import connect
 from audit.recorder import Recorder
 from audit.service import BrowseFilters
 from audit.store import Store
-from tests.audit.helpers import cli, event, make_settings
+from tests.audit.helpers import cli, event, lift_guard, make_settings
 
 
 @pytest.fixture
@@ -158,9 +158,8 @@ async def test_verify_entry_checks_hash_link_signed_checkpoint_and_chain(
     assert (await service.verify_entry(5, store=reader))["check"]["checkpoint"]["export"] == "same"
 
     # An attacker with database access edits entry 60: it and every earlier entry up to the checkpoint fail.
+    await lift_guard(audit_settings)  # the guard refuses UPDATE: the attacker removes it first
     async with connect(audit_settings, "admin") as conn:
-        if not audit_settings.is_postgres:
-            await conn.execute("DROP TRIGGER entries_append_only")
         await conn.execute("UPDATE entries SET reason_text = '已篡改' WHERE seq = 60")
     edited = (await service.verify_entry(60, store=reader))["check"]
     assert edited["status"] == "failed" and not edited["hash_ok"]

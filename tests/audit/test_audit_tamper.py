@@ -15,7 +15,7 @@ from audit.db import connect
 from audit.recorder import Recorder
 from audit.settings import AuditSettings
 from audit.verify import canonical_select
-from tests.audit.helpers import admin_sql, cli, seed
+from tests.audit.helpers import admin_sql, cli, lift_guard, seed
 
 
 def _first_bad(output: str) -> int:
@@ -34,8 +34,7 @@ async def _chain_with_checkpoints(rec: Recorder, settings: AuditSettings) -> Non
 
 
 async def _unlock(settings: AuditSettings) -> None:
-    if not settings.is_postgres:  # an attacker with the file removes the append-only trigger first
-        await admin_sql(settings, "DROP TRIGGER entries_append_only")
+    await lift_guard(settings)  # the guard refuses UPDATE and DELETE: an attacker removes it first
 
 
 def _verify_fails(settings: AuditSettings, *args: str) -> str:
@@ -69,6 +68,7 @@ async def test_edited_entry_is_named(recorder: Recorder, audit_settings) -> None
 @pytest.mark.anyio
 async def test_deleted_entry_is_named(recorder: Recorder, audit_settings) -> None:
     await _chain_with_checkpoints(recorder, audit_settings)
+    await _unlock(audit_settings)
     await admin_sql(audit_settings, "DELETE FROM entries WHERE seq = 23")
     output = _verify_fails(audit_settings)
     assert _first_bad(output) == 23 and "missing (deleted)" in output

@@ -244,6 +244,8 @@ def test_citizen_verifies_identity_then_sees_own_records_pdf_and_who_queried(
     assert subject["id_number"] not in text
 
     # 谁查询了我: the one self-query (the reload and the PDF added no row), with the cumulative count.
+    # Staff opening the identity document is on the record too, but under the document: it was a
+    # claim to this subject, not yet proven, when staff opened it.
     before = _today_cn()
     _me_nav(page, "谁查询了我").click()
     expect(page).to_have_url(re.compile(r"/me/queries$"))

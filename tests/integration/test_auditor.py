@@ -20,6 +20,7 @@ from litestar.testing import AsyncTestClient
 from openpyxl import load_workbook
 
 from audit import recorder
+from audit import service as audit_service
 from audit.db import connect
 from audit.export import Export, Labels, csv_chunks
 from audit.filters import FilterError, FilterForm
@@ -29,6 +30,7 @@ from audit.settings import get_settings as audit_settings
 from portal.subjects.identity import subject_ref
 from portal.subjects.tables import Subject
 from tests import factories as f
+from tests.audit.helpers import lift_guard, restore_guard
 
 pytestmark = pytest.mark.anyio
 
@@ -247,10 +249,8 @@ async def test_entry_detail_verifies_an_intact_entry_and_names_a_tampered_one(ap
         assert "签名：<span" in page.text and ">有效<" in page.text and victim["request_id"] in page.text
         assert (await client.get("/audit/log/999999999")).status_code == 404
 
-        sqlite = not audit_settings().is_postgres
         try:
-            if sqlite:  # an attacker with the file first removes the append-only trigger
-                await _admin_sql("DROP TRIGGER entries_append_only")
+            await lift_guard(audit_settings())  # the guard refuses UPDATE: an attacker removes it first
             await _admin_sql("UPDATE entries SET requester_org = '伪造的机构' WHERE seq = $1", args=(victim["seq"],))
             tampered = await client.get(f"/audit/log/{victim['seq']}")
             assert tampered.status_code == 200 and 'data-status="failed"' in tampered.text
@@ -262,11 +262,7 @@ async def test_entry_detail_verifies_an_intact_entry_and_names_a_tampered_one(ap
             await _admin_sql(
                 "UPDATE entries SET requester_org = $1 WHERE seq = $2", args=(victim["requester_org"], victim["seq"])
             )
-            if sqlite:
-                await _admin_sql(
-                    "CREATE TRIGGER entries_append_only BEFORE UPDATE ON entries "
-                    "BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END"
-                )
+            await restore_guard(audit_settings())
         restored = await client.get(f"/audit/log/{victim['seq']}")
         assert 'data-status="verified"' in restored.text
 
@@ -409,3 +405,108 @@ async def test_only_auditors_may_open_the_auditor_ui(app):
         assert 'href="/audit/log">审计日志</a>' in (await client.get("/account")).text
         assert (await client.get("/audit/integrity")).status_code == 200
         assert (await client.get("/audit/subjects")).status_code == 200
+
+
+# --- the auditors' own browsing is recorded (R-19, SPEC §5) ------------------------------------
+
+
+async def _views_of(username: str) -> list[dict]:
+    """The auditor's own access entries, oldest first."""
+    page = await audit_service.browse(
+        BrowseFilters(requester_account=username, method="auditor_view"), None, 500, store=_reader()
+    )
+    return sorted(page.items, key=lambda e: e["seq"])
+
+
+def _reader():
+    return audit_service.default_store(audit_settings())
+
+
+async def test_auditor_browsing_and_exports_are_recorded_as_auditor_views(app):
+    org, entries = await _seed(3)
+    ref = entries[0]["subject_ref"]
+    counts = await recorder.subject_count(ref)
+    auditor = await f.account("auditor")
+    query = f"org={quote(org)}&outcome=allowed"
+    views = (
+        (f"/audit/log?{query}", {}, "audit_log", f"org={org}"),
+        (f"/audit/log?{query}", {"HX-Request": "true"}, "audit_log", f"org={org}"),
+        (f"/audit/log/{entries[1]['seq']}", {}, "audit_entry", f"条目序号 {entries[1]['seq']}"),
+        (f"/audit/subjects?ref={ref}", {}, "audit_subject", f"subject_ref={ref}"),
+        (f"/audit/export.csv?{query}", {}, "audit_export_csv", f"org={org}"),
+        (f"/audit/export.xlsx?{query}", {}, "audit_export_xlsx", f"org={org}"),
+        ("/audit/integrity", {}, "audit_integrity", "完整性"),
+    )
+    async with _as(app, auditor) as client:
+        for url, headers, reason, what in views:
+            before = len(await _views_of(auditor["username"]))
+            response = await client.get(url, headers=headers)
+            assert response.status_code == 200, url
+            seen = await _views_of(auditor["username"])
+            assert len(seen) == before + 1, url  # one entry per page view, fragments included
+            last = seen[-1]
+            assert (last["reason_code"], last["subject_ref"], last["requester_role"]) == (
+                reason,
+                "audit:log",
+                "auditor",
+            )
+            assert what in last["reason_text"] and last["outcome"] == "allowed", (url, last["reason_text"])
+        # Nothing shown, nothing recorded: the empty subject form and a malformed filter.
+        before = len(await _views_of(auditor["username"]))
+        assert (await client.get("/audit/subjects")).status_code == 200
+        assert (await client.get("/audit/log?from=2026-13-01")).status_code == 400
+        assert len(await _views_of(auditor["username"])) == before
+        # The views are themselves in the log, under 审计员查阅查询记录.
+        page = await client.get("/audit/log?method=auditor_view&requester=" + quote(auditor["username"]))
+        assert "审计员查阅查询记录" in page.text and "查阅主体查询汇总" in page.text
+    # An access entry is not a query of the subject (R-19): its counts did not move.
+    assert await recorder.subject_count(ref) == counts
+
+
+async def test_auditor_pages_fail_closed_when_the_audit_store_cannot_record(app, tmp_path):
+    org, entries = await _seed(2)
+    settings = audit_settings()
+    if settings.is_postgres:
+        dead = "postgresql://audit_writer@127.0.0.1:1/audit_test"
+        down = settings.with_(database_url=dead, timeout=2.0)
+    else:
+        blocker = tmp_path / "a-file"
+        blocker.write_text("the audit directory cannot be created under a file")
+        down = settings.with_(data_dir=blocker / "audit", timeout=2.0)
+    async with _auditor(app) as client:
+        recorder.configure(down)  # appends fail; the reader store still works
+        try:
+            for url in (f"/audit/log?org={quote(org)}", f"/audit/log/{entries[0]['seq']}", "/audit/export.csv"):
+                response = await client.get(url)
+                assert response.status_code == 503, url
+                assert org not in response.text and entries[0]["request_id"] not in response.text, url
+        finally:
+            recorder.configure(None)
+
+
+async def test_integrity_page_shows_the_latest_access_entries_with_counts(app):
+    tag = f.unique()
+    person = await f.natural_subject("周审计")
+    row = await Subject.select().where(Subject.id == person["id"]).first()
+    review = await recorder.record(
+        QueryEvent(
+            requester_account=f"staff-{tag}",
+            requester_role="staff",
+            requester_org="信用中心",
+            method="staff_review",
+            reason_code="identity_document",
+            reason_text="下载身份证明材料",
+            subject_ref=subject_ref(row),
+            subject_label=f"周*（{person['id_number'][:4]}**********{person['id_number'][-4:]}）",
+            scope="document:identity_document",
+        )
+    )
+    async with _auditor(app) as client:
+        page = await client.get("/audit/integrity")
+    assert page.status_code == 200
+    assert f'data-access-seq="{review.seq}"' in page.text and f"staff-{tag}" in page.text
+    assert "信用中心审核查看" in page.text and person["id_number"] not in page.text
+    async with connect(audit_settings(), "admin") as conn:
+        for method in ("staff_review", "owner_view", "auditor_view"):
+            n = await conn.fetchval("SELECT count(*) FROM entries WHERE method = $1", method)
+            assert re.search(rf'data-access-count="{method}">.*?：{n:,} 次</li>', page.text), method

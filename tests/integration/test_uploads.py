@@ -421,3 +421,37 @@ async def test_upload_field_macro():
     assert 'hx-post="/uploads"' in instant and 'hx-encoding="multipart/form-data"' in instant
     assert 'name="purpose" value="business_license"' in instant and 'name="form_id" value="apply"' in instant
     assert 'name="field" value="license_token"' in instant and "required" not in instant
+
+
+async def test_staff_download_is_recorded_for_the_subject_without_raising_its_count(app):
+    """R-28, SPEC §5: staff opening a subject's document is on record, in the subject's own history
+    (what 谁查询了我 shows); an access entry is not a query (R-19). The owner's downloads record nothing."""
+    from audit import recorder
+    from portal.disclosure.service import load_subject
+    from portal.subjects.identity import subject_ref
+
+    subject = await f.natural_subject()
+    ref = subject_ref(await load_subject(subject["id"]))
+    async with session_as(app, Role.CITIZEN, subject_id=subject["id"]) as owner:
+        pdf = make_pdf()
+        body = (await post_upload(owner, pdf, name="身份证.pdf", purpose="identity_document")).json()["upload"]
+        upload_id = (await Upload.select(Upload.id).where(Upload.token == body["token"]))[0]["id"]
+        await service.attach_subject(upload_id, subject["id"])
+        before = await recorder.subject_history(ref, limit=50)
+        counts = await recorder.subject_count(ref)
+        assert (await owner.get(body["url"])).status_code == 200
+        assert await recorder.subject_history(ref, limit=50) == before  # the owner's download: nothing
+
+    async with session_as(app, Role.STAFF) as staff:
+        response = await staff.get(body["url"])
+        assert response.status_code == 200 and response.content == pdf
+    history = await recorder.subject_history(ref, limit=50)
+    assert len(history) == len(before) + 1
+    newest = history[0]
+    assert (newest["method"], newest["reason_code"], newest["requester_role"]) == (
+        "staff_review",
+        "identity_document",
+        "staff",
+    )
+    assert newest["reason_text"] == "下载身份证明材料" and subject["id_number"] not in str(newest)
+    assert await recorder.subject_count(ref) == counts  # recorded (谁查询了我 reads this history), never counted
