@@ -21,7 +21,7 @@ def test_allows_listed_names_on_any_port_and_wildcard_subdomains_only():
     assert not check.allows("evilzz.gov.cn")
 
 
-# Issue 8, observation 6: userinfo made "localhost:1@evil.example" read as host "localhost".
+# Userinfo once made "localhost:1@evil.example" read as host "localhost" (DESIGN rule 9).
 MALFORMED = [
     "localhost:1@evil.example",
     "localhost@evil.example",
