@@ -13,7 +13,15 @@ from portal.accounts.tables import Account, Role
 from portal.proofs.claims import organisation_claim
 from portal.proofs.tables import IdentityClaim
 
-__all__ = ["AccountError", "Throttled", "authenticate", "change_password", "create_account", "validate_password"]
+__all__ = [
+    "AccountError",
+    "Throttled",
+    "account_row",
+    "authenticate",
+    "change_password",
+    "create_account",
+    "validate_password",
+]
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{3,31}$")
 
@@ -139,3 +147,8 @@ async def create_account(
             claim.account = rows[0]["id"]
             await IdentityClaim.insert(claim)
     return rows[0]["id"]
+
+
+async def account_row(account_id: int) -> dict | None:
+    """The whole account row, for services that act on an account (filing, proofs)."""
+    return await Account.select().where(Account.id == account_id).first()

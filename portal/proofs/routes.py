@@ -12,11 +12,11 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
 
-from portal.accounts.tables import Account, Role
+from portal.accounts.tables import Role
 from portal.authorizations import service as auths
 from portal.proofs import reveal
 from portal.proofs import service as proofs
-from portal.queries.context import request_id
+from portal.queries.context import account_of, request_id
 from portal.uploads import service as uploads
 from portal.uploads.routes import UPLOAD_LIMITS
 from portal.web.guards import principal_of, require_roles
@@ -124,7 +124,7 @@ class OrganisationProofForm:
 async def organisation_verify_submit(
     request: Request, data: Annotated[OrganisationProofForm, Body(media_type=RequestEncodingType.MULTI_PART)]
 ) -> Template | Redirect:
-    account = await Account.select().where(Account.id == principal_of(request).account_id).first()
+    account = await account_of(principal_of(request))
     try:
         if data.document is None or data.letter is None:
             raise proofs.ProofError("请上传所需材料")

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from litestar.connection import ASGIConnection
 
+from portal.accounts.service import account_row
 from portal.accounts.sessions import Principal
-from portal.accounts.tables import Account
 
 __all__ = ["QueryForm", "account_of", "request_id"]
 
@@ -26,7 +26,7 @@ class QueryForm:
 
 
 async def account_of(principal: Principal) -> dict:
-    return await Account.select().where(Account.id == principal.account_id).first()
+    return await account_row(principal.account_id)
 
 
 def request_id(request: ASGIConnection) -> str:
