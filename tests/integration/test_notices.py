@@ -307,3 +307,19 @@ async def test_notify_joins_the_callers_transaction(smtp):
             raise Undone
     assert await service.unread_count(me["id"]) == 0
     assert not await MailOutbox.exists().where(MailOutbox.recipient == address)
+
+
+async def test_the_housekeeping_job_drains_the_outbox(smtp):
+    """The scheduler's send-mail job (every minute) is what sends a queued notice."""
+    from portal.housekeeping.jobs import DEFAULT_JOBS
+
+    [job] = [j for j in DEFAULT_JOBS if j.name == "send-mail"]
+    assert job.every.total_seconds() == 60
+    smtp.start()
+    await _undelivered()
+    me = await f.account("citizen")
+    address = _address()
+    await _verified(me["id"], address)
+    await service.notify(me["id"], "authorization", "由例行任务发送", "")
+    assert await job.run() == "sent: 1, failed: 0"
+    assert [s for s, _ in smtp.to(address)] == ["【信用郑州】由例行任务发送"]
