@@ -160,7 +160,7 @@ async def test_address_verified_by_emailed_code_then_notices_arrive_by_smtp(clie
     assert "验证码" in subject
     code = re.search(r"\b(\d{6})\b", body).group(1)
     stored = await NoticeEmail.select().where(NoticeEmail.account == me["id"]).first()
-    assert code not in str(stored) and stored["verified_at"] is None  # only a hash is kept
+    assert code not in str(stored) and stored["verified_at"] is None  # only a hash of the code is kept
 
     wrong = "000000" if code != "000000" else "111111"
     bad = await client.post("/account/email/verify", data={"code": wrong, "_csrf_token": token})
