@@ -30,6 +30,7 @@ from portal.calendar.routes import calendar_router
 from portal.datadir import secure_data_dir
 from portal.housekeeping.routes import housekeeping_router
 from portal.lib.params import InputError
+from portal.notices.routes import notices_router
 from portal.proofs.routes import staff_reviews_router
 from portal.public.routes import public_router
 from portal.queries.refusals import QueryRefused
@@ -135,6 +136,7 @@ def create_app() -> Litestar:
             audit_router,
             housekeeping_router,
             staff_reports_router,
+            notices_router,
             static,
         ],
         request_class=HTMXRequest,

@@ -101,6 +101,28 @@ def _purge_sessions(_args) -> None:
     print(f"removed: {asyncio.run(run())}")
 
 
+def _send_mail(_args) -> None:
+    import asyncio
+
+    from portal.notices.mail import drain
+
+    async def run() -> dict:
+        from piccolo_conf import DB
+
+        try:
+            return await drain()
+        finally:
+            if hasattr(DB, "close_pool"):
+                await DB.close_pool()
+
+    result = asyncio.run(run())
+    print(
+        "e-mail off (PORTAL_SMTP_HOST unset)"
+        if result["off"]
+        else f"sent: {result['sent']}, failed: {result['failed']}"
+    )
+
+
 def _housekeeping(args) -> None:
     """One scheduler round from cron: the due jobs, if no running portal holds the lease."""
     import asyncio
@@ -183,6 +205,8 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=_sweep_uploads)
 
     sub.add_parser("purge-sessions", help="清除过期会话（可定时执行）").set_defaults(func=_purge_sessions)
+
+    sub.add_parser("send-mail", help="发送待发邮件（失败的按退避时间重试，可定时执行）").set_defaults(func=_send_mail)
 
     p = sub.add_parser("housekeeping", help="运行一轮到期的例行任务（门户内置调度关闭时由 cron 执行）")
     p.add_argument("--job", action="append", default=[], help="只运行这些任务（可重复）")

@@ -10,6 +10,7 @@ from portal.authorizations.tables import Authorization
 from portal.calendar.tables import CalendarDay, CalendarYear
 from portal.housekeeping.tables import HousekeepingRun, SchedulerLease
 from portal.lists.tables import ListEntry
+from portal.notices.tables import MailOutbox, Notice, NoticeEmail, NoticePreference
 from portal.proofs.tables import IdentityClaim, IdentityProof
 from portal.queries.tables import QueryReceipt, RefusalTally
 from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordChange
@@ -45,6 +46,10 @@ TABLES = [
     SharingChange,
     SchedulerLease,
     HousekeepingRun,
+    Notice,
+    MailOutbox,
+    NoticeEmail,
+    NoticePreference,
 ]
 
 APP_CONFIG = AppConfig(

@@ -117,7 +117,19 @@ class Settings:
     jobs when the audit service runs them under its own account."""
     report_valid_days: int = 365
     """Validity of an issued report, printed in its token (R-P2/R-P3: 1 year)."""
+    smtp_host: str = ""
+    """SMTP server for e-mail notices (``PORTAL_SMTP_HOST``); unset: e-mail off, the inbox still works."""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = ""
+    """Sender address (``PORTAL_SMTP_FROM``), required with a host."""
+    smtp_starttls: bool = True
     extra: dict = field(default_factory=dict)
+
+    @property
+    def mail_enabled(self) -> bool:
+        return bool(self.smtp_host)
 
     @property
     def sqlite_path(self) -> Path:
@@ -157,6 +169,21 @@ def _base_url(raw: str | None, production: bool) -> str | None:
         raise SettingsError(f"{exc} (got {raw!r})") from None
 
 
+def _smtp() -> dict:
+    host = os.environ.get("PORTAL_SMTP_HOST", "").strip()
+    sender = os.environ.get("PORTAL_SMTP_FROM", "").strip()
+    if host and not sender:
+        raise SettingsError("PORTAL_SMTP_HOST requires PORTAL_SMTP_FROM, the sender address / 需同时设置发件地址")
+    return {
+        "smtp_host": host,
+        "smtp_port": int(os.environ.get("PORTAL_SMTP_PORT", "587")),
+        "smtp_user": os.environ.get("PORTAL_SMTP_USER", ""),
+        "smtp_password": os.environ.get("PORTAL_SMTP_PASSWORD", ""),
+        "smtp_from": sender,
+        "smtp_starttls": _env_bool("PORTAL_SMTP_STARTTLS", True),
+    }
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     data_dir = Path(os.environ.get("PORTAL_DATA_DIR", ROOT / "data")).resolve()
@@ -179,5 +206,6 @@ def get_settings() -> Settings:
         api_rate_per_second=float(os.environ.get("PORTAL_API_RATE", "10")),
         api_burst=int(os.environ.get("PORTAL_API_BURST", "60")),
         scheduler=_env_bool("PORTAL_SCHEDULER", True),
+        **_smtp(),
         scheduler_skip=tuple(j.strip() for j in os.environ.get("PORTAL_SCHEDULER_SKIP", "").split(",") if j.strip()),
     )

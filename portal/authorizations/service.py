@@ -16,6 +16,7 @@ from portal.authorizations.tables import Authorization, AuthorizationStatus
 from portal.lib import id_number as idn
 from portal.lib import uscc as uscc_rules
 from portal.lib.dates import today_cn
+from portal.notices.service import notify_subject
 from portal.proofs import service as proofs
 from portal.records.categories import CATEGORIES
 from portal.subjects.identity import id_number_digest
@@ -142,7 +143,16 @@ async def file_request(requester: dict, f: Filing, today: date | None = None) ->
         )
         # The subject's own accounts may now read the letter filed in its name.
         await Upload.update({Upload.subject: subject["id"]}).where(Upload.id == f.letter_id)
+        org = requester["organisation"] or requester["display_name"]
+        await _tell_subject(
+            subject["id"], f"{org} 申请查询您的信用信息", f"{org} 提交了经您授权的信用信息查询申请，请核对。"
+        )
     return rows[0]["id"]
+
+
+async def _tell_subject(subject_id: int, title: str, body: str) -> None:
+    """R-18: the subject learns of every request about it and of every change to one."""
+    await notify_subject(subject_id, "authorization", title, body, "/me/authorizations")
 
 
 _LIST_COLUMNS = (
@@ -187,6 +197,18 @@ async def pending_letters() -> list[dict]:
 
 
 async def _decide(authorization_id: int, where, approve: bool, via: str, decided_by: int) -> None:
+    async with A._meta.db.transaction():
+        changed = await _decide_row(authorization_id, where, approve, via, decided_by)
+        row = changed[0]
+        outcome = "已生效" if approve else "已被拒绝"
+        await _tell_subject(
+            row["subject"],
+            f"{row['requester_org']} 的授权查询申请{outcome}",
+            f"授权查询申请（编号 {row['id']}）{outcome}。",
+        )
+
+
+async def _decide_row(authorization_id: int, where, approve: bool, via: str, decided_by: int) -> list[dict]:
     changed = (
         await A.update(
             {
@@ -197,10 +219,11 @@ async def _decide(authorization_id: int, where, approve: bool, via: str, decided
             }
         )
         .where((A.id == authorization_id) & (A.status == S.PENDING) & where)
-        .returning(A.id)
+        .returning(A.id, A.subject, A.requester_org)
     )
     if not changed:
         raise AuthorizationError("该授权申请已处理或不存在")
+    return changed
 
 
 async def decide_by_subject(account: dict, authorization_id: int, approve: bool) -> None:
@@ -215,15 +238,24 @@ async def decide_by_staff(staff_id: int, authorization_id: int, approve: bool) -
 
 async def revoke(account: dict, authorization_id: int) -> None:
     """The subject withdraws its authorisation; it stops working at the next query."""
-    changed = (
-        await A.update({A.status: S.REVOKED, A.revoked_at: _now()})
-        .where(
-            (A.id == authorization_id) & (A.subject == account["subject"]) & A.status.is_in([S.PENDING, S.EFFECTIVE])
+    async with A._meta.db.transaction():
+        changed = (
+            await A.update({A.status: S.REVOKED, A.revoked_at: _now()})
+            .where(
+                (A.id == authorization_id)
+                & (A.subject == account["subject"])
+                & A.status.is_in([S.PENDING, S.EFFECTIVE])
+            )
+            .returning(A.id, A.requester_org)
         )
-        .returning(A.id)
-    )
-    if not changed:
-        raise AuthorizationError("该授权已撤销或不存在")
+        if not changed:
+            raise AuthorizationError("该授权已撤销或不存在")
+        org = changed[0]["requester_org"]
+        await _tell_subject(
+            account["subject"],
+            f"您已撤销对 {org} 的查询授权",
+            f"授权（编号 {authorization_id}）已撤销，此后的查询将被拒绝。",
+        )
 
 
 def effective_problem(row: dict, requester_id: int, today: date | None = None) -> str | None:

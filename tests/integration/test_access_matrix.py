@@ -48,6 +48,15 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/account/verify"): frozenset({"third_party"}),
     ("POST", "/account/verify"): frozenset({"third_party"}),
     ("GET", "/account/password"): LOGGED_IN,
+    # Notices: every account has an inbox and may add an e-mail address (its own only).
+    ("GET", "/account/notices"): LOGGED_IN,
+    ("POST", "/account/email"): LOGGED_IN,
+    ("POST", "/account/email/verify"): LOGGED_IN,
+    ("POST", "/account/notice-preferences"): LOGGED_IN,
+    ("GET", "/notices"): LOGGED_IN,
+    ("GET", "/notices/unread"): LOGGED_IN,
+    ("POST", "/notices/{notice_id:int}/read"): LOGGED_IN,
+    ("POST", "/notices/read-all"): LOGGED_IN,
     ("POST", "/account/password"): LOGGED_IN,
     # A reset link is the credential itself: anyone holding it may open it.
     ("GET", "/reset/{token:str}"): ALL,
@@ -115,6 +124,7 @@ SAMPLES = {
     "{action:str}": "disable",
     "{day:date}": "2031-01-01",
     "{seq:int}": "999999999",
+    "{notice_id:int}": "999999999",
 }
 
 

@@ -516,7 +516,9 @@ async def test_who_queried_me_pages_through_older_entries(app):
             await self_query(client, **{"x-request-id": f.unique("hist-")})
         first = await client.get("/me/queries")
         assert first.text.count('<td class="pr-3">本人网上查询</td>') == HISTORY_PAGE and "更早的记录" in first.text
-        link = first.text.split('hx-get="', 1)[1].split('"', 1)[0]
+        # The page's own "older" link (the header also loads the unread-notice count by hx-get).
+        link = first.text.split('hx-get="/me/queries', 1)[1].split('"', 1)[0]
+        link = "/me/queries" + link
         older = await client.get(link, headers={"hx-request": "true"})
     assert older.status_code == 200 and "<html" not in older.text  # a fragment of rows
     assert older.text.count('<td class="pr-3">本人网上查询</td>') == 5 and "更早的记录" not in older.text

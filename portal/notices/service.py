@@ -1,0 +1,206 @@
+"""Notices (the inbox), e-mail addresses and preferences. ``notify`` is what other domains call."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from portal.accounts.tables import Account
+from portal.notices import mail
+from portal.notices.tables import Notice, NoticeEmail, NoticePreference
+from portal.settings import get_settings
+
+__all__ = [
+    "KINDS",
+    "NoticeError",
+    "notify",
+    "notify_subject",
+    "inbox",
+    "unread_count",
+    "mark_read",
+    "mark_all_read",
+    "email_state",
+    "request_address",
+    "verify_code",
+    "preferences",
+    "set_preferences",
+]
+
+N = Notice
+E = NoticeEmail
+P = NoticePreference
+PAGE = 20
+CODE_MINUTES = 30
+CODE_TRIES = 5
+KINDS = {
+    "authorization": "授权查询申请及其处理结果",
+}
+"""Kinds a user may switch e-mail off for (the inbox always receives every notice)."""
+_ADDRESS = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+class NoticeError(ValueError):
+    """A problem the user can fix; the message is shown as is (Chinese)."""
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _db():
+    return N._meta.db
+
+
+async def _email_for(account_id: int, kind: str) -> str | None:
+    if not get_settings().mail_enabled:
+        return None
+    row = await E.select(E.address).where((E.account == account_id) & E.verified_at.is_not_null()).first()
+    if not row or not row["address"]:
+        return None
+    pref = await P.select(P.email).where((P.account == account_id) & (P.kind == kind)).first()
+    return None if pref is not None and not pref["email"] else row["address"]
+
+
+def _mail_body(body: str, link: str) -> str:
+    base = get_settings().base_url
+    text = body
+    if link and base:
+        text += f"\n\n{base.rstrip('/')}{link}"
+    return text + "\n\n——信用郑州 公共信用信息服务平台（本邮件由系统发送，请勿回复）"
+
+
+async def notify(account_id: int, kind: str, title: str, body: str, link: str = "") -> int:
+    """An inbox entry, and an outbox e-mail when the account has a verified address and wants this
+    kind by e-mail. Joins the caller's transaction if there is one, so both commit with its change."""
+    async with _db().transaction():
+        rows = await N.insert(
+            N(account=account_id, kind=kind, title=title[:200], body=body, link=link, created_at=_now())
+        )
+        if address := await _email_for(account_id, kind):
+            await mail.enqueue(address, f"【信用郑州】{title}", _mail_body(body, link))
+    return rows[0]["id"]
+
+
+async def notify_subject(subject_id: int, kind: str, title: str, body: str, link: str = "") -> int:
+    """Every active account speaking for the subject; returns how many were told."""
+    accounts = await Account.select(Account.id).where((Account.subject == subject_id) & (Account.is_active == True))  # noqa: E712
+    for account in accounts:
+        await notify(account["id"], kind, title, body, link)
+    return len(accounts)
+
+
+async def inbox(account_id: int, before: int | None = None) -> tuple[list[dict], int | None]:
+    """Newest first, keyset paged by id; returns the page and the ``before`` of the next page."""
+    where = N.account == account_id
+    if before is not None:
+        where &= N.id < before
+    rows = (
+        await N.select(N.id, N.kind, N.title, N.body, N.link, N.created_at, N.read_at)
+        .where(where)
+        .order_by(N.id, ascending=False)
+        .limit(PAGE + 1)
+    )
+    more = len(rows) > PAGE
+    rows = rows[:PAGE]
+    return rows, (rows[-1]["id"] if more else None)
+
+
+async def unread_count(account_id: int) -> int:
+    return await N.count().where((N.account == account_id) & N.read_at.is_null())
+
+
+async def mark_read(account_id: int, notice_id: int) -> bool:
+    changed = (
+        await N.update({N.read_at: _now()})
+        .where((N.id == notice_id) & (N.account == account_id) & N.read_at.is_null())
+        .returning(N.id)
+    )
+    return bool(changed)
+
+
+async def mark_all_read(account_id: int) -> int:
+    changed = await N.update({N.read_at: _now()}).where((N.account == account_id) & N.read_at.is_null()).returning(N.id)
+    return len(changed)
+
+
+# E-mail address: a 6-digit code sent through the outbox proves the account reads the mailbox.
+
+
+def _code_hash(account_id: int, address: str, code: str) -> str:
+    key = get_settings().secret_key.encode()
+    return hmac.new(key, f"email-code:{account_id}:{address}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+async def email_state(account_id: int) -> dict:
+    row = await E.select().where(E.account == account_id).first()
+    return row or {"address": "", "verified_at": None, "pending_address": "", "code_expires_at": None}
+
+
+async def request_address(account_id: int, address: str) -> None:
+    if not get_settings().mail_enabled:
+        raise NoticeError("本平台尚未开通邮件通知，站内通知不受影响")
+    address = address.strip().lower()
+    if len(address) > 254 or not _ADDRESS.match(address):
+        raise NoticeError("请填写有效的电子邮箱地址")
+    code = f"{secrets.randbelow(10**6):06d}"
+    fields = {
+        E.pending_address: address,
+        E.code_hash: _code_hash(account_id, address, code),
+        E.code_expires_at: _now() + timedelta(minutes=CODE_MINUTES),
+        E.code_tries: 0,
+    }
+    async with _db().transaction():
+        if not await E.exists().where(E.account == account_id):
+            await E.insert(E(account=account_id))
+        await E.update(fields).where(E.account == account_id)
+        await mail.enqueue(
+            address,
+            "【信用郑州】邮箱验证码",
+            f"您的邮箱验证码是 {code}，{CODE_MINUTES} 分钟内有效。如非本人操作，请忽略本邮件。",
+        )
+
+
+async def verify_code(account_id: int, code: str) -> str:
+    """Returns the verified address. Five wrong tries or 30 minutes end the code."""
+    code = code.strip()
+    # Count the try first (compare-and-set): parallel guesses cannot exceed the limit.
+    rows = (
+        await E.update({E.code_tries: E.code_tries + 1})
+        .where((E.account == account_id) & (E.code_hash != "") & (E.code_tries < CODE_TRIES))
+        .returning(E.pending_address, E.code_hash, E.code_expires_at)
+    )
+    if not rows:
+        raise NoticeError("没有有效的验证码，请重新获取")
+    row = rows[0]
+    if row["code_expires_at"] is None or row["code_expires_at"] < _now():
+        raise NoticeError("验证码已过期，请重新获取")
+    if not re.fullmatch(r"\d{6}", code) or not hmac.compare_digest(
+        row["code_hash"], _code_hash(account_id, row["pending_address"], code)
+    ):
+        raise NoticeError("验证码不正确")
+    await E.update(
+        {
+            E.address: row["pending_address"],
+            E.verified_at: _now(),
+            E.pending_address: "",
+            E.code_hash: "",
+            E.code_expires_at: None,
+            E.code_tries: 0,
+        }
+    ).where(E.account == account_id)
+    return row["pending_address"]
+
+
+async def preferences(account_id: int) -> dict[str, bool]:
+    rows = await P.select(P.kind, P.email).where(P.account == account_id)
+    chosen = {r["kind"]: r["email"] for r in rows}
+    return {kind: bool(chosen.get(kind, True)) for kind in KINDS}
+
+
+async def set_preferences(account_id: int, email_kinds: set[str]) -> None:
+    async with _db().transaction():
+        await P.delete().where(P.account == account_id)
+        await P.insert(*[P(account=account_id, kind=kind, email=kind in email_kinds) for kind in KINDS])
