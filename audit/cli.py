@@ -77,12 +77,18 @@ async def _verify(settings: AuditSettings, args: argparse.Namespace) -> int:
     from audit.verify import Verifier, last_good_run, record_run
 
     export_dir = args.checkpoints or (settings.export_dir if settings.export_dir.is_dir() else None)
-    key_sources = list(args.public_key) or [p for p in [export_dir / "keys" if export_dir else None] if p]
-    keys = load_public_keys([p for p in key_sources if p.exists()])
+
+    def load_keys() -> dict:
+        # Looked up at each call: the first checkpoint creates the export directory and the key.
+        exports = args.checkpoints or (settings.export_dir if settings.export_dir.is_dir() else None)
+        sources = list(args.public_key) or [p for p in [exports / "keys" if exports else None] if p]
+        return load_public_keys([p for p in sources if p.exists()])
+
     started = datetime.now(timezone.utc)
     async with connect(settings, "reader") as conn:
         last = None if args.full else await last_good_run(conn)
-        result = await Verifier(conn, keys, export_dir).run(full=args.full, last_good_to_seq=last)
+        verifier = Verifier(conn, load_keys(), export_dir, reload_keys=load_keys)
+        result = await verifier.run(full=args.full, last_good_to_seq=last)
         if not args.no_record:
             try:
                 await record_run(conn, result, started)

@@ -144,3 +144,29 @@ async def test_access_entries_are_recorded_but_never_counted(recorder: Recorder,
     history = await recorder.subject_history("subj-x")
     assert [h["method"] for h in history][1:5] == ["staff_review", "auditor_view", "owner_view", "staff_review"]
     assert cli(audit_settings, "verify", "--full").returncode == 0  # the chain format is unchanged
+
+
+@pytest.mark.anyio
+async def test_a_verification_beside_the_first_checkpoint_reads_the_new_key(recorder: Recorder, audit_settings):
+    """The first checkpoint makes the first signing key. A verification that loaded the trusted keys
+    just before (the scheduler starts both at once) read that checkpoint as signed by an unknown key
+    and reported the log as failed; it now reads the trusted keys once more."""
+    from audit.db import connect
+    from audit.keys import load_public_keys
+    from audit.verify import Verifier
+
+    await seed(recorder, 3)
+    keys_dir = audit_settings.export_dir / "keys"
+    loaded_before = load_public_keys([keys_dir] if keys_dir.exists() else [])
+    assert loaded_before == {}  # no checkpoint yet, so no key yet
+    assert cli(audit_settings, "checkpoint").returncode == 0
+
+    def load_keys() -> dict:
+        return load_public_keys([keys_dir])
+
+    async with connect(audit_settings, "reader") as conn:
+        stale = await Verifier(conn, loaded_before, audit_settings.export_dir).run(full=True, last_good_to_seq=None)
+        assert any("unknown key" in p.en for p in stale.problems)  # what the race looked like
+        fresh = Verifier(conn, loaded_before, audit_settings.export_dir, reload_keys=load_keys)
+        result = await fresh.run(full=True, last_good_to_seq=None)
+    assert result.problems == [] and result.checkpoints_checked == 1
