@@ -18,6 +18,7 @@ from portal.authorizations import reasons
 from portal.authorizations import service as auths
 from portal.lib.dates import today_cn
 from portal.proofs import service as proofs
+from portal.queries import policy
 from portal.queries import service as queries
 from portal.queries.context import QueryForm, account_of, request_id
 from portal.records.categories import CATEGORIES
@@ -107,7 +108,10 @@ async def _own_request(request: Request, authorization_id: int) -> dict:
 @get("/requests/{authorization_id:int}", name="request_detail", guards=[_REQUESTERS])
 async def request_detail(request: Request, authorization_id: int) -> Template:
     row = await _own_request(request, authorization_id)
-    problem = auths.effective_problem(row, principal_of(request).account_id)
+    # What a query would meet now, shown before anyone clicks (the policy decides, DESIGN rule 6).
+    problem = policy.authorisation_problem(
+        policy.AuthorisationFacts.of(row), principal_of(request).account_id, today_cn()
+    )
     return Template("portal/requests/detail.html", context={"a": row, "problem": problem})
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from portal.accounts.tables import Role
 from portal.authorizations import reasons
 from portal.authorizations.tables import Authorization, AuthorizationStatus
 from portal.lib import id_number as idn
@@ -18,6 +17,7 @@ from portal.lib import uscc as uscc_rules
 from portal.lib.dates import today_cn
 from portal.notices.service import notify_subject
 from portal.proofs import service as proofs
+from portal.queries.policy import REQUESTER_ROLES  # who may file: the same who may query
 from portal.records.categories import CATEGORIES
 from portal.subjects.identity import id_number_digest
 from portal.subjects.tables import Subject, SubjectKind
@@ -37,13 +37,11 @@ __all__ = [
     "decide_by_subject",
     "decide_by_staff",
     "revoke",
-    "effective_problem",
     "pending_letters",
 ]
 
 A = Authorization
 S = AuthorizationStatus
-REQUESTER_ROLES = (Role.ENTERPRISE, Role.THIRD_PARTY)
 MAX_VALID_DAYS = 366  # a written authorisation is for one matter; at most a year
 NOT_PROVEN = "请先完成身份核验：营业执照及授权经办函经市信用中心审核通过后，方可申请授权查询"
 
@@ -256,19 +254,3 @@ async def revoke(account: dict, authorization_id: int) -> None:
             f"您已撤销对 {org} 的查询授权",
             f"授权（编号 {authorization_id}）已撤销，此后的查询将被拒绝。",
         )
-
-
-def effective_problem(row: dict, requester_id: int, today: date | None = None) -> str | None:
-    """None if the authorisation lets this requester query now; else a refusal code (R-18)."""
-    today = today or today_cn()
-    if row["requester_id"] != requester_id:
-        return "not_requester"
-    if row["status"] == S.REVOKED:
-        return "authorization_revoked"
-    if row["status"] != S.EFFECTIVE:
-        return "authorization_not_effective"
-    if today < row["valid_from"]:
-        return "authorization_not_yet_valid"
-    if today > row["valid_until"]:
-        return "authorization_expired"
-    return None

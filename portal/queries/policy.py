@@ -61,6 +61,22 @@ class AuthorisationFacts:
     reason_text: str
     letter_sha256: str
 
+    @classmethod
+    def of(cls, row: dict) -> AuthorisationFacts:
+        """From a row of ``portal.authorizations.service.get``."""
+        return cls(
+            id=row["id"],
+            requester_id=row["requester_id"],
+            status=row["status"],
+            valid_from=row["valid_from"],
+            valid_until=row["valid_until"],
+            classes=frozenset(row["scope_classes"].split(",")) - {""},
+            categories=frozenset(row["scope_categories"].split(",")) - {""},
+            reason_code=row["reason_code"],
+            reason_text=row["reason_text"],
+            letter_sha256=row["letter_sha256"] or "",
+        )
+
 
 def _refuse(code: str) -> Refusal:
     return REFUSALS[code]

@@ -213,25 +213,10 @@ async def self_query(p: Principal, request_id: str) -> Issued:
     return await _disclose(p, subject, decision, request_id)
 
 
-def _facts(row: dict) -> policy.AuthorisationFacts:
-    return policy.AuthorisationFacts(
-        id=row["id"],
-        requester_id=row["requester_id"],
-        status=row["status"],
-        valid_from=row["valid_from"],
-        valid_until=row["valid_until"],
-        classes=frozenset(row["scope_classes"].split(",")) - {""},
-        categories=frozenset(row["scope_categories"].split(",")) - {""},
-        reason_code=row["reason_code"],
-        reason_text=row["reason_text"],
-        letter_sha256=row["letter_sha256"] or "",
-    )
-
-
 async def authorised_query(p: Principal, authorization_id: int, request_id: str) -> Issued:
     """授权查询 (R-18): under the subject's effective written authorisation, within its scope."""
     row = await auths.get(authorization_id)
-    facts = _facts(row) if row else None
+    facts = policy.AuthorisationFacts.of(row) if row else None
     proven = await proofs.is_proven(p.account_id)
     decision = policy.authorised_decision(p, proven, facts, await sharing.shareable_under_authorisation(), today_cn())
     subject = await disclosure.load_subject(row["subject_id"]) if row else None

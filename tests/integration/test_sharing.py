@@ -23,6 +23,7 @@ from portal.authorizations.tables import Authorization, AuthorizationStatus
 from portal.disclosure import service as disclosure
 from portal.disclosure.service import Method, Requester, Scope
 from portal.lib.dates import today_cn
+from portal.queries import policy
 from portal.records.categories import CATEGORIES
 from portal.sharing import service as sharing
 from portal.sharing.tables import ShareableCategory, SharingChange
@@ -253,7 +254,7 @@ def _pdf() -> bytes:
 
 async def _query(subject: dict, third: dict, authorization_id: int) -> set[str]:
     row = await auths.get(authorization_id)
-    assert auths.effective_problem(row, third["id"]) is None
+    assert policy.authorisation_problem(policy.AuthorisationFacts.of(row), third["id"], today_cn()) is None
     assert row["scope_classes"] == "A,B,C" and row["scope_categories"] == ""  # the letter names all of C
     # The query policy's rule for an authorised query, fed by the sharing service: class C
     # only in the categories staff marked, none when none is marked.
