@@ -113,7 +113,9 @@ async def file_request(requester: dict, f: Filing, today: date | None = None) ->
     today = today or today_cn()
     if requester["role"] not in REQUESTER_ROLES:
         raise AuthorizationError("仅企业用户和信用服务机构可申请授权查询")
-    if not await proofs.is_proven(requester["id"]):  # R-18, DESIGN rule 8: a claim is not an identity
+    # R-18, DESIGN rule 8: a claim is not an identity. The organisation name the subject and the
+    # audit log see is the one staff accepted, never the account's typed display name.
+    if not await proofs.is_proven(requester["id"]) or not requester["organisation"]:
         raise AuthorizationError(NOT_PROVEN)
     _check_terms(f, today)
     subject = await find_subject(f)
@@ -127,7 +129,7 @@ async def file_request(requester: dict, f: Filing, today: date | None = None) ->
         rows = await A.insert(
             A(
                 requester=requester["id"],
-                requester_org=requester["organisation"] or requester["display_name"],
+                requester_org=requester["organisation"],
                 subject=subject["id"],
                 reason_code=f.reason_code,
                 reason_text=f.reason_text.strip()[:500],
