@@ -11,6 +11,7 @@ from portal.calendar.tables import CalendarDay, CalendarYear
 from portal.housekeeping.tables import HousekeepingRun, SchedulerLease
 from portal.lists.tables import ListEntry
 from portal.notices.tables import MailOutbox, Notice, NoticeEmail, NoticePreference
+from portal.objections.tables import CorrectionNotice, Objection, ObjectionDocument, ObjectionStep
 from portal.proofs.tables import IdentityClaim, IdentityProof
 from portal.queries.tables import QueryReceipt, RefusalTally
 from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordChange
@@ -50,6 +51,10 @@ TABLES = [
     MailOutbox,
     NoticeEmail,
     NoticePreference,
+    Objection,
+    ObjectionStep,
+    ObjectionDocument,
+    CorrectionNotice,
 ]
 
 APP_CONFIG = AppConfig(

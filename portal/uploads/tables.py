@@ -18,6 +18,8 @@ class UploadPurpose:
     BUSINESS_LICENSE = "business_license"  # 营业执照
     ENTERPRISE_LETTER = "enterprise_letter"  # 企业授权经办人的证明函
     OFFICIAL_LETTER = "official_letter"  # 正式函件
+    OBJECTION_EVIDENCE = "objection_evidence"  # 异议证明材料
+    VERIFICATION_DOCUMENT = "verification_document"  # 提供单位核查材料
 
     LABELS = {
         AUTHORIZATION_LETTER: "书面授权书",
@@ -25,6 +27,8 @@ class UploadPurpose:
         BUSINESS_LICENSE: "营业执照",
         ENTERPRISE_LETTER: "经办人授权证明函",
         OFFICIAL_LETTER: "正式函件",
+        OBJECTION_EVIDENCE: "异议证明材料",
+        VERIFICATION_DOCUMENT: "核查材料",
     }
     ALL = tuple(LABELS)
 
