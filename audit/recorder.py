@@ -13,6 +13,9 @@ disclose nothing (503). A timed-out append is withdrawn if the writer has not ye
 after the chain lock is taken); only one caught mid-COMMIT may still land, so the log can hold an entry
 for a request answered with 503, never the reverse.
 
+``disclosure_recipients`` (R-19, R-24) lists who was shown a subject's record since a time (correction
+notices); see ``audit/recipients.py``.
+
 ``subject_query_count`` (R-19 "累计查询次数") counts the subject's *allowed* disclosures, this one
 included; refused attempts are recorded as entries and counted separately (``subject_count``) but do
 not raise it, so the number a subject sees is how often its information was actually disclosed.
@@ -25,6 +28,7 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
+from datetime import datetime
 
 from audit.client import WriterClient
 from audit.events import ALLOWED, METHODS, ROLES, AuditUnavailable, QueryEvent, Receipt, prepare
@@ -41,6 +45,7 @@ __all__ = [
     "Recorder",
     "SubjectCount",
     "configure",
+    "disclosure_recipients",
     "get_recorder",
     "record",
     "record_sync",
@@ -86,6 +91,13 @@ class Recorder:
             )
         )
         return SubjectCount(allowed=int(row[0]), refused=int(row[1])) if row else SubjectCount(0, 0)
+
+    async def disclosure_recipients(
+        self, subject_ref: str, since: datetime, record_class: str, category: str | None = None
+    ) -> list[dict]:
+        from audit.recipients import recipients_query
+
+        return await self.store.run(lambda conn: recipients_query(conn, subject_ref, since, record_class, category))
 
     def close(self) -> None:
         self.writer.close()
@@ -135,3 +147,14 @@ async def subject_history(subject_ref: str, after_seq: int | None = None, limit:
 
 async def subject_count(subject_ref: str) -> SubjectCount:
     return await get_recorder().subject_count(subject_ref)
+
+
+async def disclosure_recipients(
+    subject_ref: str, since: datetime, record_class: str, category: str | None = None
+) -> list[dict]:
+    """Who received an allowed disclosure of this subject at or after ``since`` (aware) whose scope
+    covered a record of ``record_class`` (and, for "C", ``category``; ``None`` = any): one dict per
+    (requester_account, requester_role, requester_org) with ``methods``, ``first_at``, ``last_at``,
+    ``count``. Query methods only; refusals and access views are left out. The subject's own queries
+    are included: the caller drops its own accounts. See ``audit/recipients.py`` (R-19, R-24)."""
+    return await get_recorder().disclosure_recipients(subject_ref, since, record_class, category)
