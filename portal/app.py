@@ -31,6 +31,9 @@ from portal.datadir import secure_data_dir
 from portal.housekeeping.routes import housekeeping_router
 from portal.lib.params import InputError
 from portal.notices.routes import notices_router
+from portal.objections.agency_routes import agency_objections_router
+from portal.objections.routes import objection_documents_router, objections_router
+from portal.objections.staff_routes import staff_objections_router
 from portal.proofs.routes import staff_reviews_router
 from portal.public.routes import public_router
 from portal.queries.refusals import QueryRefused
@@ -137,6 +140,10 @@ def create_app() -> Litestar:
             housekeeping_router,
             staff_reports_router,
             notices_router,
+            objections_router,
+            staff_objections_router,
+            agency_objections_router,
+            objection_documents_router,
             static,
         ],
         request_class=HTMXRequest,

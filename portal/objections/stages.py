@@ -8,7 +8,22 @@ from datetime import date
 
 from portal.lib.workdays import UnknownCalendarYear, WorkdayCalendar
 
-__all__ = ["ObjectionError", "Stage", "Outcome", "Channel", "Due", "DEADLINE_DAYS", "due_of", "is_open", "OPEN_STAGES"]
+__all__ = [
+    "ObjectionError",
+    "Stage",
+    "STEP_LABELS",
+    "Outcome",
+    "Channel",
+    "Due",
+    "DEADLINE_DAYS",
+    "due_of",
+    "is_open",
+    "OPEN_STAGES",
+]
+
+
+MAX_DOCUMENTS = 5
+"""Evidence or verification documents per objection and party."""
 
 
 class ObjectionError(ValueError):
@@ -53,6 +68,19 @@ class Channel:
     ONLINE = "online"
     COUNTER = "counter"
     LABELS = {ONLINE: "网上提出", COUNTER: "窗口书面提出"}
+
+
+STEP_LABELS = {
+    "filed": "网上提出异议",
+    "counter": "窗口登记书面异议",
+    "forwarded": "信用中心转送提供单位",
+    "answered": "提供单位核查答复",
+    "told": "信用中心书面告知申请人",
+    "withdrawn": "申请人撤回",
+    "recipients": "通知曾获提供该信息的查询方",
+    "remind": "期限提醒",
+    "overdue": "超期提醒",
+}
 
 
 # R-23: the centre forwards within 3 working days of receipt; the provider verifies within 15 of

@@ -34,6 +34,7 @@ _LIST_COLUMNS = (
     OB.agency,
     OB.agency.name.as_alias("agency_name"),
     OB.record.title.as_alias("record_title"),
+    OB.record.disclosure_class.as_alias("record_class"),
     OB.subject.name.as_alias("subject_name"),
     OB.channel,
     OB.applicant_name,
@@ -74,14 +75,15 @@ async def for_subject(subject_id: int) -> list[dict]:
 async def queue(
     *, stage: str | None = None, agency_id: int | None = None, overdue: bool = False, open_only: bool = True
 ) -> list[dict]:
-    """The centre's queue (or an agency's desk), the most urgent first; undatable ones on top."""
+    """The centre's queue (or an agency's desk), the most urgent first; undatable ones on top.
+    An agency sees an objection from the day it was forwarded (R-23), never before."""
     where = OB.id > 0
     if stage:
         where &= OB.stage == stage
     elif open_only:
         where &= OB.stage.is_in(list(OPEN_STAGES))
     if agency_id is not None:
-        where &= OB.agency == agency_id
+        where &= (OB.agency == agency_id) & OB.forwarded_on.is_not_null()
     rows = await OB.select(*_LIST_COLUMNS).where(where).order_by(OB.received_on).limit(LIST_LIMIT)
     rows = _with_due(rows, await load_calendar(), today_cn())
     if overdue:

@@ -24,8 +24,8 @@ def _tables(pk: str) -> list[str]:
         '"statement" TEXT NOT NULL, "received_on" DATE NOT NULL, "received_at" TIMESTAMPTZ NOT NULL, '
         '"stage" VARCHAR(16) NOT NULL, "forwarded_on" DATE DEFAULT null, "answered_on" DATE DEFAULT null, '
         '"closed_on" DATE DEFAULT null, "outcome" VARCHAR(16) NOT NULL DEFAULT \'\', '
-        '"answer" TEXT NOT NULL DEFAULT \'\', "decision_no" VARCHAR(32) NOT NULL DEFAULT \'\', '
-        '"decision_text" TEXT NOT NULL DEFAULT \'\')',
+        "\"answer\" TEXT NOT NULL DEFAULT '', \"decision_no\" VARCHAR(32) NOT NULL DEFAULT '', "
+        "\"decision_text\" TEXT NOT NULL DEFAULT '')",
         'CREATE INDEX "objection_subject" ON "objection" ("subject")',
         'CREATE INDEX "objection_record" ON "objection" ("record")',
         'CREATE INDEX "objection_agency" ON "objection" ("agency", "stage")',
@@ -35,7 +35,7 @@ def _tables(pk: str) -> list[str]:
         "WHERE \"stage\" IN ('received', 'forwarded', 'answered')",
         f'CREATE TABLE "objection_step" ("id" {pk}, "objection" INTEGER NOT NULL {_fk("objection")}, '
         f'"action" VARCHAR(16) NOT NULL, "actor" INTEGER DEFAULT null {_fk("account")}, '
-        '"actor_label" VARCHAR(120) NOT NULL DEFAULT \'\', "note" TEXT NOT NULL DEFAULT \'\', '
+        "\"actor_label\" VARCHAR(120) NOT NULL DEFAULT '', \"note\" TEXT NOT NULL DEFAULT '', "
         '"at" TIMESTAMPTZ NOT NULL)',
         'CREATE INDEX "objection_step_objection" ON "objection_step" ("objection", "id")',
         f'CREATE TABLE "objection_document" ("id" {pk}, "objection" INTEGER NOT NULL {_fk("objection")}, '

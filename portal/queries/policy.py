@@ -27,6 +27,7 @@ __all__ = [
     "self_decision",
     "authorised_decision",
     "agency_decision",
+    "counter_decision",
     "authorisation_problem",
 ]
 
@@ -151,3 +152,14 @@ def agency_decision(
         return _refuse("no_official_letter")
     scope = Scope.of({"B", "C"}, wanted_c) if wanted_c else Scope.of({"B"})
     return Grant(Method.AGENCY, scope, reason_code, reason_text.strip())
+
+
+def counter_decision(principal: Principal, checked_in_person: bool) -> Grant | Refusal:
+    """窗口查询 for a written objection (R-18, R-22): the subject (or its legal representative) is
+    at the centre's counter and staff checked the valid ID or the legal person's written proof;
+    the subject may see all its records, so staff may look them up to take the objection."""
+    if principal.role != Role.STAFF:
+        return _refuse("wrong_role")
+    if not checked_in_person:
+        raise QueryInputError("请先当面核验申请人的有效身份证件或单位书面证明，并勾选确认")
+    return Grant(Method.COUNTER, Scope.of("A,B,C"), "objection_intake", "窗口受理书面异议，本人到场核验身份")

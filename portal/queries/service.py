@@ -117,9 +117,11 @@ def _requester(p: Principal) -> Requester:
 def back_for(method: str, authority_ref: str = "") -> str:
     if method == disclosure.Method.THIRD_PARTY and authority_ref.startswith("authorization:"):
         return f"/requests/{authority_ref.split(':', 1)[1]}"
-    return {disclosure.Method.AGENCY: "/agency/query", disclosure.Method.THIRD_PARTY: "/requests"}.get(
-        method, "/me/records"
-    )
+    return {
+        disclosure.Method.AGENCY: "/agency/query",
+        disclosure.Method.THIRD_PARTY: "/requests",
+        disclosure.Method.COUNTER: "/staff/objections/counter",
+    }.get(method, "/me/records")
 
 
 # --- refusals ------------------------------------------------------------------------------------
@@ -280,6 +282,23 @@ async def agency_query(p: Principal, q: AgencyQuery, request_id: str) -> Issued:
         ref = f"official_letter:{q.letter_number.strip()[:60]}"
         decision = dataclasses.replace(decision, authority=Authority(ref, letter["sha256"]))
     return await _disclose(p, subject, decision, request_id)
+
+
+async def counter_query(p: Principal, key: SubjectKey, checked_in_person: bool, request_id: str) -> Issued:
+    """窗口查询 (R-18, R-22): staff look up a subject's records to take its written objection."""
+    decision = policy.counter_decision(p, checked_in_person)
+    if isinstance(decision, Refusal):
+        raise await _refuse(
+            p,
+            None,
+            decision,
+            method=disclosure.Method.COUNTER,
+            back="/staff/objections/counter",
+            request_id=request_id,
+            scope_text="A,B,C",
+            reason_code="objection_intake",
+        )
+    return await _disclose(p, await _find_subject(key), decision, request_id)
 
 
 # --- the result page -----------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from portal.uploads.sniff import EXTENSIONS
 from portal.uploads.tables import UploadPurpose
 from portal.web.guards import principal_of, require_roles
 
-__all__ = ["uploads_router", "UPLOAD_LIMITS", "file_too_large"]
+__all__ = ["uploads_router", "UPLOAD_LIMITS", "file_too_large", "file_response"]
 
 # Multipart framing and the other form fields on top of the file itself.
 _FORM_OVERHEAD = 256 * 1024
@@ -116,6 +116,11 @@ async def upload_download(request: Request, token: str) -> File:
         row, path = await service.get_for_download(token, principal_of(request))
     except service.UploadNotFound:
         raise NotFoundException() from None
+    return file_response(row, path)
+
+
+def file_response(row: dict, path) -> File:
+    """An upload as a download: its sniffed type, a safe file name, never cached or sniffed."""
     label = UploadPurpose.LABELS.get(row["purpose"], "附件")
     name = download_filename(row["original_name"], label, EXTENSIONS[row["media_type"]])
     headers = {

@@ -289,13 +289,14 @@ def can_access(row: dict, principal: Principal | None) -> bool:
     return row["subject"] is not None and principal.subject_id == row["subject"]
 
 
-async def get_for_download(token: str, principal: Principal | None) -> tuple[dict, Path]:
+async def get_for_download(token: str, principal: Principal | None, granted: bool = False) -> tuple[dict, Path]:
     """The row and file for ``principal``, or UploadNotFound — also when access is refused, so
-    that a stranger cannot learn whether a token exists (404, not 403)."""
+    that a stranger cannot learn whether a token exists (404, not 403). ``granted``: the calling
+    domain decided access itself (the providing agency reading an objection's evidence, R-23)."""
     if principal is None or not _TOKEN.fullmatch(token or ""):
         raise UploadNotFound(token)
     row = await _one(Upload.token == token)
-    if row is None or not can_access(row, principal):
+    if row is None or not (granted or can_access(row, principal)):
         raise UploadNotFound(token)
     path = file_path(row["stored_name"])
     if not path.is_file():

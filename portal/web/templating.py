@@ -66,7 +66,8 @@ def subject_heading(subject: dict) -> str:
 def reason_label(code: str) -> str:
     from portal.authorizations.reasons import REASONS
 
-    return {"self_query": "本人查询"}.get(code) or REASONS.get(code, code or "—")
+    own = {"self_query": "本人查询", "objection_intake": "窗口受理书面异议"}
+    return own.get(code) or REASONS.get(code, code or "—")
 
 
 def principal(request) -> object | None:
@@ -86,6 +87,7 @@ def asset_url(path: str) -> str:
 
 def configure(env: Environment) -> None:
     from portal.authorizations.tables import AuthorizationStatus
+    from portal.objections.stages import STEP_LABELS, Channel, Outcome, Stage
     from portal.proofs.tables import ProofMethod, ProofStatus
 
     env.filters.update(
@@ -99,6 +101,10 @@ def configure(env: Environment) -> None:
         proof_status=lambda v: ProofStatus.LABELS.get(v, v),
         proof_method=lambda v: ProofMethod.LABELS.get(v, v),
         auth_status=lambda v: AuthorizationStatus.LABELS.get(v, v),
+        objection_stage=lambda v: Stage.LABELS.get(v, v),
+        objection_outcome=lambda v: Outcome.SHORT.get(v, v or "—"),
+        objection_channel=lambda v: Channel.LABELS.get(v, v),
+        objection_step=lambda v: STEP_LABELS.get(v, v),
     )
     env.globals.update(principal=principal, Role=Role, asset_url=asset_url)
     env.trim_blocks = True

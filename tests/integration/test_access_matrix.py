@@ -106,6 +106,26 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/audit/export.csv"): AUDITORS,
     ("GET", "/audit/export.xlsx"): AUDITORS,
     ("GET", "/audit/integrity"): AUDITORS,
+    # Objections: the subject files and follows; staff take written objections at the
+    # counter, forward and tell; the providing agency answers. Documents: only those three parties
+    # (anyone else gets a 404, the existence is not revealed).
+    ("GET", "/me/objections"): SUBJECTS,
+    ("GET", "/me/objections/new"): SUBJECTS,
+    ("POST", "/me/objections"): SUBJECTS,
+    ("GET", "/me/objections/{objection_id:int}"): SUBJECTS,
+    ("POST", "/me/objections/{objection_id:int}/withdraw"): SUBJECTS,
+    ("GET", "/staff/objections"): frozenset({"staff"}),
+    ("GET", "/staff/objections/{objection_id:int}"): frozenset({"staff"}),
+    ("POST", "/staff/objections/{objection_id:int}/forward"): frozenset({"staff"}),
+    ("POST", "/staff/objections/{objection_id:int}/tell"): frozenset({"staff"}),
+    ("GET", "/staff/objections/counter"): frozenset({"staff"}),
+    ("POST", "/staff/objections/counter"): frozenset({"staff"}),
+    ("GET", "/staff/objections/new"): frozenset({"staff"}),
+    ("POST", "/staff/objections"): frozenset({"staff"}),
+    ("GET", "/agency/objections"): frozenset({"agency"}),
+    ("GET", "/agency/objections/{objection_id:int}"): frozenset({"agency"}),
+    ("POST", "/agency/objections/{objection_id:int}/answer"): frozenset({"agency"}),
+    ("GET", "/objections/{objection_id:int}/documents/{token:str}"): LOGGED_IN,
     # Existence is not revealed: a token the principal may not read is a 404 for everyone.
     ("GET", "/uploads/{token:str}"): ALL,
 }
@@ -125,6 +145,7 @@ SAMPLES = {
     "{day:date}": "2031-01-01",
     "{seq:int}": "999999999",
     "{notice_id:int}": "999999999",
+    "{objection_id:int}": "999999999",
 }
 
 

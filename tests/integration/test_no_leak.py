@@ -86,11 +86,42 @@ async def _owner_artefacts(app, company: dict) -> dict:
         assert report.status_code == 200
     row = await IssuedReport.select().where(IssuedReport.subject == company["id"]).first()
     token = sign_claim(ReportClaim(row["report_no"], row["digest"], row["issued_at"], row["record_count"]))
-    return {"receipt": str(result.url).rsplit("/", 1)[1], "report": token}
+    receipt = str(result.url).rsplit("/", 1)[1]
+    # An objection to one of its class-B records, filed from that receipt (R-22), with evidence.
+    from portal.records.tables import CreditRecord
+
+    disputed = (
+        await CreditRecord.select(CreditRecord.id)
+        .where((CreditRecord.subject == company["id"]) & (CreditRecord.disclosure_class == "B"))
+        .first()
+    )
+    async with logged_in(app, owner) as client:
+        filed = await client.post(
+            "/me/objections",
+            data={"_csrf_token": csrf(client), "record": str(disputed["id"]), "receipt": receipt, "statement": "有误"},
+            files=[("evidence", ("证据.pdf", _pdf(), "application/pdf"))],
+            follow_redirects=False,
+        )
+        assert filed.status_code == 303, filed.text
+        page = await client.get(filed.headers["location"])
+    objection = filed.headers["location"].split("?")[0].rsplit("/", 1)[1]
+    document = re.search(r"/documents/([A-Za-z0-9_-]+)", page.text).group(1)
+    return {"receipt": receipt, "report": token, "objection": objection, "document": document}
+
+
+def _pdf() -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text="evidence")
+    return bytes(pdf.output())
 
 
 def _values(fixtures: dict) -> dict[str, list[str]]:
-    """Path-parameter values, per route path (or per placeholder for every route that has it)."""
+    """Path-parameter values, per route path and placeholder ("path#{placeholder}"), per route path,
+    or per placeholder for every route that has it."""
     from portal.lists.tables import ListType
     from portal.public.routes import TAB_LABELS
 
@@ -106,6 +137,11 @@ def _values(fixtures: dict) -> dict[str, list[str]]:
         "{authorization_id:int}": ["1"],
         "{seq:int}": ["1"],
         "/schema/{path:str}": ["openapi.json"],
+        "{objection_id:int}": [fixtures["objection"]],
+        # Staff handle every objection: opening one about a non-public record is recorded as their
+        # access (test_objections); the queue itself shows no such record.
+        "/staff/objections/{objection_id:int}": ["999999999"],
+        "/objections/{objection_id:int}/documents/{token:str}#{token:str}": [fixtures["document"]],
     }
 
 
@@ -129,7 +165,7 @@ def _urls(app, fixtures: dict) -> list[tuple[str, dict]]:
             continue
         paths = [route.path]
         for placeholder in re.findall(r"{[^}]+}", route.path):
-            filled = values.get(route.path) or values.get(placeholder)
+            filled = values.get(f"{route.path}#{placeholder}") or values.get(route.path) or values.get(placeholder)
             assert filled, f"no fixture value for {placeholder} of {route.path}"
             paths = [p.replace(placeholder, v) for p in paths for v in filled]
         out += [(p, q) for p in paths for q in params.get(route.path, [{}])]

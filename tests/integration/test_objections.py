@@ -1,0 +1,309 @@
+"""Objections end to end through the web (R-22 … R-24, R-11): filing online from a record the
+subject was shown, written objections at the counter, forwarding, the provider's answer (upheld,
+corrected, revoked), the written decision, withdrawal, and who may see what."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from portal.accounts.tables import Role
+from portal.notices.tables import Notice
+from portal.objections.tables import CorrectionNotice, Objection, ObjectionDocument, ObjectionStep
+from portal.records.tables import CreditRecord, RecordChange
+from tests import factories as f
+from tests.queryflow import csrf, logged_in, post_query, verified_account
+
+pytestmark = pytest.mark.anyio
+
+
+def _pdf(text: str = "evidence") -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text=text)
+    return bytes(pdf.output())
+
+
+async def _case(record_class: str = "B", polarity: str = "negative", title: str = "未按期申报纳税"):
+    """A legal subject with one record of the given class, its proven enterprise account, the
+    provider with an officer, and a staff account."""
+    agency = await f.agency()
+    subject = await f.legal_subject()
+    record_id = await f.record(
+        subject["id"],
+        agency["id"],
+        disclosure_class=record_class,
+        category="tax_violation" if polarity == "negative" else "other_positive",
+        polarity=polarity,
+        title=title,
+    )
+    owner = await verified_account(Role.ENTERPRISE, subject["id"])
+    officer = await f.account(Role.AGENCY, agency_id=agency["id"])
+    staff = await f.account(Role.STAFF)
+    return {
+        "agency": agency,
+        "subject": subject,
+        "record": record_id,
+        "owner": owner,
+        "officer": officer,
+        "staff": staff,
+    }
+
+
+async def _receipt(client) -> str:
+    posted = await client.post("/me/records", data={"_csrf_token": csrf(client)}, follow_redirects=False)
+    assert posted.status_code == 303
+    return posted.headers["location"].rsplit("/", 1)[1]
+
+
+async def _file(
+    client, record_id: int, receipt: str = "", statement: str = "该处罚已于2025年撤销，平台仍在公示", files=()
+):
+    data = {"_csrf_token": csrf(client), "record": str(record_id), "receipt": receipt, "statement": statement}
+    return await client.post(
+        "/me/objections", data=data, files=[("evidence", item) for item in files] or None, follow_redirects=False
+    )
+
+
+def _id(response) -> int:
+    assert response.status_code == 303, response.text[:500]
+    return int(re.search(r"/objections/(\d+)", response.headers["location"]).group(1))
+
+
+async def _post(client, path: str, **data):
+    return await client.post(path, data={"_csrf_token": csrf(client), **data}, follow_redirects=False)
+
+
+async def _notices(account_id: int) -> list[str]:
+    return [n["title"] for n in await Notice.select(Notice.title).where(Notice.account == account_id)]
+
+
+async def test_online_objection_from_a_self_query_with_evidence_through_to_the_written_decision(app):
+    c = await _case("B")
+    async with logged_in(app, c["owner"]) as client:
+        receipt = await _receipt(client)
+        result = await client.get(f"/queries/{receipt}")
+        # The result page offers the objection beside each record, keyed by the receipt.
+        assert f"/me/objections/new?receipt={receipt}&amp;record={c['record']}" in result.text
+        form = await client.get(f"/me/objections/new?record={c['record']}&receipt={receipt}")
+        assert form.status_code == 200 and "未按期申报纳税" in form.text
+        filed = await _file(client, c["record"], receipt, files=[("判决书.pdf", _pdf(), "application/pdf")])
+        objection_id = _id(filed)
+        page = await client.get(f"/me/objections/{objection_id}")
+        assert page.status_code == 200 and "已受理，待转送" in page.text and "信用中心转送截止" in page.text
+        assert "判决书.pdf" in page.text
+        row = await Objection.select().where(Objection.id == objection_id).first()
+        assert row["stage"] == "received" and row["channel"] == "online" and row["record_version"] == 1
+        assert await ObjectionDocument.count().where(ObjectionDocument.objection == objection_id) == 1
+        # The evidence is the applicant's document: it downloads for them.
+        token = re.search(rf"/objections/{objection_id}/documents/([A-Za-z0-9_-]+)", page.text).group(1)
+        assert (await client.get(f"/objections/{objection_id}/documents/{token}")).content.startswith(b"%PDF")
+    assert any("异议已受理" in t for t in await _notices(c["owner"]["id"]))
+
+    async with logged_in(app, c["staff"]) as staff:
+        queue = await staff.get("/staff/objections")
+        assert row["number"] in queue.text
+        assert (await _post(staff, f"/staff/objections/{objection_id}/tell")).status_code == 409  # not answered yet
+        assert (await _post(staff, f"/staff/objections/{objection_id}/forward", note="请核查")).status_code == 303
+        assert (await _post(staff, f"/staff/objections/{objection_id}/forward")).status_code == 409  # only once
+    assert any("待核查异议" in t for t in await _notices(c["officer"]["id"]))
+
+    async with logged_in(app, c["officer"]) as officer:
+        desk = await officer.get("/agency/objections")
+        assert row["number"] in desk.text
+        # The provider reads the applicant's evidence (R-23).
+        assert (await officer.get(f"/objections/{objection_id}/documents/{token}")).status_code == 200
+        missing = await _post(
+            officer, f"/agency/objections/{objection_id}/answer", outcome="corrected", reason="文号录错"
+        )
+        assert missing.status_code == 400 and "请填写更正后的内容" in missing.text
+        answered = await officer.post(
+            f"/agency/objections/{objection_id}/answer",
+            data={
+                "_csrf_token": csrf(officer),
+                "outcome": "corrected",
+                "reason": "经核查税款已按期缴纳",
+                "title": "已按期申报纳税（更正）",
+            },
+            files=[("documents", ("核查说明.pdf", _pdf("check"), "application/pdf"))],
+            follow_redirects=False,
+        )
+        assert answered.status_code == 303
+    record = await CreditRecord.select().where(CreditRecord.id == c["record"]).first()
+    assert record["title"] == "已按期申报纳税（更正）" and record["version"] == 2  # R-11: through history
+    history = await RecordChange.select().where(RecordChange.record == c["record"])
+    snapshot = history[0]["snapshot"]
+    assert (json.loads(snapshot) if isinstance(snapshot, str) else snapshot)["title"] == "未按期申报纳税"
+    # Class B: never public, so no public correction notice (it would disclose the record existed).
+    assert await CorrectionNotice.count().where(CorrectionNotice.subject == c["subject"]["id"]) == 0
+
+    async with logged_in(app, c["staff"]) as staff:
+        assert (await _post(staff, f"/staff/objections/{objection_id}/tell", note="")).status_code == 303
+    row = await Objection.select().where(Objection.id == objection_id).first()
+    assert row["stage"] == "closed" and row["outcome"] == "corrected" and row["decision_no"]
+    assert "经核查信息有误，予以更正" in row["decision_text"]
+    assert any("异议处理结果" in t for t in await _notices(c["owner"]["id"]))
+    actions = [
+        s["action"]
+        for s in await ObjectionStep.select().where(ObjectionStep.objection == objection_id).order_by(ObjectionStep.id)
+    ]
+    assert actions[:2] == ["filed", "forwarded"] and "answered" in actions and actions[-1] == "told"
+    assert "recipients" in actions
+
+
+async def test_a_wrong_public_sanction_is_revoked_in_public_with_a_correction_notice_and_past_recipients_told(app):
+    c = await _case("A", title="违规排放污水行政处罚")
+    # A credit service agency queried the subject earlier under a written authorisation: it is told.
+    from tests.integration.test_queries import _decide, _file_request
+
+    requester = await f.proven("third_party")
+    async with logged_in(app, requester) as client:
+        location = await _file_request(client, c["subject"], classes=("B",))
+        await _decide(app, c["owner"], location, "approve")
+        assert (await post_query(client, location + "/query")).status_code == 200  # scope A,B
+    async with logged_in(app, c["owner"]) as client:
+        # A class-A record: objected to straight from the public profile, no receipt needed.
+        objection_id = _id(await _file(client, c["record"]))
+    async with logged_in(app, c["staff"]) as staff:
+        await _post(staff, f"/staff/objections/{objection_id}/forward")
+    async with logged_in(app, c["officer"]) as officer:
+        done = await _post(
+            officer, f"/agency/objections/{objection_id}/answer", outcome="revoked", reason="处罚决定已被复议撤销"
+        )
+        assert done.status_code == 303
+    assert (await CreditRecord.select(CreditRecord.status).where(CreditRecord.id == c["record"]).first())[
+        "status"
+    ] == "revoked"
+    notices = await CorrectionNotice.select().where(CorrectionNotice.subject == c["subject"]["id"])
+    assert len(notices) == 1 and "违规排放污水行政处罚" in notices[0]["title"] and "撤销" in notices[0]["body"]
+    assert "您曾获提供的信用信息已变更" in await _notices(requester["id"])
+    # The subject itself is not a "past recipient".
+    assert "您曾获提供的信用信息已变更" not in await _notices(c["owner"]["id"])
+
+
+async def test_upheld_changes_nothing_and_the_decision_says_so(app):
+    c = await _case("A")
+    async with logged_in(app, c["owner"]) as client:
+        objection_id = _id(await _file(client, c["record"]))
+    async with logged_in(app, c["staff"]) as staff:
+        await _post(staff, f"/staff/objections/{objection_id}/forward")
+    async with logged_in(app, c["officer"]) as officer:
+        await _post(officer, f"/agency/objections/{objection_id}/answer", outcome="upheld", reason="处罚决定合法有效")
+    async with logged_in(app, c["staff"]) as staff:
+        await _post(staff, f"/staff/objections/{objection_id}/tell")
+    record = await CreditRecord.select().where(CreditRecord.id == c["record"]).first()
+    assert record["status"] == "in_force" and record["version"] == 1
+    assert await CorrectionNotice.count().where(CorrectionNotice.subject == c["subject"]["id"]) == 0
+    row = await Objection.select().where(Objection.id == objection_id).first()
+    assert "予以维持" in row["decision_text"] and "行政复议" in row["decision_text"]
+
+
+async def test_who_may_file_and_see(app):
+    c = await _case("B")
+    other = await _case("A")
+    unproven = await f.account(Role.ENTERPRISE, subject_id=c["subject"]["id"])
+    async with logged_in(app, unproven) as client:
+        refused = await _file(client, c["record"])
+        assert refused.status_code == 403 and "身份核验通过后" in refused.text
+    async with logged_in(app, c["owner"]) as client:
+        # A class-B record without a receipt: not offered (the subject must query first).
+        assert (await _file(client, c["record"])).status_code == 404
+        # Someone else's record, even a public one.
+        assert (await _file(client, other["record"])).status_code == 404
+        receipt = await _receipt(client)
+        assert (await _file(client, c["record"], receipt, statement="")).status_code == 400
+        first = _id(await _file(client, c["record"], receipt))
+        again = await _file(client, c["record"], receipt)
+        assert again.status_code == 409 and "已有处理中的异议" in again.text
+        # A tampered receipt is no receipt.
+        assert (await _file(client, c["record"], receipt[:-2] + "xx")).status_code == 404
+    async with logged_in(app, other["owner"]) as stranger:
+        assert (await stranger.get(f"/me/objections/{first}")).status_code == 404
+    async with logged_in(app, other["officer"]) as wrong_agency:
+        assert (await wrong_agency.get(f"/agency/objections/{first}")).status_code == 404
+        assert (
+            await _post(wrong_agency, f"/agency/objections/{first}/answer", outcome="upheld", reason="x")
+        ).status_code == 404
+    assert await Objection.count().where(Objection.subject == c["subject"]["id"]) == 1
+
+
+async def test_withdrawal_before_the_answer_only(app):
+    c = await _case("A")
+    async with logged_in(app, c["owner"]) as client:
+        objection_id = _id(await _file(client, c["record"]))
+        assert (await _post(client, f"/me/objections/{objection_id}/withdraw")).status_code == 303
+        assert (await Objection.select(Objection.stage).where(Objection.id == objection_id).first())[
+            "stage"
+        ] == "withdrawn"
+        # Withdrawn is closed: a new objection to the same record may be filed.
+        second = _id(await _file(client, c["record"]))
+    async with logged_in(app, c["staff"]) as staff:
+        await _post(staff, f"/staff/objections/{second}/forward")
+    async with logged_in(app, c["officer"]) as officer:
+        await _post(officer, f"/agency/objections/{second}/answer", outcome="upheld", reason="信息无误")
+    async with logged_in(app, c["owner"]) as client:
+        late = await _post(client, f"/me/objections/{second}/withdraw")
+        assert late.status_code == 409 and "不能撤回" in late.text
+
+
+async def test_written_objection_at_the_counter(app):
+    c = await _case("C")
+    async with logged_in(app, c["staff"]) as staff:
+        unchecked = await _post(staff, "/staff/objections/counter", subject_kind="legal", uscc=c["subject"]["uscc"])
+        assert unchecked.status_code == 400 and "当面核验" in unchecked.text
+        posted = await _post(
+            staff, "/staff/objections/counter", subject_kind="legal", uscc=c["subject"]["uscc"], checked="1"
+        )
+        assert posted.status_code == 303
+        token = posted.headers["location"].rsplit("/", 1)[1]
+        result = await staff.get(f"/queries/{token}")
+        assert (
+            "窗口查询" in result.text
+            and f"/staff/objections/new?receipt={token}&amp;record={c['record']}" in result.text
+        )
+        form = await staff.get(f"/staff/objections/new?record={c['record']}&receipt={token}")
+        assert form.status_code == 200
+        data = {
+            "_csrf_token": csrf(staff),
+            "record": str(c["record"]),
+            "receipt": token,
+            "applicant_name": "张经办",
+            "contact": "0371-12345678",
+            "statement": "书面异议：该记录主体错误",
+        }
+        no_contact = await staff.post("/staff/objections", data={**data, "contact": ""}, follow_redirects=False)
+        assert no_contact.status_code == 400 and "请填写联系方式" in no_contact.text
+        filed = await staff.post(
+            "/staff/objections",
+            data=data,
+            files=[("evidence", ("书面异议.pdf", _pdf(), "application/pdf"))],
+            follow_redirects=False,
+        )
+        assert filed.status_code == 303
+    row = await Objection.select().where(Objection.record == c["record"]).first()
+    assert row["channel"] == "counter" and row["applicant_name"] == "张经办" and row["filed_by"] == c["staff"]["id"]
+    # The subject's accounts are told, and see it in their list.
+    assert any("异议已受理" in t for t in await _notices(c["owner"]["id"]))
+    async with logged_in(app, c["owner"]) as client:
+        assert row["number"] in (await client.get("/me/objections")).text
+
+
+async def test_staff_opening_an_objection_about_a_non_public_record_is_on_record(app):
+    from audit.recorder import subject_history
+    from portal.disclosure.service import load_subject
+    from portal.subjects.identity import subject_ref
+
+    c = await _case("B")
+    async with logged_in(app, c["owner"]) as client:
+        objection_id = _id(await _file(client, c["record"], await _receipt(client)))
+    ref = subject_ref(await load_subject(c["subject"]["id"]))
+    before = len(await subject_history(ref, limit=100))
+    async with logged_in(app, c["staff"]) as staff:
+        assert (await staff.get(f"/staff/objections/{objection_id}")).status_code == 200
+    rows = await subject_history(ref, limit=100)
+    assert len(rows) == before + 1 and rows[0]["method"] == "staff_review"
