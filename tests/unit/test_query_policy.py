@@ -14,6 +14,7 @@ from portal.queries.policy import (
     Grant,
     agency_decision,
     authorised_decision,
+    counter_decision,
     self_decision,
 )
 from portal.queries.refusals import REFUSALS, QueryInputError, Refusal, outcome_labels
@@ -161,6 +162,23 @@ def test_agency_without_an_agency_is_the_wrong_role():
     assert _code(
         agency_decision(_principal("agency", agency=None), "other", "履职事项说明", frozenset(), frozenset(), 0)
     ) == ("wrong_role")
+
+
+@pytest.mark.parametrize("role,checked", itertools.product(ROLES, (True, False)))
+def test_counter_query_for_a_written_objection(role, checked):
+    """窗口查询 (R-18, R-22): only staff, and only once they checked the person's ID or proof."""
+    if role != "staff":
+        decision = counter_decision(_principal(role), checked)
+        assert isinstance(decision, Refusal) and decision.code == "wrong_role"
+        return
+    if not checked:
+        with pytest.raises(QueryInputError, match="当面核验"):
+            counter_decision(_principal(role), checked)
+        return
+    decision = counter_decision(_principal(role), checked)
+    assert isinstance(decision, Grant) and decision.method == "counter"
+    assert decision.scope.classes == {"A", "B", "C"} and decision.scope.c_categories is None
+    assert decision.reason_code == "objection_intake"
 
 
 def test_every_refusal_has_a_label_status_and_an_auditor_label():
