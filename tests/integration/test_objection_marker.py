@@ -214,3 +214,30 @@ async def test_correction_notice_shows_on_the_profile_only_when_there_is_one(cli
     # Another subject's profile does not show it.
     stranger = await f.legal_subject()
     assert title not in (await client.get(f"/subjects/{stranger['uscc']}")).text
+
+
+async def test_one_pending_query_per_page_never_one_per_row(client, db, capsys):
+    provider = await f.agency()
+    company = await f.legal_subject()
+    owner = await f.account("enterprise", subject_id=company["id"])
+    ids = [
+        await f.record(company["id"], provider["id"], record_type="penalty", category="penalty", title=f"处罚{n}")
+        for n in range(6)
+    ]
+    for record_id in ids[:3]:
+        await f.objection(company["id"], record_id, provider["id"], owner["id"])
+    paths = (
+        f"/subjects/{company['uscc']}/penalty",
+        f"/disclosures?agency={provider['code']}",
+        f"/api/v1/public/subjects/{company['uscc']}",  # five tabs, still one
+    )
+    capsys.readouterr()
+    db.log_queries = True
+    try:
+        for path in paths:
+            response = await client.get(path)
+            assert response.status_code == 200
+            logged = capsys.readouterr().out
+            assert logged.count('FROM "objection"') == 1, path
+    finally:
+        db.log_queries = False
