@@ -206,3 +206,44 @@ async def proven(role: str, *, subject_id: int | None = None, organisation: str 
         reviewed_at=now,
     ).save()
     return {**user, "organisation": organisation, "subject_id": subject_id}
+
+
+async def objection(
+    subject_id: int, record_id: int, agency_id: int, account_id: int, stage: str = "received", **fields
+) -> int:
+    """An objection row with the required columns (R-22); the procedure itself is not driven here."""
+    from datetime import datetime, timezone
+
+    from portal.objections.tables import Objection
+
+    now = datetime.now(timezone.utc)
+    row = Objection(
+        number=fields.pop("number", unique("YY")[:24]),
+        subject=subject_id,
+        record=record_id,
+        record_version=fields.pop("record_version", 1),
+        agency=agency_id,
+        channel=fields.pop("channel", "online"),
+        filed_by=account_id,
+        applicant_name=fields.pop("applicant_name", "测试申请人"),
+        statement=fields.pop("statement", "该信息有误"),
+        received_on=fields.pop("received_on", now.date()),
+        received_at=now,
+        stage=stage,
+        **fields,
+    )
+    await row.save()
+    return row.id
+
+
+async def correction_notice(subject_id: int, objection_id: int, title: str, body: str) -> int:
+    """A 更正公告 as the procedure publishes it after a wrong sanction (R-24)."""
+    from datetime import datetime, timezone
+
+    from portal.objections.tables import CorrectionNotice
+
+    row = CorrectionNotice(
+        subject=subject_id, objection=objection_id, title=title, body=body, published_at=datetime.now(timezone.utc)
+    )
+    await row.save()
+    return row.id

@@ -77,9 +77,10 @@ async def subject_detail(uscc: str) -> SubjectDetail:
     records: list[dict] = []
     truncated = False
     for tab in TABS:
-        page = await publication.subject_records(profile["id"], tab, limit=MAX_RECORDS)
+        page = await publication.subject_records(profile["id"], tab, limit=MAX_RECORDS, mark=False)
         records += page.items
         truncated |= page.next_cursor is not None
+    await publication.mark_pending(records)  # R-24, one query for all tabs
     entries = []
     for list_type in ("red", "black"):
         for e in await publication.subject_list_entries(profile["id"], list_type):
@@ -126,6 +127,7 @@ async def disclosure_feed(
                 subject_name=r["subject_name"],
                 subject_code=r["subject_code"],
                 detail=r.get("detail"),
+                objection_pending=r["objection_pending"],
             )
             for r in page.items
         ],
@@ -146,6 +148,7 @@ def _record(r: dict) -> PublicRecord:
         publicity_end=r["publicity_end"],
         provider=r["provider_name"],
         detail=r.get("detail"),
+        objection_pending=r["objection_pending"],
     )
 
 

@@ -5,6 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from typing import Annotated
+
+from litestar.params import Parameter
+
+# the record stays published and in force while an objection is open.
+PENDING_DOC = "true 表示该信息正在异议处理中（异议处理期间，该信息继续公示、继续有效）"
+ObjectionPending = Annotated[bool, Parameter(description=PENDING_DOC)]
 
 
 @dataclass
@@ -35,6 +42,7 @@ class PublicRecord:
     decision_date: date
     publicity_end: date | None
     provider: str
+    objection_pending: ObjectionPending
     detail: dict | None = None
 
 
@@ -77,6 +85,7 @@ class Disclosure:
     provider: str
     subject_name: str
     subject_code: str
+    objection_pending: ObjectionPending
     detail: dict | None = None
 
 

@@ -18,6 +18,7 @@ from audit.recorder import AuditUnavailable, QueryEvent, Receipt, record
 from portal.lib.dates import today_cn
 from portal.lib.masking import mask_name
 from portal.publication.rules import provided
+from portal.publication.service import mark_pending
 from portal.records.tables import CreditRecord, DisclosureClass
 from portal.subjects.identity import subject_ref
 from portal.subjects.tables import Subject, SubjectKind
@@ -235,7 +236,9 @@ async def _read(
         where &= R.disclosure_class.is_in(classes)
     if ids is not None:
         where &= R.id.is_in(ids or [0])
-    return await R.select(*_RECORD_COLUMNS).where(where).order_by(R.decision_date, R.id, ascending=False)
+    rows = await R.select(*_RECORD_COLUMNS).where(where).order_by(R.decision_date, R.id, ascending=False)
+    await mark_pending(rows)  # result pages and reports issued meanwhile say 异议处理中
+    return rows
 
 
 async def reread(receipt: Receipt, subject: dict, scope: Scope, record_ids: list[int]) -> Disclosure:

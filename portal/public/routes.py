@@ -19,7 +19,7 @@ from portal.settings import get_settings
 from portal.stats.service import LABELS as STAT_LABELS
 from portal.stats.service import headline_counts
 from portal.subjects.service import public_profile
-from portal.web.htmx import page_or_fragment
+from portal.web.htmx import page_or_fragment, wants_fragment
 from portal.web.params import Cursor
 
 TAB_LABELS = {
@@ -74,12 +74,16 @@ async def _tab_context(profile: dict, tab: str, cursor: str | None) -> dict:
 @get("/subjects/{uscc:str}", name="subject")
 async def subject(uscc: str) -> Template:
     profile = await _profile_or_404(uscc)
-    return Template("portal/subjects/page.html", context=await _tab_context(profile, "basic", None))
+    context = await _tab_context(profile, "basic", None)
+    context["notices"] = await publication.correction_notices(profile["id"])
+    return Template("portal/subjects/page.html", context=context)
 
 
 @get("/subjects/{uscc:str}/{tab:str}", name="subject_tab")
 async def subject_tab(request: HTMXRequest, uscc: str, tab: str, cursor: Cursor = None) -> Template:
     context = await _tab_context(await _profile_or_404(uscc), tab, cursor)
+    if not wants_fragment(request):  # the whole page shows the 更正公告; a tab swap does not
+        context["notices"] = await publication.correction_notices(context["profile"]["id"])
     fragment = "portal/subjects/_rows.html" if cursor else "portal/subjects/_tab.html"
     return page_or_fragment(request, "portal/subjects/page.html", fragment, context)
 

@@ -12,6 +12,7 @@ from datetime import date
 from portal.lib.dates import today_cn
 from portal.lib.params import decode_date_id_cursor, encode_cursor
 from portal.lists.tables import ListEntry
+from portal.objections.views import correction_notices, pending_record_ids
 from portal.publication.rules import public, public_list_entry
 from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordType
 
@@ -23,6 +24,8 @@ __all__ = [
     "subject_list_entries",
     "TABS",
     "latest_disclosures",
+    "mark_pending",
+    "correction_notices",
 ]
 
 R = CreditRecord
@@ -82,8 +85,16 @@ def _page(rows: list[dict], limit: int, date_key: str) -> Page:
 
 
 async def subject_records(
-    subject_id: int, tab: str, cursor: str | None = None, limit: int = 20, today: date | None = None
+    subject_id: int,
+    tab: str,
+    cursor: str | None = None,
+    limit: int = 20,
+    today: date | None = None,
+    *,
+    mark: bool = True,
 ) -> Page:
+    """One tab of a profile; ``mark=False`` leaves the 异议处理中 marks to a caller that reads several
+    tabs and marks them all with one query (``mark_pending``)."""
     today = today or today_cn()
     where = public(today) & (R.subject == subject_id) & TABS[tab]
     if (after := _after(cursor, R.decision_date, R.id)) is not None:
@@ -93,6 +104,8 @@ async def subject_records(
     )
     page = _page(rows, limit, "decision_date")
     await _attach_details(page.items)
+    if mark:
+        await mark_pending(page.items)
     return page
 
 
@@ -138,6 +151,7 @@ async def disclosures(
     for row in page.items:
         _public_subject_code(row)
     await _attach_details(page.items)
+    await mark_pending(page.items)
     return page
 
 
@@ -212,3 +226,11 @@ async def _attach_details(rows: list[dict]) -> None:
         for row in rows:
             if row["id"] in by_record:
                 row["detail"] = by_record[row["id"]]
+
+
+async def mark_pending(rows: list[dict]) -> None:
+    """R-24: a record under objection stays published and in force, marked 异议处理中.
+    One query for the whole page, never one per row."""
+    pending = await pending_record_ids(r["id"] for r in rows)
+    for row in rows:
+        row["objection_pending"] = row["id"] in pending
