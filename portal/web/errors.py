@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, ValidationException
@@ -58,7 +59,9 @@ def http_error(request: Request, exc: HTTPException) -> Response:
             body["error"]["fields"] = exc.extra
         return Response(body, status_code=status, media_type="application/json", headers=getattr(exc, "headers", None))
     if status == 401 and request.method == "GET" and not request.headers.get("hx-request"):
-        return Redirect(f"/login?next={request.url.path}")
+        query = request.url.query  # e.g. /me/objections/new?record=… from a public profile
+        target = request.url.path + (f"?{query}" if query else "")
+        return Redirect(f"/login?next={quote(target, safe='/')}")
     return Template(
         "errors/page.html",
         context={"status": status, "message": message},

@@ -307,3 +307,26 @@ async def test_staff_opening_an_objection_about_a_non_public_record_is_on_record
         assert (await staff.get(f"/staff/objections/{objection_id}")).status_code == 200
     rows = await subject_history(ref, limit=100)
     assert len(rows) == before + 1 and rows[0]["method"] == "staff_review"
+
+
+async def test_from_the_public_profile_through_login_to_the_form(app, client):
+    """R-22: the public profile offers the objection beside each record; an anonymous visitor is
+    sent to the login page and, once logged in, lands on the form for that record."""
+    c = await _case("A", title="公开的处罚记录（异议入口）")
+    profile = await client.get(f"/subjects/{c['subject']['uscc']}/negative")
+    link = f"/me/objections/new?record={c['record']}"
+    assert link in profile.text
+    anonymous = await client.get(link, follow_redirects=False)
+    assert anonymous.status_code in (302, 303)
+    assert anonymous.headers["location"] == f"/login?next=/me/objections/new%3Frecord%3D{c['record']}"
+    login_page = await client.get(anonymous.headers["location"])
+    token = client.cookies.get("csrftoken")
+    landed = await client.post(
+        "/login",
+        data={"username": c["owner"]["username"], "password": f.PASSWORD, "next": link, "_csrf_token": token},
+        follow_redirects=False,
+    )
+    assert login_page.status_code == 200 and f'name="next" value="{link}"' in login_page.text
+    assert landed.headers["location"] == link
+    form = await client.get(link)
+    assert form.status_code == 200 and "公开的处罚记录（异议入口）" in form.text and "提交异议" in form.text
