@@ -10,7 +10,7 @@ from portal.authorizations.tables import Authorization
 from portal.calendar.tables import CalendarDay, CalendarYear
 from portal.housekeeping.tables import HousekeepingRun, SchedulerLease
 from portal.lists.tables import ListEntry
-from portal.notices.tables import MailOutbox, Notice, NoticeEmail, NoticePreference
+from portal.notices.tables import MailOutbox, Notice, NoticeEmail, NoticePhone, NoticePreference, SmsOutbox
 from portal.proofs.tables import IdentityClaim, IdentityProof
 from portal.queries.tables import QueryReceipt, RefusalTally
 from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordChange
@@ -50,6 +50,8 @@ TABLES = [
     MailOutbox,
     NoticeEmail,
     NoticePreference,
+    NoticePhone,
+    SmsOutbox,
 ]
 
 APP_CONFIG = AppConfig(
