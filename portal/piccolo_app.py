@@ -10,7 +10,7 @@ from portal.authorizations.tables import Authorization
 from portal.calendar.tables import CalendarDay, CalendarYear
 from portal.housekeeping.tables import HousekeepingRun, SchedulerLease
 from portal.lists.tables import ListEntry
-from portal.notices.tables import MailOutbox, Notice, NoticeEmail, NoticePreference
+from portal.notices.tables import MailOutbox, Notice, NoticeEmail, NoticePhone, NoticePreference, SmsOutbox
 from portal.objections.tables import CorrectionNotice, Objection, ObjectionDocument, ObjectionStep
 from portal.proofs.tables import IdentityClaim, IdentityProof
 from portal.queries.tables import QueryReceipt, RefusalTally
@@ -51,6 +51,8 @@ TABLES = [
     MailOutbox,
     NoticeEmail,
     NoticePreference,
+    NoticePhone,
+    SmsOutbox,
     Objection,
     ObjectionStep,
     ObjectionDocument,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -125,11 +126,18 @@ class Settings:
     smtp_from: str = ""
     """Sender address (``PORTAL_SMTP_FROM``), required with a host."""
     smtp_starttls: bool = True
+    sms_backend: str = "log"
+    """SMS channel (``PORTAL_SMS_BACKEND``): ``log`` writes each message to the log (development),
+    ``off`` disables SMS, ``package.module:Class`` plugs in a provider (see README)."""
     extra: dict = field(default_factory=dict)
 
     @property
     def mail_enabled(self) -> bool:
         return bool(self.smtp_host)
+
+    @property
+    def sms_enabled(self) -> bool:
+        return self.sms_backend != "off"
 
     @property
     def sqlite_path(self) -> Path:
@@ -184,6 +192,13 @@ def _smtp() -> dict:
     }
 
 
+def _sms_backend() -> str:
+    raw = os.environ.get("PORTAL_SMS_BACKEND", "log").strip() or "log"
+    if raw not in {"log", "off"} and not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", raw):
+        raise SettingsError(f"PORTAL_SMS_BACKEND must be log, off or module:Class (got {raw!r})")
+    return raw
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     data_dir = Path(os.environ.get("PORTAL_DATA_DIR", ROOT / "data")).resolve()
@@ -207,5 +222,6 @@ def get_settings() -> Settings:
         api_burst=int(os.environ.get("PORTAL_API_BURST", "60")),
         scheduler=_env_bool("PORTAL_SCHEDULER", True),
         **_smtp(),
+        sms_backend=_sms_backend(),
         scheduler_skip=tuple(j.strip() for j in os.environ.get("PORTAL_SCHEDULER_SKIP", "").split(",") if j.strip()),
     )

@@ -1,14 +1,17 @@
-"""One-time password reset links that centre staff hand over at the counter (ASVS V2.5).
+"""One-time password reset links (ASVS V2.5): handed over at the counter by centre staff, or
+e-mailed to a verified address (``forgot.py``).
 
-The person is checked in front of staff first; the link is then signed (its own salt), valid
-24 hours, and bound to the account's current password hash, so it dies the moment any new
-password is set: single use without a store of used tokens.
+The counter link is signed after the person is checked in front of staff, valid 24 hours; the
+e-mailed one 30 minutes. Each kind has its own salt, and both are bound to the account's current
+password hash, so a link dies the moment any new password is set: single use without a store of
+used tokens.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -18,23 +21,39 @@ from portal.accounts.service import AccountError, validate_password
 from portal.accounts.sessions import end_all_sessions
 from portal.accounts.tables import Account
 from portal.lib import id_number as idn
+from portal.notices.service import notify
 from portal.settings import get_settings
 from portal.subjects.identity import id_number_digest
 from portal.subjects.tables import Subject, SubjectKind
 
-__all__ = ["MAX_AGE", "INVALID", "issue_reset_link", "reset_target", "reset_password"]
+__all__ = ["MAX_AGE", "INVALID", "LinkKind", "COUNTER", "issue_reset_link", "sign", "reset_target", "reset_password"]
 
 MAX_AGE = 24 * 60 * 60
 log = logging.getLogger("portal")
 INVALID = "重置链接无效、已使用或已过期，请到信用中心窗口重新办理"
 
 
-def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(get_settings().secret_key, salt="password-reset")
+@dataclass(frozen=True)
+class LinkKind:
+    salt: str
+    max_age: int
+    invalid: str
+    """The message for a dead link: where to get a new one."""
+
+
+COUNTER = LinkKind("password-reset", MAX_AGE, INVALID)
+
+
+def _serializer(kind: LinkKind = COUNTER) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(get_settings().secret_key, salt=kind.salt)
 
 
 def _fingerprint(password_hash: str) -> str:
     return hashlib.sha256(password_hash.encode()).hexdigest()[:32]
+
+
+def sign(kind: LinkKind, account_id: int, password_hash: str) -> str:
+    return _serializer(kind).dumps({"a": account_id, "h": _fingerprint(password_hash)})
 
 
 async def issue_reset_link(staff_id: int, username: str, id_number: str, checked: bool) -> str:
@@ -64,13 +83,13 @@ async def issue_reset_link(staff_id: int, username: str, id_number: str, checked
             if subject["id_number_digest"] != id_number_digest(number):
                 raise AccountError("证件号码与该账号登记的信息不一致")
     log.info("password reset link issued by account %s for account %s", staff_id, row["id"])
-    return _serializer().dumps({"a": row["id"], "h": _fingerprint(row["password_hash"])})
+    return sign(COUNTER, row["id"], row["password_hash"])
 
 
-async def reset_target(token: str) -> dict | None:
+async def reset_target(token: str, kind: LinkKind = COUNTER) -> dict | None:
     """``{"id", "username", "password_hash"}`` while the link is valid and unused; else None."""
     try:
-        claim = _serializer().loads(token, max_age=MAX_AGE)
+        claim = _serializer(kind).loads(token, max_age=kind.max_age)
     except BadSignature:
         return None
     if not isinstance(claim, dict) or not isinstance(claim.get("a"), int):
@@ -85,10 +104,10 @@ async def reset_target(token: str) -> dict | None:
     return row
 
 
-async def reset_password(token: str, new: str, new2: str) -> None:
-    target = await reset_target(token)
+async def reset_password(token: str, new: str, new2: str, kind: LinkKind = COUNTER) -> None:
+    target = await reset_target(token, kind)
     if target is None:
-        raise AccountError(INVALID)
+        raise AccountError(kind.invalid)
     if new != new2:
         raise AccountError("两次输入的新密码不一致")
     validate_password(new, target["username"])
@@ -100,8 +119,15 @@ async def reset_password(token: str, new: str, new2: str) -> None:
         .returning(Account.id)
     )
     if not done:
-        raise AccountError(INVALID)
+        raise AccountError(kind.invalid)
     await end_all_sessions(target["id"])
-    # The owner proved who they are at the counter: any delay strangers caused ends too.
+    # The owner proved who they are (at the counter, or by the mailbox): any delay strangers caused ends too.
     await throttle.clear(throttle.account_key(target["username"]))
-    log.info("password reset by link for account %s", target["id"])
+    # R-14: the account is told, so a reset it did not ask for does not go unnoticed.
+    await notify(
+        target["id"],
+        "account",
+        "您的登录密码已重置",
+        "您的账号已通过重置链接设置新密码，所有已登录的设备均已退出。如非本人操作，请立即联系信用中心。",
+    )
+    log.info("password reset by %s link for account %s", kind.salt, target["id"])

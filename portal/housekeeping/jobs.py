@@ -87,6 +87,13 @@ async def _send_mail() -> str:
     return "e-mail off" if result["off"] else f"sent: {result['sent']}, failed: {result['failed']}"
 
 
+async def _send_sms() -> str:
+    from portal.notices.sms import drain
+
+    result = await drain()
+    return "SMS off" if result["off"] else f"sent: {result['sent']}, failed: {result['failed']}"
+
+
 async def _objection_reminders() -> str:
     from portal.objections.reminders import run
 
@@ -97,6 +104,7 @@ DEFAULT_JOBS: tuple[Job, ...] = (
     Job("purge-sessions", "清除过期会话", timedelta(minutes=15), _purge_sessions),
     Job("purge-receipts", "清除过期的查询结果凭据", timedelta(minutes=15), _purge_receipts),
     Job("send-mail", "发送待发邮件（失败的稍后重试）", timedelta(minutes=1), _send_mail),
+    Job("send-sms", "发送待发短信（失败的稍后重试）", timedelta(minutes=1), _send_sms),
     Job("sweep-uploads", "清理中断上传的临时文件", timedelta(hours=1), _sweep_uploads),
     Job("objection-reminders", "异议办理期限提醒；补发更正通知", timedelta(hours=1), _objection_reminders),
     # R-19 / SPEC §5: checkpoints sign what is new, verification finds tampering, purge keeps 5 years.

@@ -1,4 +1,4 @@
-"""The inbox (/notices), the header's unread count, and the account's e-mail and preferences."""
+"""The inbox (/notices), the header's unread count, and the account's e-mail, phone and preferences."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from portal.lib.params import decode_id_cursor, encode_cursor
-from portal.notices import service
+from portal.notices import phone, service
 from portal.settings import get_settings
 from portal.web.guards import principal_of, require_login
 
@@ -51,8 +51,11 @@ async def _settings_page(account_id: int, error: str | None = None, done: str = 
     context = {
         "email": await service.email_state(account_id),
         "prefs": await service.preferences(account_id),
+        "phone": await phone.phone_state(account_id),  # the owner's own page: the full number
+        "sms_prefs": await service.preferences(account_id, "sms"),
         "kinds": service.KINDS,
         "mail_enabled": get_settings().mail_enabled,
+        "sms_enabled": get_settings().sms_enabled,
         "error": error,
         "done": done,
     }
@@ -94,10 +97,36 @@ async def verify_address(request: Request, data: Annotated[CodeForm, Form]) -> T
     return Redirect("/account/notices?done=verified", status_code=303)
 
 
+@dataclass
+class PhoneForm:
+    phone: str = ""
+
+
+@post("/account/phone", name="account_phone", guards=[require_login])
+async def add_phone(request: Request, data: Annotated[PhoneForm, Form]) -> Template | Redirect:
+    me = principal_of(request)
+    try:
+        await phone.request_phone(me.account_id, data.phone)
+    except service.NoticeError as exc:
+        return await _settings_page(me.account_id, str(exc), status=400)
+    return Redirect("/account/notices?done=sms-sent", status_code=303)
+
+
+@post("/account/phone/verify", name="account_phone_verify", guards=[require_login])
+async def verify_phone(request: Request, data: Annotated[CodeForm, Form]) -> Template | Redirect:
+    me = principal_of(request)
+    try:
+        await phone.verify_phone(me.account_id, data.code)
+    except service.NoticeError as exc:
+        return await _settings_page(me.account_id, str(exc), status=400)
+    return Redirect("/account/notices?done=sms-verified", status_code=303)
+
+
 @post("/account/notice-preferences", name="notice_preferences", guards=[require_login])
 async def save_preferences(request: Request) -> Redirect:
     form = await request.form()
-    await service.set_preferences(principal_of(request).account_id, set(form.getall("email", [])))
+    sms_kinds = set(form.getall("sms", [])) if get_settings().sms_enabled else None
+    await service.set_preferences(principal_of(request).account_id, set(form.getall("email", [])), sms_kinds)
     return Redirect("/account/notices?done=saved", status_code=303)
 
 
@@ -111,6 +140,8 @@ notices_router = Router(
         settings_page,
         add_address,
         verify_address,
+        add_phone,
+        verify_phone,
         save_preferences,
     ],
     include_in_schema=False,

@@ -9,7 +9,7 @@ import secrets
 from datetime import datetime, timedelta, timezone
 
 from portal.accounts.tables import Account
-from portal.notices import mail
+from portal.notices import mail, sms
 from portal.notices.tables import Notice, NoticeEmail, NoticePreference
 from portal.settings import get_settings
 
@@ -73,14 +73,17 @@ def _mail_body(body: str, link: str) -> str:
 
 
 async def notify(account_id: int, kind: str, title: str, body: str, link: str = "") -> int:
-    """An inbox entry, and an outbox e-mail when the account has a verified address and wants this
-    kind by e-mail. Joins the caller's transaction if there is one, so both commit with its change."""
+    """An inbox entry, and an outbox e-mail (SMS) when the account has a verified address (mobile
+    number) and wants this kind by e-mail (SMS). Joins the caller's transaction if there is one, so
+    all commit with its change."""
     async with _db().transaction():
         rows = await N.insert(
             N(account=account_id, kind=kind, title=title[:200], body=body, link=link, created_at=_now())
         )
         if address := await _email_for(account_id, kind):
             await mail.enqueue(address, f"【信用郑州】{title}", _mail_body(body, link))
+        if phone := await sms.number_for(account_id, kind):
+            await sms.enqueue(phone, f"【信用郑州】{title}。详情请登录平台查看站内通知。")
     return rows[0]["id"]
 
 
@@ -194,13 +197,27 @@ async def verify_code(account_id: int, code: str) -> str:
     return row["pending_address"]
 
 
-async def preferences(account_id: int) -> dict[str, bool]:
-    rows = await P.select(P.kind, P.email).where(P.account == account_id)
-    chosen = {r["kind"]: r["email"] for r in rows}
+async def preferences(account_id: int, channel: str = "email") -> dict[str, bool]:
+    """Per kind, whether ``channel`` (``email`` or ``sms``) is wanted (no row: yes)."""
+    column = P.sms if channel == "sms" else P.email
+    rows = await P.select(P.kind, column.as_alias("on")).where(P.account == account_id)
+    chosen = {r["kind"]: r["on"] for r in rows}
     return {kind: bool(chosen.get(kind, True)) for kind in KINDS}
 
 
-async def set_preferences(account_id: int, email_kinds: set[str]) -> None:
+async def set_preferences(account_id: int, email_kinds: set[str], sms_kinds: set[str] | None = None) -> None:
+    """``sms_kinds`` None: the SMS choices are left as they were (SMS off on this platform)."""
     async with _db().transaction():
+        old_sms = await preferences(account_id, "sms")
         await P.delete().where(P.account == account_id)
-        await P.insert(*[P(account=account_id, kind=kind, email=kind in email_kinds) for kind in KINDS])
+        await P.insert(
+            *[
+                P(
+                    account=account_id,
+                    kind=kind,
+                    email=kind in email_kinds,
+                    sms=old_sms[kind] if sms_kinds is None else kind in sms_kinds,
+                )
+                for kind in KINDS
+            ]
+        )

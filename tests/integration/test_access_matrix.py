@@ -52,6 +52,8 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/account/notices"): LOGGED_IN,
     ("POST", "/account/email"): LOGGED_IN,
     ("POST", "/account/email/verify"): LOGGED_IN,
+    ("POST", "/account/phone"): LOGGED_IN,
+    ("POST", "/account/phone/verify"): LOGGED_IN,
     ("POST", "/account/notice-preferences"): LOGGED_IN,
     ("GET", "/notices"): LOGGED_IN,
     ("GET", "/notices/unread"): LOGGED_IN,
@@ -61,6 +63,11 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     # A reset link is the credential itself: anyone holding it may open it.
     ("GET", "/reset/{token:str}"): ALL,
     ("POST", "/reset/{token:str}"): ALL,
+    ("GET", "/password/reset/{token:str}"): ALL,
+    ("POST", "/password/reset/{token:str}"): ALL,
+    # Anyone may ask for a reset link (same answer whatever the name); throttled per address and account.
+    ("GET", "/password/forgot"): ALL,
+    ("POST", "/password/forgot"): ALL,
     ("GET", "/me/records"): SUBJECTS,
     ("POST", "/me/records"): SUBJECTS,
     ("GET", "/queries/{token:str}"): LOGGED_IN,  # a receipt is its owner's; anyone else's is a 404

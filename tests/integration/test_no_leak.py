@@ -134,6 +134,7 @@ def _values(fixtures: dict) -> dict[str, list[str]]:
         "/queries/{token:str}": [fixtures["receipt"]],
         "/uploads/{token:str}": ["A" * 32],
         "/reset/{token:str}": ["not-a-reset-token"],
+        "/password/reset/{token:str}": ["not-a-reset-token"],
         "{authorization_id:int}": ["1"],
         "{seq:int}": ["1"],
         "/schema/{path:str}": ["openapi.json"],
