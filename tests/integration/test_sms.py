@@ -92,8 +92,8 @@ async def test_phone_verified_by_sms_code_then_notices_arrive_by_sms(client, cap
 
     # SMS switched off for the kind (e-mail kept on): nothing queued, the inbox still gets it.
     await service.set_preferences(me["id"], {"authorization"}, set())
-    assert await service.preferences(me["id"], "sms") == {"authorization": False}
-    assert await service.preferences(me["id"]) == {"authorization": True}
+    assert await service.preferences(me["id"], "sms") == {"authorization": False, "objection": False}
+    assert await service.preferences(me["id"]) == {"authorization": True, "objection": False}
     queued = await SmsOutbox.count()
     await service.notify(me["id"], "authorization", "只在站内", "")
     assert await SmsOutbox.count() == queued
