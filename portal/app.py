@@ -31,6 +31,8 @@ from portal.datadir import secure_data_dir
 from portal.housekeeping.routes import housekeeping_router
 from portal.lib.params import InputError
 from portal.notices.routes import notices_router
+from portal.objections.figures_routes import objection_figures_router
+from portal.objections.verify_routes import objection_verify_router
 from portal.proofs.routes import staff_reviews_router
 from portal.public.routes import public_router
 from portal.queries.refusals import QueryRefused
@@ -137,6 +139,8 @@ def create_app() -> Litestar:
             housekeeping_router,
             staff_reports_router,
             notices_router,
+            objection_verify_router,
+            objection_figures_router,
             static,
         ],
         request_class=HTMXRequest,
