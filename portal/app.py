@@ -32,8 +32,10 @@ from portal.housekeeping.routes import housekeeping_router
 from portal.lib.params import InputError
 from portal.notices.routes import notices_router
 from portal.objections.agency_routes import agency_objections_router
+from portal.objections.figures_routes import objection_figures_router
 from portal.objections.routes import objection_documents_router, objections_router
 from portal.objections.staff_routes import staff_objections_router
+from portal.objections.verify_routes import objection_verify_router
 from portal.proofs.routes import staff_reviews_router
 from portal.public.routes import public_router
 from portal.queries.refusals import QueryRefused
@@ -144,6 +146,8 @@ def create_app() -> Litestar:
             staff_objections_router,
             agency_objections_router,
             objection_documents_router,
+            objection_verify_router,
+            objection_figures_router,
             static,
         ],
         request_class=HTMXRequest,

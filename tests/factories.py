@@ -247,3 +247,50 @@ async def correction_notice(subject_id: int, objection_id: int, title: str, body
     )
     await row.save()
     return row.id
+
+
+async def objection_row(
+    *,
+    subject_id: int | None = None,
+    agency_id: int | None = None,
+    record_id: int | None = None,
+    received_on: date = date(2026, 9, 30),
+    stage: str = "received",
+    **fields,
+) -> dict:
+    """An objection stored as it stands at some stage, with chosen step dates (R-22 … R-24);
+    whatever is not given (subject, providing agency, record, filer) is made here."""
+    from datetime import datetime, time, timezone
+
+    from portal.objections.tables import Objection
+
+    if agency_id is None:
+        agency_id = (await agency())["id"]
+    if subject_id is None:
+        subject_id = (await legal_subject())["id"]
+    if record_id is None:
+        record_id = await record(subject_id, agency_id, title=f"异议测试记录{unique()}")
+    filed_by = fields.pop("filed_by", None) or (await account("citizen", subject_id=subject_id))["id"]
+    row = Objection(
+        number=fields.pop("number", None) or unique("YY"),
+        subject=subject_id,
+        record=record_id,
+        record_version=1,
+        agency=agency_id,
+        channel=fields.pop("channel", "online"),
+        filed_by=filed_by,
+        applicant_name=fields.pop("applicant_name", "王申请"),
+        statement=fields.pop("statement", "该记录与事实不符。"),
+        received_on=received_on,
+        received_at=datetime.combine(received_on, time(2, 0), tzinfo=timezone.utc),
+        stage=stage,
+        **fields,
+    )
+    await row.save()
+    return {
+        "id": row.id,
+        "number": row.number,
+        "subject_id": subject_id,
+        "agency_id": agency_id,
+        "record_id": record_id,
+    }

@@ -39,6 +39,8 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/public/subjects/{uscc:str}"): ALL,
     ("GET", "/api/v1/public/disclosures"): ALL,
     ("GET", "/reports/verify/{token:path}"): ALL,
+    # whoever holds a written decision checks it (the page shows no statement or record).
+    ("GET", "/objections/verify/{token:str}"): ALL,
     ("GET", "/login"): ALL,
     ("POST", "/login"): ALL,
     ("GET", "/register"): ALL,
@@ -101,6 +103,8 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/sharing/grants"): frozenset({"staff"}),
     ("GET", "/staff/reports"): frozenset({"staff"}),
     ("POST", "/staff/reports/revoke"): frozenset({"staff"}),
+    ("GET", "/staff/objections/figures"): frozenset({"staff"}),
+    ("GET", "/staff/objections/figures.xlsx"): frozenset({"staff"}),
     # The scheduler's run log: staff run the centre, auditors check the audit jobs ran.
     ("GET", "/staff/housekeeping"): frozenset({"staff", "auditor"}),
     ("GET", "/admin/accounts"): frozenset({"admin"}),

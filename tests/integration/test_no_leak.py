@@ -106,7 +106,32 @@ async def _owner_artefacts(app, company: dict) -> dict:
         page = await client.get(filed.headers["location"])
     objection = filed.headers["location"].split("?")[0].rsplit("/", 1)[1]
     document = re.search(r"/documents/([A-Za-z0-9_-]+)", page.text).group(1)
-    return {"receipt": receipt, "report": token, "objection": objection, "document": document}
+    # A written decision on an objection of the company: its public check page shows none of the
+    # statement or reasons.
+    from portal.objections.decision import sign_decision
+
+    secret = f"MARKOBJ{f.unique()}"
+    decision_no = f.unique("YYGZ")
+    decided = await f.objection_row(
+        subject_id=company["id"],
+        stage="closed",
+        forwarded_on=date.today(),
+        answered_on=date.today(),
+        closed_on=date.today(),
+        outcome="upheld",
+        statement=secret,
+        answer=secret,
+        decision_no=decision_no,
+        decision_text=secret,
+    )
+    return {
+        "receipt": receipt,
+        "report": token,
+        "objection": objection,
+        "document": document,
+        "decision": sign_decision(decided["id"], decision_no),
+        "objection_secret": secret,
+    }
 
 
 def _pdf() -> bytes:
@@ -135,6 +160,7 @@ def _values(fixtures: dict) -> dict[str, list[str]]:
         "/uploads/{token:str}": ["A" * 32],
         "/reset/{token:str}": ["not-a-reset-token"],
         "/password/reset/{token:str}": ["not-a-reset-token"],
+        "/objections/verify/{token:str}": [fixtures["decision"]],
         "{authorization_id:int}": ["1"],
         "{seq:int}": ["1"],
         "/schema/{path:str}": ["openapi.json"],
@@ -200,6 +226,8 @@ async def test_no_b_or_c_marker_and_no_raw_id_on_any_page_a_stranger_can_open(ap
     everything, statuses = await _fetch_all(client, urls)
     assert "PUBLICOK" in everything  # the crawl does reach the planted subjects
     assert statuses[f"/queries/{fixtures['receipt']}"] in (302, 303, 401, 404)  # someone else's receipt
+    assert statuses[f"/objections/verify/{fixtures['decision']}"] == 200  # a genuine decision, checked
+    assert fixtures["objection_secret"] not in everything
     leaked = [m for m in markers if m in everything]
     assert leaked == []
     assert person["id_number"] not in everything
