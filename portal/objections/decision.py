@@ -134,7 +134,7 @@ class _Letter(FPDF):
 
 
 def _record_rows(detail: dict) -> list[tuple[str, str, str, str]]:
-    record = detail.get("record_now") or {}
+    record = detail.get("record_disputed") or detail.get("record_now") or {}  # as the applicant disputed it
     return [
         ("异议编号", detail["number"], "申请人", detail["applicant_name"]),
         ("信用主体", detail.get("subject_name") or "", "", ""),

@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated
 
-from litestar import Request, Router, get, post
+import anyio.to_thread
+from litestar import Request, Response, Router, get, post
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
@@ -17,11 +18,13 @@ from litestar.params import Body, Parameter
 from litestar.response import File, Redirect, Template
 
 from portal.accounts.tables import Role
-from portal.objections import intake, service, views
+from portal.objections import decision, intake, service, views
 from portal.objections.stages import Channel, ObjectionError
 from portal.uploads import service as uploads
+from portal.uploads.names import content_disposition
 from portal.uploads.routes import file_response
 from portal.web.guards import principal_of, require_login, require_roles
+from portal.web.middleware import public_base_url
 
 __all__ = ["objections_router", "objection_documents_router", "FORM_LIMITS", "files_of", "may_view"]
 
@@ -132,4 +135,18 @@ async def document(request: Request, objection_id: int, token: str) -> File:
     return file_response(row, path)
 
 
-objection_documents_router = Router(path="/", route_handlers=[document], include_in_schema=False)
+@get("/objections/{objection_id:int}/decision.pdf", name="objection_decision_pdf", guards=[require_login])
+async def decision_pdf(request: Request, objection_id: int) -> Response:
+    """The written decision (书面告知, R-23) with its signed verification link, once told."""
+    found = await views.detail(objection_id)
+    if found is None or not may_view(principal_of(request), found) or not found["decision_no"]:
+        raise NotFoundException()
+    token = decision.sign_decision(objection_id, found["decision_no"])
+    pdf = await anyio.to_thread.run_sync(
+        decision.render_decision, found, decision.decision_url(token, public_base_url(request))
+    )
+    headers = {"content-disposition": content_disposition(decision.pdf_filename(found)), "cache-control": "no-store"}
+    return Response(pdf, media_type="application/pdf", headers=headers)
+
+
+objection_documents_router = Router(path="/", route_handlers=[document, decision_pdf], include_in_schema=False)

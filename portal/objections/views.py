@@ -4,6 +4,7 @@ stored step dates, on the working-day calendar (SPEC §6)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import date
 
@@ -12,7 +13,7 @@ from portal.lib.dates import to_china, today_cn
 from portal.lib.workdays import WorkdayCalendar
 from portal.objections.stages import OPEN_STAGES, Stage, due_of
 from portal.objections.tables import CorrectionNotice, Objection, ObjectionDocument, ObjectionStep
-from portal.records.tables import CreditRecord
+from portal.records.tables import CreditRecord, RecordChange
 
 __all__ = [
     "pending_record_ids",
@@ -142,6 +143,7 @@ async def detail(objection_id: int) -> dict | None:
         .where(R.id == row["record"])
         .first()
     )
+    row["record_disputed"] = await _as_disputed(row["record"], row["record_version"], row["record_now"])
     steps = await ObjectionStep.select().where(ObjectionStep.objection == objection_id).order_by(ObjectionStep.id)
     for step in steps:
         step["at"] = to_china(step["at"])
@@ -150,6 +152,23 @@ async def detail(objection_id: int) -> dict | None:
     row["due"] = due_of(row, await load_calendar(), today_cn())
     row["is_open"] = row["stage"] in OPEN_STAGES
     return row
+
+
+async def _as_disputed(record_id: int, version: int, now: dict) -> dict:
+    """The record as the applicant disputed it: the history snapshot of that version once it
+    changed (R-11), else the record as it is."""
+    change = (
+        await RecordChange.select(RecordChange.snapshot)
+        .where((RecordChange.record == record_id) & (RecordChange.version == version))
+        .first()
+    )
+    if change is None:
+        return now
+    was = change["snapshot"]
+    was = json.loads(was) if isinstance(was, str) else was
+    if isinstance(was.get("decision_date"), str):
+        was["decision_date"] = date.fromisoformat(was["decision_date"][:10])
+    return {**now, **{k: was[k] for k in ("title", "content", "doc_number", "decision_date", "status") if k in was}}
 
 
 async def correction_notices(subject_id: int) -> list[dict]:

@@ -137,6 +137,7 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/agency/objections/{objection_id:int}"): frozenset({"agency"}),
     ("POST", "/agency/objections/{objection_id:int}/answer"): frozenset({"agency"}),
     ("GET", "/objections/{objection_id:int}/documents/{token:str}"): LOGGED_IN,
+    ("GET", "/objections/{objection_id:int}/decision.pdf"): LOGGED_IN,
     # Existence is not revealed: a token the principal may not read is a 404 for everyone.
     ("GET", "/uploads/{token:str}"): ALL,
 }

@@ -4,10 +4,12 @@ corrected, revoked), the written decision, withdrawal, and who may see what."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 
 import pytest
+from pypdf import PdfReader
 
 from portal.accounts.tables import Role
 from portal.notices.tables import Notice
@@ -148,6 +150,20 @@ async def test_online_objection_from_a_self_query_with_evidence_through_to_the_w
     assert row["stage"] == "closed" and row["outcome"] == "corrected" and row["decision_no"]
     assert "经核查信息有误，予以更正" in row["decision_text"]
     assert any("异议处理结果" in t for t in await _notices(c["owner"]["id"]))
+    # The written decision as a PDF: the record as disputed, the outcome, and a link that verifies.
+    async with logged_in(app, c["owner"]) as client:
+        page = await client.get(f"/me/objections/{objection_id}")
+        assert f"/objections/{objection_id}/decision.pdf" in page.text
+        pdf = await client.get(f"/objections/{objection_id}/decision.pdf")
+        assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+        text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+        flat = re.sub(r"\s+", "", text)
+        assert row["decision_no"] in flat and "经核查信息有误，予以更正" in flat and "未按期申报纳税" in flat
+        link = re.search(r"/objections/verify/[A-Za-z0-9_.-]+", flat).group(0)
+        verified = await client.get(link)
+        assert verified.status_code == 200 and row["decision_no"] in verified.text
+    async with logged_in(app, await f.account(Role.ENTERPRISE)) as stranger:
+        assert (await stranger.get(f"/objections/{objection_id}/decision.pdf")).status_code == 404
     actions = [
         s["action"]
         for s in await ObjectionStep.select().where(ObjectionStep.objection == objection_id).order_by(ObjectionStep.id)
