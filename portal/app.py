@@ -33,8 +33,9 @@ from portal.lib.params import InputError
 from portal.notices.routes import notices_router
 from portal.objections.agency_routes import agency_objections_router
 from portal.objections.figures_routes import objection_figures_router
-from portal.objections.routes import objection_documents_router, objections_router
+from portal.objections.routes import objection_documents_router, objection_error, objections_router
 from portal.objections.staff_routes import staff_objections_router
+from portal.objections.stages import ObjectionError
 from portal.objections.verify_routes import objection_verify_router
 from portal.proofs.routes import staff_reviews_router
 from portal.public.routes import public_router
@@ -180,6 +181,7 @@ def create_app() -> Litestar:
             QueryRefused: query_refused,
             NotFound: query_not_found,
             ReceiptExpired: receipt_expired,
+            ObjectionError: objection_error,
             Exception: server_error,
         },
         on_startup=[_open_db, _start_audit_writer, _start_scheduler],

@@ -3,12 +3,11 @@ verified and answered within 15 working days — upheld, corrected or revoked, w
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from litestar import Request, Router, get, post
-from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body
@@ -68,7 +67,7 @@ class AnswerForm:
     content: str = ""
     doc_number: str = ""
     decision_date: str = ""
-    documents: list[UploadFile] = field(default_factory=list)
+    documents: Any = None  # see files_of
 
     def changes(self, current: dict) -> dict:
         """Only the items the officer actually changed (R-11: a correction says what changed)."""

@@ -6,8 +6,8 @@ own (the public profile), or any record of a self-query's receipt (``/queries/{t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 import anyio.to_thread
 from litestar import Request, Response, Router, get, post
@@ -26,10 +26,15 @@ from portal.uploads.routes import file_response
 from portal.web.guards import principal_of, require_login, require_roles
 from portal.web.middleware import public_base_url
 
-__all__ = ["objections_router", "objection_documents_router", "FORM_LIMITS", "files_of", "may_view"]
+__all__ = ["objection_error", "objections_router", "objection_documents_router", "FORM_LIMITS", "files_of", "may_view"]
 
 _SUBJECTS = require_roles(Role.CITIZEN, Role.ENTERPRISE)
 FORM_LIMITS = intake.FORM_LIMITS
+
+
+def objection_error(_: Request, exc: ObjectionError) -> Template:
+    """An objection step that cannot be taken, on a page without its own form (e.g. a stale link)."""
+    return Template("errors/page.html", context={"status": exc.status, "message": str(exc)}, status_code=exc.status)
 
 
 def files_of(value) -> list[UploadFile]:
@@ -44,7 +49,7 @@ class ObjectionForm:
     receipt: str = ""
     statement: str = ""
     contact: str = ""
-    evidence: list[UploadFile] = field(default_factory=list)
+    evidence: Any = None  # one UploadFile, several, or "" for an empty file input (see files_of)
 
 
 async def _mine(request: Request, objection_id: int) -> dict:

@@ -3,11 +3,10 @@ at the counter, forwarding to the provider, and the written decision to the appl
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Annotated
+from dataclasses import dataclass
+from typing import Annotated, Any
 
 from litestar import Request, Router, get, post
-from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
 from litestar.exceptions import NotFoundException
 from litestar.params import Body, Parameter
@@ -118,7 +117,7 @@ class CounterObjectionForm:
     applicant_name: str = ""
     contact: str = ""
     statement: str = ""
-    evidence: list[UploadFile] = field(default_factory=list)
+    evidence: Any = None  # one UploadFile, several, or "" for an empty file input (see files_of)
 
 
 @get("/new", name="staff_objection_new")

@@ -226,6 +226,7 @@ async def _seed() -> dict:
         enterprise = await f.proven("enterprise", subject_id=tid)
         queries = await _seed_queries(f, market, tax, today)
         audit_log = await _seed_audit_log(f, target)
+        objections = await _seed_objections(f, today)
         return {
             "token": SEARCH_TOKEN,
             "similar": similar,
@@ -237,6 +238,7 @@ async def _seed() -> dict:
             "tax": tax,
             **queries,
             **audit_log,
+            "objection": objections,
         }
     finally:
         if postgres:
@@ -309,6 +311,34 @@ async def _seed_queries(f, market: dict, tax: dict, today) -> dict:
         "grantor_markers": grantor_markers,
         "grantor": grantor,
         "requester": {**requester, "organisation": requester_subject["name"]},
+    }
+
+
+async def _seed_objections(f, today) -> dict:
+    """The objection journey (tests/e2e/test_objection_journey.py): a company with a published
+    penalty, its proven enterprise account, the providing agency with an officer, centre staff."""
+    provider = await f.agency("郑州市城市管理局（E2E异议）")
+    company = await f.legal_subject("河南E2E异议示例建材有限公司")
+    title = "未经许可占用城市道路堆放建材（E2E异议）"
+    record_id = await f.record(
+        company["id"],
+        provider["id"],
+        record_type="penalty",
+        category="penalty",
+        polarity="negative",
+        title=title,
+        decision_date=today - timedelta(days=12),
+        publicity_end=today + timedelta(days=365),
+        detail={"violation_facts": "在建设路占道堆放建材", "fine_amount": Decimal("0.2")},
+    )
+    return {
+        "company": company,
+        "record": record_id,
+        "title": title,
+        "owner": await f.proven("enterprise", subject_id=company["id"]),
+        "officer": await f.account("agency", agency_id=provider["id"]),
+        "staff": await f.account("staff"),
+        "provider": provider,
     }
 
 

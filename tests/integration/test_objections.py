@@ -346,3 +346,58 @@ async def test_from_the_public_profile_through_login_to_the_form(app, client):
     assert landed.headers["location"] == link
     form = await client.get(link)
     assert form.status_code == 200 and "公开的处罚记录（异议入口）" in form.text and "提交异议" in form.text
+
+
+async def test_a_stale_or_foreign_form_link_is_a_clear_page_not_an_error(app):
+    c = await _case("B")
+    async with logged_in(app, c["owner"]) as client:
+        page = await client.get(f"/me/objections/new?record={c['record']}")  # class B, no receipt
+        assert page.status_code == 404 and "非公开信息请先查询本人信用信息" in page.text
+        expired = await client.get(f"/me/objections/new?record={c['record']}&receipt=" + "x" * 43)
+        assert expired.status_code == 404 and "未找到该查询结果" in expired.text
+
+
+EMPTY_FILE = ("", b"", "application/octet-stream")  # what a browser sends for a file input left empty
+
+
+async def test_forms_with_a_file_input_left_empty(app):
+    c = await _case("A")
+    async with logged_in(app, c["owner"]) as client:
+        objection_id = _id(await _file(client, c["record"], files=[EMPTY_FILE]))
+    assert await ObjectionDocument.count().where(ObjectionDocument.objection == objection_id) == 0
+    async with logged_in(app, c["staff"]) as staff:
+        await _post(staff, f"/staff/objections/{objection_id}/forward")
+    async with logged_in(app, c["officer"]) as officer:
+        data = {
+            "_csrf_token": csrf(officer),
+            "outcome": "corrected",
+            "reason": "文号有误",
+            "doc_number": "郑城管罚〔2025〕9号",
+        }
+        data |= {"title": "", "content": "", "decision_date": ""}
+        answered = await officer.post(
+            f"/agency/objections/{objection_id}/answer",
+            data=data,
+            files=[("documents", EMPTY_FILE)],
+            follow_redirects=False,
+        )
+        assert answered.status_code == 303, answered.text[:300]
+    record = await CreditRecord.select().where(CreditRecord.id == c["record"]).first()
+    assert record["doc_number"] == "郑城管罚〔2025〕9号" and record["title"] == "未按期申报纳税"  # only what changed
+    other = await _case("C")
+    async with logged_in(app, other["staff"]) as staff:
+        posted = await _post(
+            staff, "/staff/objections/counter", subject_kind="legal", uscc=other["subject"]["uscc"], checked="1"
+        )
+        token = posted.headers["location"].rsplit("/", 1)[1]
+        data = {
+            "_csrf_token": csrf(staff),
+            "record": str(other["record"]),
+            "receipt": token,
+            "applicant_name": "李经办",
+        }
+        data |= {"contact": "13800000000", "statement": "书面异议"}
+        filed = await staff.post(
+            "/staff/objections", data=data, files=[("evidence", EMPTY_FILE)], follow_redirects=False
+        )
+        assert filed.status_code == 303
