@@ -245,6 +245,13 @@ async def answer(actor: Principal, objection_id: int, reply: Answer) -> None:
         await _step(objection_id, "answered", actor, f"{Outcome.SHORT[reply.outcome]}：{reason}")
         await _documents(objection_id, documents, actor, row["subject"], "provider")
         await outcomes.apply(row, reply.outcome, reply.changes, reason, actor)
+        await notify_subject(
+            row["subject"],
+            KIND,
+            f"异议已核查：{row['number']}",
+            "信息提供单位已完成核查，信用中心将在2个工作日内书面告知您处理结果。",
+            f"/me/objections/{objection_id}",
+        )
     if reply.outcome != Outcome.UPHELD:
         await outcomes.tell_past_recipients(row)
 

@@ -82,7 +82,9 @@ async def _post(client, path: str, **data):
 
 
 async def _notices(account_id: int) -> list[str]:
-    return [n["title"] for n in await Notice.select(Notice.title).where(Notice.account == account_id)]
+    return [
+        n["title"] for n in await Notice.select(Notice.title).where(Notice.account == account_id).order_by(Notice.id)
+    ]
 
 
 async def test_online_objection_from_a_self_query_with_evidence_through_to_the_written_decision(app):
@@ -149,7 +151,13 @@ async def test_online_objection_from_a_self_query_with_evidence_through_to_the_w
     row = await Objection.select().where(Objection.id == objection_id).first()
     assert row["stage"] == "closed" and row["outcome"] == "corrected" and row["decision_no"]
     assert "经核查信息有误，予以更正" in row["decision_text"]
-    assert any("异议处理结果" in t for t in await _notices(c["owner"]["id"]))
+    told = await _notices(c["owner"]["id"])
+    assert [t.split("：")[0] for t in told if t.startswith("异议")] == [
+        "异议已受理",
+        "异议已转送",
+        "异议已核查",
+        "异议处理结果",
+    ]
     # The written decision as a PDF: the record as disputed, the outcome, and a link that verifies.
     async with logged_in(app, c["owner"]) as client:
         page = await client.get(f"/me/objections/{objection_id}")
