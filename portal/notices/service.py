@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
-import secrets
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from portal.accounts.tables import Account
-from portal.notices import mail, sms
+from portal.notices import codes, mail, sms
 from portal.notices.tables import Notice, NoticeEmail, NoticePreference
 from portal.settings import get_settings
 
@@ -33,8 +30,8 @@ N = Notice
 E = NoticeEmail
 P = NoticePreference
 PAGE = 20
-CODE_MINUTES = 30
-CODE_TRIES = 5
+CODE_MINUTES = codes.CODE_MINUTES
+CODE_TRIES = codes.CODE_TRIES
 KINDS = {
     "authorization": "授权查询申请及其处理结果",
     "objection": "异议的受理、转送、处理结果和办理期限提醒",
@@ -133,11 +130,6 @@ async def mark_all_read(account_id: int) -> int:
 # E-mail address: a 6-digit code sent through the outbox proves the account reads the mailbox.
 
 
-def _code_hash(account_id: int, address: str, code: str) -> str:
-    key = get_settings().secret_key.encode()
-    return hmac.new(key, f"email-code:{account_id}:{address}:{code}".encode(), hashlib.sha256).hexdigest()
-
-
 async def email_state(account_id: int) -> dict:
     row = await E.select().where(E.account == account_id).first()
     return row or {"address": "", "verified_at": None, "pending_address": "", "code_expires_at": None}
@@ -149,17 +141,8 @@ async def request_address(account_id: int, address: str) -> None:
     address = address.strip().lower()
     if len(address) > 254 or not _ADDRESS.match(address):
         raise NoticeError("请填写有效的电子邮箱地址")
-    code = f"{secrets.randbelow(10**6):06d}"
-    fields = {
-        E.pending_address: address,
-        E.code_hash: _code_hash(account_id, address, code),
-        E.code_expires_at: _now() + timedelta(minutes=CODE_MINUTES),
-        E.code_tries: 0,
-    }
     async with _db().transaction():
-        if not await E.exists().where(E.account == account_id):
-            await E.insert(E(account=account_id))
-        await E.update(fields).where(E.account == account_id)
+        code = await codes.issue(E, "email", "address", account_id, address)
         await mail.enqueue(
             address,
             "【信用郑州】邮箱验证码",
@@ -169,33 +152,10 @@ async def request_address(account_id: int, address: str) -> None:
 
 async def verify_code(account_id: int, code: str) -> str:
     """Returns the verified address. Five wrong tries or 30 minutes end the code."""
-    code = code.strip()
-    # Count the try first (compare-and-set): parallel guesses cannot exceed the limit.
-    rows = (
-        await E.update({E.code_tries: E.code_tries + 1})
-        .where((E.account == account_id) & (E.code_hash != "") & (E.code_tries < CODE_TRIES))
-        .returning(E.pending_address, E.code_hash, E.code_expires_at)
-    )
-    if not rows:
-        raise NoticeError("没有有效的验证码，请重新获取")
-    row = rows[0]
-    if row["code_expires_at"] is None or row["code_expires_at"] < _now():
-        raise NoticeError("验证码已过期，请重新获取")
-    if not re.fullmatch(r"\d{6}", code) or not hmac.compare_digest(
-        row["code_hash"], _code_hash(account_id, row["pending_address"], code)
-    ):
-        raise NoticeError("验证码不正确")
-    await E.update(
-        {
-            E.address: row["pending_address"],
-            E.verified_at: _now(),
-            E.pending_address: "",
-            E.code_hash: "",
-            E.code_expires_at: None,
-            E.code_tries: 0,
-        }
-    ).where(E.account == account_id)
-    return row["pending_address"]
+    try:
+        return await codes.confirm(E, "email", "address", account_id, code)
+    except codes.CodeError as exc:
+        raise NoticeError(str(exc)) from None
 
 
 async def preferences(account_id: int, channel: str = "email") -> dict[str, bool]:
