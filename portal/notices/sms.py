@@ -12,7 +12,7 @@ import logging
 from datetime import datetime, timezone
 from typing import Protocol
 
-from portal.notices.mail import BATCH, CLAIM, backoff
+from portal.notices import outbox
 from portal.notices.tables import NoticePhone, NoticePreference, SmsOutbox
 from portal.settings import get_settings
 
@@ -71,45 +71,14 @@ async def enqueue(phone: str, text: str) -> int:
     return rows[0]["id"]
 
 
-async def drain(limit: int = BATCH, now: datetime | None = None) -> dict:
-    """Send the messages due at ``now``; the claim and backoff are the mail outbox's."""
-    now = now or _now()
+async def drain(limit: int = outbox.BATCH, now: datetime | None = None) -> dict:
+    """Send the messages due at ``now``; the claim and backoff are ``portal.notices.outbox``'s."""
     channel = backend()
     if channel is None:
         return {"sent": 0, "failed": 0, "off": True}
-    sent = failed = 0
-    due = (
-        await S.select(S.id, S.next_attempt_at)
-        .where(S.sent_at.is_null() & (S.next_attempt_at <= now))
-        .order_by(S.id)
-        .limit(limit)
-    )
-    for candidate in due:
-        claimed = (
-            await S.update({S.next_attempt_at: now + CLAIM})
-            .where(
-                (S.id == candidate["id"]) & (S.next_attempt_at == candidate["next_attempt_at"]) & S.sent_at.is_null()
-            )
-            .returning(S.id, S.phone, S.text, S.attempts)
-        )
-        if not claimed:
-            continue  # another sender has it
-        row = claimed[0]
-        try:
-            await channel.send(row["phone"], row["text"])
-        except Exception as exc:  # a provider's own error types are unknown here; retry them all
-            attempts = row["attempts"] + 1
-            await S.update(
-                {
-                    S.attempts: attempts,
-                    S.next_attempt_at: now + backoff(attempts),
-                    S.last_error: f"{type(exc).__name__}: {exc}"[:500],
-                }
-            ).where(S.id == row["id"])
-            failed += 1
-        else:
-            await S.update({S.attempts: row["attempts"] + 1, S.sent_at: _now(), S.last_error: ""}).where(
-                S.id == row["id"]
-            )
-            sent += 1
-    return {"sent": sent, "failed": failed, "off": False}
+
+    async def send(row: dict) -> None:
+        await channel.send(row["phone"], row["text"])
+
+    # A provider's own error types are unknown here: retry them all.
+    return await outbox.drain(S, (S.phone, S.text), send, (Exception,), limit=limit, now=now)

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from portal.notices import phone, service, sms
+from portal.notices import outbox, phone, service, sms
 from portal.notices.tables import NoticePhone, SmsOutbox
 from portal.settings import SettingsError, get_settings
 from tests import factories as f
@@ -129,7 +129,7 @@ async def test_a_plugged_in_provider_is_retried_until_it_answers(backend):
     assert row["sent_at"] is None and row["attempts"] == 1 and "provider unreachable" in row["last_error"]
     FlakyProvider.up = True
     assert (await sms.drain())["sent"] == 0  # backed off, not hammered
-    later = datetime.now(timezone.utc) + sms.backoff(1) + timedelta(seconds=1)
+    later = datetime.now(timezone.utc) + outbox.backoff(1) + timedelta(seconds=1)
     assert (await sms.drain(now=later))["sent"] == 1
     assert FlakyProvider.sent == [("13700002222", "【信用郑州】重试")]
 
