@@ -29,6 +29,7 @@ from portal.authorizations.routes import authorizations_router
 from portal.calendar.routes import calendar_router
 from portal.datadir import secure_data_dir
 from portal.housekeeping.routes import housekeeping_router
+from portal.ingest.api import agency_api_router
 from portal.lib.params import InputError
 from portal.notices.routes import notices_router
 from portal.objections.agency_routes import agency_objections_router
@@ -128,6 +129,7 @@ def create_app() -> Litestar:
             accounts_router,
             password_reset_router,
             api_router,
+            agency_api_router,
             calendar_router,
             admin_router,
             agency_router,

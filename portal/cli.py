@@ -67,6 +67,31 @@ def _create_user(args) -> None:
     )
 
 
+def _create_api_key(args) -> None:
+    import asyncio
+
+    from portal.ingest.keys import ApiKeyError, create_key
+
+    async def run() -> tuple[str, dict]:
+        from piccolo_conf import DB
+
+        try:
+            categories = [c for c in args.categories.split(",") if c]
+            return await create_key(args.agency, categories, args.name, "cli", days=args.days)
+        finally:
+            if hasattr(DB, "close_pool"):
+                await DB.close_pool()
+
+    try:
+        key, row = asyncio.run(run())
+    except ApiKeyError as exc:
+        print(exc, file=sys.stderr)
+        sys.exit(2)
+    print(f"API 密钥（只显示这一次，请交给 {args.agency} 的系统管理员妥善保存）：")
+    print(key)
+    print(f"前缀 {row['prefix']} · 有效期至 {row['expires_at']:%Y-%m-%d} · 可报送类别 {row['categories']}")
+
+
 def _sweep_uploads(args) -> None:
     import asyncio
 
@@ -197,6 +222,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--organisation", default="")
     p.add_argument("--password", help="不填则从标准输入读取")
     p.set_defaults(func=_create_user)
+
+    p = sub.add_parser("create-api-key", help="为部门的业务系统创建系统对接 API 密钥（只显示一次）")
+    p.add_argument("--agency", required=True, help="部门代码")
+    p.add_argument("--categories", required=True, help="可报送的信息类别代码，逗号分隔")
+    p.add_argument("--name", default="业务系统", help="使用该密钥的系统名称")
+    p.add_argument("--days", type=int, default=365, help="有效天数（最多 730）")
+    p.set_defaults(func=_create_api_key)
 
     sub.add_parser("refresh-stats", help="重新统计首页数据概况（可定时执行）").set_defaults(func=_refresh_stats)
 

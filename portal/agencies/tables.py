@@ -22,6 +22,8 @@ class Agency(Table, tablename="agency"):
     """The agency's own 统一社会信用代码 (机关 codes start with 1)."""
     is_active = Boolean(default=True)
     created_at = Timestamptz()
+    parent = ForeignKey(references="self", null=True, default=None, on_delete=OnDelete.restrict)
+    """The body it belongs to (a district bureau under the city bureau), or None."""
 
 
 class AgencyGrant(Table, tablename="agency_grant"):

@@ -68,6 +68,11 @@ class CreditRecord(Table, tablename="credit_record"):
     status = Varchar(length=16, default=RecordStatus.IN_FORCE)
     version = Integer(default=1)
     """Bumped by every change; earlier versions live in RecordChange (R-11)."""
+    provider_ref = Varchar(length=64, default="")
+    """The provider's own id of this record ('' for records from before collection, e.g. demo
+    data): a provider creates, corrects and revokes by it (R-11); unique per provider."""
+    channel = Varchar(length=8, default="")
+    """How it came: api 系统对接 / xlsx 批量上传 / entry 逐条录入 (R-12); '' before collection."""
     created_at = Timestamptz()
     updated_at = Timestamptz()
 

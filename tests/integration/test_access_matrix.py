@@ -138,6 +138,9 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/agency/objections/{objection_id:int}/answer"): frozenset({"agency"}),
     ("GET", "/objections/{objection_id:int}/documents/{token:str}"): LOGGED_IN,
     ("GET", "/objections/{objection_id:int}/decision.pdf"): LOGGED_IN,
+    # 系统对接: an agency system's API key, never a browser session (401 for every role).
+    ("GET", "/api/v1/agency/records"): frozenset(),
+    ("POST", "/api/v1/agency/records"): frozenset(),
     # Existence is not revealed: a token the principal may not read is a 404 for everyone.
     ("GET", "/uploads/{token:str}"): ALL,
 }

@@ -1,0 +1,255 @@
+"""Applying reported items (R-11, R-12): one transaction per item, so an item is taken whole or
+not at all and one bad item never costs the others; the same report twice changes nothing.
+
+- create: the subject is found (a legal person by USCC, a natural person by the digest of the ID
+  number, whose name must match) or registered from the report; the record gets the provider's
+  own id. Sent again unchanged: ``unchanged``; changed under the same id: refused (use correct).
+- correct / revoke: through the record's history (``portal.records.service``), at once public.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+
+from piccolo.engine.sqlite import TransactionType
+
+from portal.ingest.items import FieldError, Item, ItemRejected, parse
+from portal.ingest.tables import IngestBatch
+from portal.lib.dates import today_cn
+from portal.lib.masking import mask_id_number
+from portal.records import service as records
+from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordStatus, RecordType
+from portal.search.index import index_subject
+from portal.subjects.identity import id_number_digest, seal_id_number
+from portal.subjects.tables import Subject, SubjectKind, SubjectType
+
+__all__ = ["Reporter", "ItemResult", "report", "MAX_ITEMS", "COMPARED"]
+
+MAX_ITEMS = 500
+R = CreditRecord
+COMPARED = (
+    "title",
+    "content",
+    "doc_number",
+    "decision_date",
+    "publicity_end",
+    "act_end_date",
+    "category",
+    "polarity",
+    "disclosure_class",
+)
+"""What makes a repeated create or correct "the same" (idempotency)."""
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """Who reports: the agency, by which path, and (for a key) which categories it may report."""
+
+    agency_id: int
+    channel: str
+    actor: str
+    """Shown in the record's history: the key's prefix or the officer's login name."""
+    categories: frozenset[str] | None = None
+    """None: every category (an officer of the agency); a key is scoped."""
+    api_key_id: int | None = None
+    account_id: int | None = None
+
+
+@dataclass
+class ItemResult:
+    index: int
+    record_id: str
+    status: str
+    """created / corrected / revoked / unchanged / rejected."""
+    version: int | None = None
+    errors: list[FieldError] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        out = {"index": self.index, "record_id": self.record_id, "status": self.status}
+        if self.version is not None:
+            out["version"] = self.version
+        if self.errors:
+            out["errors"] = [e.as_dict() for e in self.errors]
+        return out
+
+
+def _transaction():
+    db = R._meta.db
+    if db.engine_type == "sqlite":
+        return db.transaction(transaction_type=TransactionType.immediate)  # STACK: avoid "locked"
+    return db.transaction()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def _find_subject(item: Item) -> dict | None:
+    if item.subject_kind == SubjectKind.LEGAL:
+        return await Subject.select(Subject.id, Subject.name).where(Subject.uscc == item.uscc).first()
+    digest = id_number_digest(item.id_number)
+    return await Subject.select(Subject.id, Subject.name).where(Subject.id_number_digest == digest).first()
+
+
+async def _subject_id(item: Item) -> int:
+    row = await _find_subject(item)
+    if item.subject_kind == SubjectKind.LEGAL:
+        if row:
+            return row["id"]
+        if not item.subject_name:
+            raise ItemRejected(
+                FieldError("subject.name", "unknown_subject", "平台尚无该统一社会信用代码的主体，请同时填写主体名称")
+            )
+        subject = Subject(
+            kind=SubjectKind.LEGAL, subject_type=SubjectType.ENTERPRISE, name=item.subject_name, uscc=item.uscc
+        )
+        subject.created_at = subject.updated_at = _now()
+        await subject.save()
+        await index_subject(subject.id, subject.name, SubjectKind.LEGAL)
+        return subject.id
+    if row:
+        if row["name"] != item.subject_name:
+            # Say nothing about which of the two differs (R-17).
+            raise ItemRejected(FieldError("subject", "subject_mismatch", "姓名与公民身份号码不一致，请核对"))
+        return row["id"]
+    subject = Subject(
+        kind=SubjectKind.NATURAL,
+        subject_type=SubjectType.NATURAL,
+        name=item.subject_name,
+        id_number_digest=id_number_digest(item.id_number),
+        id_number_masked=mask_id_number(item.id_number),
+        id_number_sealed=seal_id_number(item.id_number),
+    )
+    subject.created_at = subject.updated_at = _now()
+    await subject.save()
+    return subject.id
+
+
+def _same(current: dict, values: dict) -> bool:
+    return all(current.get(k) == v for k, v in values.items() if k in COMPARED)
+
+
+def _in_scope(reporter: Reporter, category: str) -> None:
+    if reporter.categories is not None and category not in reporter.categories:
+        raise ItemRejected(FieldError("category", "category_not_in_scope", "该密钥无权报送此类别的信息"))
+
+
+async def _existing(reporter: Reporter, ref: str) -> dict | None:
+    return await R.select().where((R.provider == reporter.agency_id) & (R.provider_ref == ref)).first()
+
+
+async def _create(reporter: Reporter, item: Item) -> tuple[str, int]:
+    _in_scope(reporter, item.values["category"])
+    current = await _existing(reporter, item.ref)
+    if current is not None:
+        same_subject = (await _find_subject(item) or {}).get("id") == current["subject"]
+        if same_subject and _same(current, item.values):
+            return "unchanged", current["version"]
+        raise ItemRejected(
+            FieldError("record_id", "duplicate_record_id", "该记录编号已报送过，内容不同；修改请用 correct")
+        )
+    subject_id = await _subject_id(item)
+    now = _now()
+    row = R(
+        subject=subject_id,
+        provider=reporter.agency_id,
+        record_type=item.record_type,
+        provider_ref=item.ref,
+        channel=reporter.channel,
+        status=RecordStatus.IN_FORCE,
+        created_at=now,
+        updated_at=now,
+        **item.values,
+    )
+    await row.save()
+    if item.record_type != RecordType.GENERAL:
+        await _save_detail(row.id, item)
+    return "created", 1
+
+
+async def _save_detail(record_id: int, item: Item) -> None:
+    subject = (
+        await Subject.select(Subject.name, Subject.uscc, Subject.id_number_masked)
+        .where(Subject.id == (await R.select(R.subject).where(R.id == record_id).first())["subject"])
+        .first()
+    )
+    common = {
+        "record": record_id,
+        "subject_name": subject["name"],
+        "subject_code": subject["uscc"] or subject["id_number_masked"] or "",
+        "data_source": item.detail.get("authority", ""),
+    }
+    if item.record_type == RecordType.PENALTY:
+        await PenaltyDetail(**common, **item.detail).save()
+    else:
+        await LicenseDetail(**common, **item.detail).save()
+
+
+async def _correct(reporter: Reporter, item: Item) -> tuple[str, int]:
+    current = await _existing(reporter, item.ref)
+    if current is None:
+        raise ItemRejected(FieldError("record_id", "unknown_record_id", "没有该记录编号的记录"))
+    _in_scope(reporter, current["category"])
+    if "category" in item.values:
+        _in_scope(reporter, item.values["category"])
+    if _same(current, item.values):
+        return "unchanged", current["version"]
+    if current["status"] != RecordStatus.IN_FORCE:
+        raise ItemRejected(FieldError("record_id", "not_in_force", "该记录已撤销，不能更正"))
+    changes = {k: v for k, v in item.values.items() if current.get(k) != v}
+    try:
+        version = await records.correct_record(current["id"], changes, reporter.actor, item.reason)
+    except (records.RecordError, ValueError) as exc:
+        raise ItemRejected(FieldError("", "invalid_correction", str(exc))) from None
+    return "corrected", version
+
+
+async def _revoke(reporter: Reporter, item: Item) -> tuple[str, int]:
+    current = await _existing(reporter, item.ref)
+    if current is None:
+        raise ItemRejected(FieldError("record_id", "unknown_record_id", "没有该记录编号的记录"))
+    _in_scope(reporter, current["category"])
+    if current["status"] == RecordStatus.REVOKED:
+        return "unchanged", current["version"]
+    if current["status"] != RecordStatus.IN_FORCE:
+        raise ItemRejected(FieldError("record_id", "not_in_force", "该记录已不在有效状态"))
+    return "revoked", await records.revoke_record(current["id"], reporter.actor, item.reason)
+
+
+_ACTIONS = {"create": _create, "correct": _correct, "revoke": _revoke}
+
+
+async def apply_one(reporter: Reporter, index: int, raw: object, today: date) -> ItemResult:
+    parsed = parse(raw, today)
+    ref = str(raw.get("record_id") or "")[:64] if isinstance(raw, dict) else ""
+    if isinstance(parsed, list):
+        return ItemResult(index, ref, "rejected", errors=parsed)
+    try:
+        async with _transaction():
+            status, version = await _ACTIONS[parsed.action](reporter, parsed)
+    except ItemRejected as exc:
+        return ItemResult(index, ref, "rejected", errors=exc.errors)
+    return ItemResult(index, ref, status, version)
+
+
+async def report(reporter: Reporter, raw_items: Iterable[object]) -> list[ItemResult]:
+    """Apply every item (each whole or not at all) and log the batch's counts (R-13)."""
+    today = today_cn()
+    results = [await apply_one(reporter, i, raw, today) for i, raw in enumerate(raw_items)]
+    counts = {
+        s: sum(r.status == s for r in results) for s in ("created", "corrected", "revoked", "unchanged", "rejected")
+    }
+    await IngestBatch.insert(
+        IngestBatch(
+            agency=reporter.agency_id,
+            channel=reporter.channel,
+            api_key=reporter.api_key_id,
+            account=reporter.account_id,
+            received_at=_now(),
+            items=len(results),
+            **counts,
+        )
+    )
+    return results
