@@ -54,6 +54,15 @@ LICENSE_FIELDS = {
     "license_content": ("许可内容", False, 2000),
     "authority": ("许可机关", True, 100),
 }
+_CREATE_KEYS = frozenset(
+    {"action", "record_id", "subject", "record_type", "category", "disclosure_class", "polarity", "title", "content"}
+    | {"doc_number", "decision_date", "publicity_end", "act_end_date", "penalty", "license", "consent_ref"}
+)
+_SUBJECT_KEYS = frozenset({"kind", "uscc", "name", "id_number"})
+_DETAIL_KEYS = {
+    "penalty": frozenset(PENALTY_FIELDS) | {"fine_amount", "confiscated_amount", "valid_to"},
+    "license": frozenset(LICENSE_FIELDS) | {"valid_from", "valid_to"},
+}
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
 _TYPE_CATEGORIES = {
     RecordType.LICENSE: {"license", "person_license"},
@@ -260,6 +269,23 @@ def _detail(raw: Mapping, item: Item, errors: _Errors, today: date) -> dict:
     return out
 
 
+def _unknown(raw: Mapping, errors: _Errors) -> None:
+    """Every field must be one the template names: a typo is not silently dropped, and nothing the
+    platform has no column for (R-09) slips in under another name."""
+    for key in raw:
+        if key not in _CREATE_KEYS:
+            errors.add(str(key)[:64], "unknown_field", "模板中没有这一项，请删除或改用模板中的项目名称")
+    nested = {"subject": _SUBJECT_KEYS, **_DETAIL_KEYS}
+    for name, allowed in nested.items():
+        value = raw.get(name)
+        if isinstance(value, Mapping):
+            for key in value:
+                if key not in allowed:
+                    errors.add(
+                        f"{name}.{str(key)[:64]}", "unknown_field", "模板中没有这一项，请删除或改用模板中的项目名称"
+                    )
+
+
 def parse(raw: object, today: date) -> Item | list[FieldError]:
     """The item, or every problem with it (R-12: a report is checked item by item)."""
     errors = _Errors()
@@ -275,6 +301,7 @@ def parse(raw: object, today: date) -> Item | list[FieldError]:
     if action in ("correct", "revoke"):
         item.reason = _text(raw, "reason", "更正或撤销原因", errors, required=True, limit=500)
     if action == "create":
+        _unknown(raw, errors)
         _subject(raw, item, errors)
         record_type = str(raw.get("record_type") or RecordType.GENERAL)
         if record_type not in RecordType.LABELS:

@@ -303,3 +303,20 @@ def test_create_api_key_command_prints_a_working_key_once():
         timeout=120,
     )
     assert bad.returncode == 2 and "没有代码为 NO-SUCH 的在用部门" in bad.stderr
+
+
+async def test_unknown_fields_are_named_not_dropped(client):
+    agency = await f.agency()
+    key = await _key(agency)
+    item = _penalty(f.unique("U"), f.new_uscc(), remarks="备注")
+    item["penalty"] = {**item["penalty"], "extra": "x"}
+    item["subject"] = {**item["subject"], "phone": "13800000000"}
+    result = (await _push(client, key, [item])).json()["results"][0]
+    assert result["status"] == "rejected"
+    fields = {(e["field"], e["code"]) for e in result["errors"]}
+    assert fields == {
+        ("remarks", "unknown_field"),
+        ("penalty.extra", "unknown_field"),
+        ("subject.phone", "unknown_field"),
+    }
+    assert "13800000000" not in str(result)
