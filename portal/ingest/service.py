@@ -1,5 +1,5 @@
-"""Applying reported items (R-11, R-12): one transaction per item, so an item is taken whole or
-not at all and one bad item never costs the others; the same report twice changes nothing.
+"""Applying reported items (R-11, R-12): each item behind its own savepoint, so an item is taken
+whole or not at all and one bad item never costs the others; the same report twice changes nothing.
 
 - create: the subject is found (a legal person by USCC, a natural person by the digest of the ID
   number, whose name must match) or registered from the report; the record gets the provider's
@@ -28,6 +28,7 @@ from portal.subjects.tables import Subject, SubjectKind, SubjectType
 __all__ = ["Reporter", "ItemResult", "report", "MAX_ITEMS", "COMPARED"]
 
 MAX_ITEMS = 500
+CHUNK = 100
 R = CreditRecord
 COMPARED = (
     "title",
@@ -221,23 +222,36 @@ async def _revoke(reporter: Reporter, item: Item) -> tuple[str, int]:
 _ACTIONS = {"create": _create, "correct": _correct, "revoke": _revoke}
 
 
-async def apply_one(reporter: Reporter, index: int, raw: object, today: date) -> ItemResult:
+async def _apply(reporter: Reporter, index: int, raw: object, today: date, transaction) -> ItemResult:
+    """One item inside the chunk's transaction, behind a savepoint: taken whole or rolled back."""
     parsed = parse(raw, today)
     ref = str(raw.get("record_id") or "")[:64] if isinstance(raw, dict) else ""
     if isinstance(parsed, list):
         return ItemResult(index, ref, "rejected", errors=parsed)
+    savepoint = await transaction.savepoint()
     try:
-        async with _transaction():
-            status, version = await _ACTIONS[parsed.action](reporter, parsed)
+        status, version = await _ACTIONS[parsed.action](reporter, parsed)
     except ItemRejected as exc:
+        await savepoint.rollback_to()
         return ItemResult(index, ref, "rejected", errors=exc.errors)
+    except BaseException:
+        await savepoint.rollback_to()
+        raise
+    await savepoint.release()
     return ItemResult(index, ref, status, version)
 
 
 async def report(reporter: Reporter, raw_items: Iterable[object]) -> list[ItemResult]:
     """Apply every item (each whole or not at all) and log the batch's counts (R-13)."""
     today = today_cn()
-    results = [await apply_one(reporter, i, raw, today) for i, raw in enumerate(raw_items)]
+    items = list(raw_items)
+    results: list[ItemResult] = []
+    # One transaction per chunk (a commit per item would cost a disk sync each), one savepoint per
+    # item (so each is still whole or not at all).
+    for start in range(0, len(items), CHUNK):
+        async with _transaction() as transaction:
+            for offset, raw in enumerate(items[start : start + CHUNK]):
+                results.append(await _apply(reporter, start + offset, raw, today, transaction))
     counts = {
         s: sum(r.status == s for r in results) for s in ("created", "corrected", "revoked", "unchanged", "rejected")
     }
