@@ -7,7 +7,7 @@ from piccolo.conf.apps import AppConfig
 from portal.accounts.tables import Account, LoginThrottle, Session
 from portal.agencies.tables import Agency, AgencyGrant
 from portal.authorizations.tables import Authorization
-from portal.calendar.tables import CalendarDay, CalendarYear
+from portal.calendar.tables import CalendarChange, CalendarDay, CalendarYear
 from portal.housekeeping.tables import HousekeepingRun, SchedulerLease
 from portal.ingest.tables import ApiKey, IngestBatch
 from portal.lists.tables import ListEntry
@@ -35,6 +35,7 @@ TABLES = [
     LoginThrottle,
     CalendarDay,
     CalendarYear,
+    CalendarChange,
     SiteStat,
     IssuedReport,
     Upload,

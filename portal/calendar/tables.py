@@ -3,7 +3,7 @@
 from piccolo.columns import Boolean, Date, Integer, Timestamptz, Varchar
 from piccolo.table import Table
 
-__all__ = ["CalendarDay", "CalendarYear"]
+__all__ = ["CalendarChange", "CalendarDay", "CalendarYear"]
 
 
 class CalendarDay(Table, tablename="calendar_day"):
@@ -25,3 +25,17 @@ class CalendarYear(Table, tablename="calendar_year"):
     """The State Council notice it was taken from (国办发明电〔…〕…号)."""
     entered_by = Varchar(length=64)
     entered_at = Timestamptz()
+
+
+class CalendarChange(Table, tablename="calendar_change"):
+    """One step on the staff table — a day added or removed, a year confirmed or reopened (R-23)."""
+
+    year = Integer(index=True)
+    action = Varchar(length=16)
+    """add, remove, confirm or reopen."""
+    detail = Varchar(length=200)
+    """What changed, e.g. 2027-02-06 放假 春节, or the notice a year was confirmed from."""
+    reason = Varchar(length=200, default="")
+    """Required once the year counts for deadlines (confirmed or built in), and for a reopening."""
+    actor = Varchar(length=64)
+    at = Timestamptz()

@@ -98,6 +98,7 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/calendar/days"): frozenset({"staff"}),
     ("POST", "/staff/calendar/days/{day:date}/delete"): frozenset({"staff"}),
     ("POST", "/staff/calendar/years"): frozenset({"staff"}),
+    ("POST", "/staff/calendar/years/reopen"): frozenset({"staff"}),
     ("GET", "/staff/sharing"): frozenset({"staff"}),
     ("POST", "/staff/sharing/categories"): frozenset({"staff"}),
     ("POST", "/staff/sharing/grants"): frozenset({"staff"}),

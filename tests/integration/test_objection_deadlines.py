@@ -10,11 +10,11 @@ from datetime import date, datetime, timezone
 import pytest
 
 from portal.accounts.tables import Role
-from portal.calendar.tables import CalendarDay, CalendarYear
 from portal.lib.workdays import WorkdayCalendar
 from portal.objections.stages import Stage, due_of
 from portal.objections.tables import Objection
 from tests import factories as f
+from tests.calendar_entry import HOLIDAYS_2027, enter_days, forget_2027
 from tests.queryflow import csrf, logged_in
 
 pytestmark = pytest.mark.anyio
@@ -95,18 +95,13 @@ async def test_a_deadline_into_2027_shows_once_staff_enter_2027_on_the_calendar_
             assert "无法计算期限：2027年的法定节假日安排尚未录入工作日历" in before.text
             queue = await client.get("/staff/objections")
             assert "无法计算期限：2027年" in queue.text
-            # The State Council's 2027 arrangement, entered by staff (here only New Year's Day).
-            added = await client.post(
-                "/staff/calendar/days",
-                data={"day": "2027-01-01", "kind": "holiday", "name": "元旦", "_csrf_token": csrf(client)},
-                follow_redirects=False,
-            )
-            assert added.status_code == 303
+            # The State Council's 2027 arrangement, entered by staff (one rest day per statutory holiday).
+            await enter_days(client, csrf(client), HOLIDAYS_2027)
             half = await client.get(f"/staff/objections/{objection_id}")
             assert "无法计算期限：2027年" in half.text  # a half-entered year is still unknown
             confirmed = await client.post(
                 "/staff/calendar/years",
-                data={"year": "2027", "source": "国办发明电〔2026〕测试", "_csrf_token": csrf(client)},
+                data={"year": "2027", "source": "国办发明电〔2026〕测试", "workdays": "0", "_csrf_token": csrf(client)},
                 follow_redirects=False,
             )
             assert confirmed.status_code == 303
@@ -115,8 +110,7 @@ async def test_a_deadline_into_2027_shows_once_staff_enter_2027_on_the_calendar_
             assert "提供单位核查答复截止 2027-01-11" in after.text
             assert "无法计算期限" not in after.text
     finally:  # other tests expect 2027 to be unknown until they enter it themselves
-        await CalendarYear.delete().where(CalendarYear.year == 2027)
-        await CalendarDay.delete().where(CalendarDay.day >= date(2027, 1, 1))
+        await forget_2027()
 
 
 async def test_overdue_filter_and_order(app):

@@ -222,26 +222,27 @@ async def test_calendar_staff_can_extend_2027(client):
 
     from portal.calendar.service import load_calendar
     from portal.lib.workdays import UnknownCalendarYear
+    from tests.calendar_entry import HOLIDAYS_2027, enter_days, forget_2027
 
     staff = await f.account(Role.STAFF)
     await f.login(client, staff["username"])
     csrf = client.cookies.get("csrftoken")
     with pytest.raises(UnknownCalendarYear):
         (await load_calendar()).add_workdays(date(2026, 12, 28), 5)
-    early = await client.post(
-        "/staff/calendar/years", data={"year": "2027", "source": "国办发明电〔2026〕1号", "_csrf_token": csrf}
-    )
-    assert early.status_code == 400 and "请先录入2027年" in early.text
-    r = await client.post(
-        "/staff/calendar/days",
-        data={"day": "2027-01-01", "kind": "holiday", "name": "元旦", "_csrf_token": csrf},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
-    r = await client.post(
-        "/staff/calendar/years",
-        data={"year": "2027", "source": "国办发明电〔2026〕1号", "_csrf_token": csrf},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303
-    assert (await load_calendar()).add_workdays(date(2026, 12, 28), 5) == date(2027, 1, 5)
+    try:
+        early = await client.post(
+            "/staff/calendar/years",
+            data={"year": "2027", "source": "国办发明电〔2026〕1号", "workdays": "0", "_csrf_token": csrf},
+        )
+        assert early.status_code == 400 and "请先录入2027年" in early.text
+        # a year counts only with every statutory holiday entered (here one rest day each).
+        await enter_days(client, csrf, HOLIDAYS_2027)
+        r = await client.post(
+            "/staff/calendar/years",
+            data={"year": "2027", "source": "国办发明电〔2026〕1号", "workdays": "0", "_csrf_token": csrf},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303
+        assert (await load_calendar()).add_workdays(date(2026, 12, 28), 5) == date(2027, 1, 5)
+    finally:
+        await forget_2027()
