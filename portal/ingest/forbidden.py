@@ -66,7 +66,8 @@ ITEMS: tuple[Item, ...] = (
          (r"种族(?:为|是|:)", r"(?:黄|白|黑)种人")),
     Item("ethnicity", "民族", 1, ("民族", "族别"), ("ethnicity", "ethnic", "ethnicgroup", "minzu"),
          (r"民族(?:为|是|:)",
-          rf"(?<!北)(?:{_ETHNIC})族(?!自治|乡|镇|村|馆|箱|店|用品|聚居|谱)")),
+          # Not places: 管城回族区, 广西壮族自治区, 湘西土家族苗族自治州, 朝鲜族乡.
+          rf"(?<!北)(?:{_ETHNIC})族(?!(?:(?:{_ETHNIC})族)*(?:自治|区|县|乡|镇|村|聚居))(?!馆|箱|店|用品|谱)")),
     Item("family_origin", "家庭出身", 1, ("家庭出身", "出身", "家庭成分"),
          ("familyorigin", "familybackground", "classorigin", "jiatingchushen", "chushen"),
          (r"家庭出身", r"家庭成分",
@@ -130,7 +131,7 @@ _VIOLATION_CJK = ("拖欠", "欠缴", "欠薪", "欠付", "欠税", "偷税", "�
 _VIOLATION_ASCII = {"arrears", "unpaid", "overdue", "illegal", "penalty", "fine", "evasion", "owed"}
 _VIOLATION_NEAR = re.compile(r"违法|违章|违规|非法|擅自|拆除|吸收|集资|补缴|罚没|没收|伪造|虚构|冒用|[偷逃欠漏抗骗]")
 # Group 三 names a legal-person record may not carry either (someone's own money or home).
-_PERSONAL_CJK = ("个人", "本人", "家庭", "储蓄", "个税", "个人所得税", "月收入", "年收入", "工资收入",
+_PERSONAL_CJK = ("个人", "本人", "家庭", "储蓄", "个税", "月收入", "年收入", "工资收入",
                  "月薪", "年薪", "法定代表人", "法人代表", "负责人")
 _PERSONAL_ASCII = {"personal", "household", "private", "representative", "owner"}
 # Not personal data although they contain a listed word.
@@ -220,7 +221,9 @@ def _name_item(name: str, subject_kind: str) -> Item | None:
     if any(w in compact for w in _LICENCE_CJK) or _LICENCE_ASCII & set(words):
         return None
     violation = any(w in compact for w in _VIOLATION_CJK) or bool(_VIOLATION_ASCII & set(words))
-    personal = any(w in compact for w in _PERSONAL_CJK) or bool(_PERSONAL_ASCII & set(words))
+    # A company withholds 个人所得税 for its staff: that is its own tax record (R-07).
+    own = compact.replace("个人所得税", "")
+    personal = any(w in own for w in _PERSONAL_CJK) or bool(_PERSONAL_ASCII & set(words))
     for item in ITEMS:
         if not (any(n in compact for n in item.cjk_names) or _has_run(words, item.ascii_names)):
             continue

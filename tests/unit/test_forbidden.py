@@ -65,7 +65,8 @@ def test_legal_person_names_groups_one_two_refused_group_three_only_when_persona
     assert codes({"宗教信仰": ""}, "legal") == ["forbidden_field:religion"]
     assert codes({"血型": ""}, "legal") == ["forbidden_field:blood_type"]
     # a company's finances and taxes are its own records.
-    for name in ("营业收入", "纳税额", "income", "不动产", "存款", "tax_amount"):
+    for name in ("营业收入", "纳税额", "income", "不动产", "存款", "tax_amount", "个人所得税（代扣代缴）",
+                 "未按规定办理个人所得税综合所得汇算清缴"):
         assert codes({name: "1"}, "legal") == [], name
     # ... but its representative's own money is a person's.
     assert codes({"法定代表人个人收入": ""}, "legal") == ["forbidden_field:income"]
@@ -109,7 +110,8 @@ def test_recognisable_content_is_refused_for_a_natural_person(text, item):
         "未取得医疗器械经营许可证从事经营活动", "持有保险代理许可", "取得房地产开发资质二级",
         "持有证券从业资格证书", "没收违法收入5000元", "非法吸收公众存款2000万元",
         "偷逃个人所得税5万元，已补缴", "违法建设房屋3处", "拖欠工资8000元",
-        "住所：广西壮族自治区南宁市", "宁夏回族自治区银川市", "经营水族馆", "销售转基因大豆未标识",
+        "住所：广西壮族自治区南宁市", "宁夏回族自治区银川市", "郑州市管城回族区人民法院",
+        "湘西土家族苗族自治州", "朝鲜族乡", "经营水族馆", "销售转基因大豆未标识",
         "超范围执业，为患者注射", "存在安全隐患", "诚信奉献，热心教育事业", "荣获民族团结进步模范称号",
         "纳税信用等级A级", "纳税人识别号91350100M000100Y43", "安装指纹锁", "营业收入120万元",
         "未依法参加工伤保险", "伪造保单号骗取保险金",
