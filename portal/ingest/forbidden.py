@@ -74,7 +74,7 @@ ITEMS: tuple[Item, ...] = (
           r"出身(?:于)?(?:地主|富农|中农|贫农|雇农|资本家|工人|农民|干部|军人|知识分子|小业主)",
           r"成分(?:为|是|:)(?:地主|富农|中农|贫农|雇农|资本家)")),
     Item("religion", "宗教信仰", 1, ("宗教", "信仰", "教派"),
-         ("religion", "religious", "faith", "zongjiao", "xinyang", "zongjiaoxinyang"),
+         ("religion", "religious", "zongjiao", "xinyang", "zongjiaoxinyang"),
          (r"宗教信仰", rf"信(?:仰|奉)了?[{_CJK}]{{0,4}}教(?![育学师练授材])", r"皈依", r"受洗",
           r"(?:佛|基督|天主|伊斯兰|道|东正)教(?:信|教)?徒", r"基督徒|穆斯林")),
     Item("gene", "基因", 2, ("基因", "遗传信息", "dna"),
@@ -99,17 +99,17 @@ ITEMS: tuple[Item, ...] = (
          (rf"(?<!营业)(?<!经营)(?:月|年|工资|个人|家庭|税后|税前|薪资|薪酬|劳务)?收入{_SAY}{_AMT}",
           rf"(?:月薪|年薪|月工资|年工资){_SAY}{_AMT}")),
     Item("deposit", "存款", 3, ("存款", "储蓄", "银行余额", "账户余额"),
-         ("deposit", "deposits", "savings", "bankbalance", "cunkuan"),
+         ("bankdeposit", "bankdeposits", "depositbalance", "savings", "bankbalance", "cunkuan"),
          (rf"存款(?:余额)?{_SAY}{_AMT}", rf"储蓄(?:余额)?{_SAY}{_AMT}")),
     Item("securities", "有价证券", 3, ("有价证券", "证券账户", "证券资产", "股票", "债券", "基金份额"),
-         ("securities", "stock", "stocks", "shares", "bonds", "zhengquan", "gupiao"),
+         ("securities", "stockholding", "stockholdings", "stockaccount", "zhengquan", "gupiao"),
          (r"有价证券", r"证券账户", r"股票(?:市值|账户|资产)",
           rf"(?:持有|名下|拥有)[{_CJK}]{{0,6}}(?:股票|债券|基金|证券)(?![从执经]业|公司|交易所|投资咨询)")),
     Item("commercial_insurance", "商业保险", 3, ("商业保险", "寿险", "人寿保险", "保单", "重疾险"),
          ("commercialinsurance", "lifeinsurance", "insurancepolicy", "shangyebaoxian"),
          (r"商业保险", r"寿险|重疾险|年金险|分红险", r"保单(?:号|价值|金额)")),
     Item("real_estate", "不动产", 3, ("不动产", "房产", "房屋", "住房", "商品房", "宅基地"),
-         ("realestate", "realty", "housing", "budongchan", "fangchan"),
+         ("realestate", "realty", "budongchan", "fangchan"),
          (rf"名下(?:有|拥有)?[{_CJK}]{{0,4}}(?:房产|房屋|住房|不动产|商品房|别墅|商铺)",
           rf"(?:拥有|持有|购有|购买了?)[{_CJK}]{{0,4}}(?:房产|住房|不动产|商品房|别墅)",
           rf"(?:房产|房屋|住房|不动产|商品房|别墅)[{_CJK}]{{0,2}}(?:\d+|[一二两三四五六七八九十]+)(?:套|处|栋|幢)",
@@ -128,8 +128,10 @@ _LICENCE_ASCII = {"license", "licence", "permit", "qualification", "certificate"
 # Group 三 words in a name or text about a violation are R-07 data, not the person's assets.
 _VIOLATION_CJK = ("拖欠", "欠缴", "欠薪", "欠付", "欠税", "偷税", "逃税", "漏税", "抗税", "骗税",
                   "罚没", "违法", "非法", "违规", "违章")
-_VIOLATION_ASCII = {"arrears", "unpaid", "overdue", "illegal", "penalty", "fine", "evasion", "owed"}
-_VIOLATION_NEAR = re.compile(r"违法|违章|违规|非法|擅自|拆除|吸收|集资|补缴|罚没|没收|伪造|虚构|冒用|[偷逃欠漏抗骗]")
+_VIOLATION_ASCII = {"arrears", "unpaid", "overdue", "illegal", "penalty", "fine", "evasion", "owed",
+                    "violation"}
+_VIOLATION_NEAR = re.compile(
+    r"违法|违章|违规|非法|擅自|拆除|搭建|出租|出售|吸收|集资|补缴|罚没|没收|伪造|虚构|冒用|[偷逃欠漏抗骗]")
 # Group 三 names a legal-person record may not carry either (someone's own money or home).
 _PERSONAL_CJK = ("个人", "本人", "家庭", "储蓄", "个税", "月收入", "年收入", "工资收入",
                  "月薪", "年薪", "法定代表人", "法人代表", "负责人")

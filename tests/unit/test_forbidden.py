@@ -27,7 +27,9 @@ def codes(fields, kind="natural", consent=""):
         ("病史", "medical_history"), ("既往病史", "medical_history"), ("疾病", "disease"),
         ("disease", "disease"), ("家庭出身", "family_origin"), ("种族", "race"), ("race", "race"),
         ("民族", "ethnicity"), ("月收入", "income"), ("年收入", "income"), ("工资收入", "income"),
-        ("income", "income"), ("Monthly Income", "income"), ("存款", "deposit"), ("房产", "real_estate"),
+        ("income", "income"), ("Monthly Income", "income"), ("存款", "deposit"),
+        ("bank_deposit", "deposit"), ("savings", "deposit"),
+        ("房产", "real_estate"),
         ("不动产", "real_estate"), ("商业保险", "commercial_insurance"), ("有价证券", "securities"),
         ("纳税额", "tax_amount"), ("纳税数额", "tax_amount"), ("tax_amount", "tax_amount"),
     ],
@@ -53,7 +55,8 @@ def test_names_tolerate_spaces_punctuation_full_width_and_case(name):
     ["trace_id", "grace_period", "generic_code", "general", "姓名", "公民身份号码", "处罚依据", "罚款金额",
      "欠缴增值税金额", "欠税金额", "拖欠工资金额", "违法所得", "没收违法收入", "医疗器械经营许可证号",
      "保险代理许可证号", "房地产开发资质等级", "证券从业资格证书编号", "转基因标识", "住房公积金缴存单位",
-     "cert_fingerprint", "key_fingerprint", "学历", "婚姻状况", "就业状况"],
+     "cert_fingerprint", "key_fingerprint", "学历", "婚姻状况", "就业状况", "good_faith_commitment",
+     "security_deposit", "stock_quantity", "minimum_wage_violation"],
 )
 def test_legitimate_names_pass_for_both_kinds(name):
     assert check({name: "1"}, subject_kind="natural") == []
@@ -114,7 +117,9 @@ def test_recognisable_content_is_refused_for_a_natural_person(text, item):
         "湘西土家族苗族自治州", "朝鲜族乡", "经营水族馆", "销售转基因大豆未标识",
         "超范围执业，为患者注射", "存在安全隐患", "诚信奉献，热心教育事业", "荣获民族团结进步模范称号",
         "纳税信用等级A级", "纳税人识别号91350100M000100Y43", "安装指纹锁", "营业收入120万元",
-        "未依法参加工伤保险", "伪造保单号骗取保险金",
+        "未依法参加工伤保险", "伪造保单号骗取保险金", "出租房屋2处未登记住宿人员信息",
+        "组织非法宗教活动", "利用邪教组织破坏法律实施", "无证行医，为他人诊断治疗疾病",
+        "酒后驾驶，血液酒精含量85mg/100ml",
     ],
 )
 def test_legitimate_content_passes(text):
