@@ -1,0 +1,1 @@
+"""Collection of records from providing agencies (push API, Excel upload, single entry)."""

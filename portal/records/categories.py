@@ -1,13 +1,15 @@
 """Record categories from Z80 第七条 (legal persons, R-07) and 第八条 (natural persons, R-08).
 
 Each category has a default polarity; a record may override it (a licence is neutral, an honour
-positive, a penalty negative). The forbidden fields of R-09 are listed here too so every
-collection path can reject them by one list.
+positive, a penalty negative). FORBIDDEN_FIELDS (R-09) is derived from portal.ingest.forbidden,
+the one list every collection path checks.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from portal.ingest import forbidden
 
 __all__ = ["Category", "CATEGORIES", "LEGAL", "NATURAL", "Polarity", "FORBIDDEN_FIELDS", "by_code"]
 
@@ -70,22 +72,5 @@ def by_code(code: str) -> Category:
         raise ValueError(f"未知的信息类别：{code}") from None
 
 
-# R-09: never collected. The last group only with written consent after notice of adverse
-# effects; this platform has no consent workflow yet, so it rejects all of them.
-FORBIDDEN_FIELDS: dict[str, str] = {
-    "race": "民族/种族",
-    "ethnicity": "民族/种族",
-    "family_origin": "家庭出身",
-    "religion": "宗教信仰",
-    "gene": "基因",
-    "fingerprint": "指纹",
-    "blood_type": "血型",
-    "disease": "疾病",
-    "medical_history": "病史",
-    "income": "收入",
-    "deposit": "存款",
-    "securities": "有价证券",
-    "commercial_insurance": "商业保险",
-    "real_estate": "不动产",
-    "tax_amount": "纳税数额",
-}
+# R-09: the one list lives in portal.ingest.forbidden (names, synonyms, content, consent).
+FORBIDDEN_FIELDS: dict[str, str] = {item.key: item.label for item in forbidden.ITEMS}
