@@ -24,7 +24,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 __all__ = [
-    "ITEMS", "Item", "Problem", "PLACEHOLDER", "RULE", "check", "consent_ref_ok", "scrub",
+    "ITEMS",
+    "Item",
+    "Problem",
+    "PLACEHOLDER",
+    "RULE",
+    "check",
+    "consent_ref_ok",
+    "scrub",
 ]
 
 RULE = "R-09"
@@ -62,62 +69,171 @@ _AMT = r"(?:人民币|rmb|¥)?(?:约|达|超过|逾|近|共)?(?:\d[\d,.]*|[零�
 _SAY = r"(?:为|是|约|达|有|共计|合计|:)?"
 
 ITEMS: tuple[Item, ...] = (
-    Item("race", "种族", 1, ("种族", "人种"), ("race", "racial", "zhongzu", "renzhong"),
-         (r"种族(?:为|是|:)", r"(?:黄|白|黑)种人")),
-    Item("ethnicity", "民族", 1, ("民族", "族别"), ("ethnicity", "ethnic", "ethnicgroup", "minzu"),
-         (r"民族(?:为|是|:)",
-          # Not places: 管城回族区, 广西壮族自治区, 湘西土家族苗族自治州, 朝鲜族乡.
-          rf"(?<!北)(?:{_ETHNIC})族(?!(?:(?:{_ETHNIC})族)*(?:自治|区|县|乡|镇|村|聚居))(?!馆|箱|店|用品|谱)")),
-    Item("family_origin", "家庭出身", 1, ("家庭出身", "出身", "家庭成分"),
-         ("familyorigin", "familybackground", "classorigin", "jiatingchushen", "chushen"),
-         (r"家庭出身", r"家庭成分",
-          r"出身(?:于)?(?:地主|富农|中农|贫农|雇农|资本家|工人|农民|干部|军人|知识分子|小业主)",
-          r"成分(?:为|是|:)(?:地主|富农|中农|贫农|雇农|资本家)")),
-    Item("religion", "宗教信仰", 1, ("宗教", "信仰", "教派"),
-         ("religion", "religious", "zongjiao", "xinyang", "zongjiaoxinyang"),
-         (r"宗教信仰", rf"信(?:仰|奉)了?[{_CJK}]{{0,4}}教(?![育学师练授材])", r"皈依", r"受洗",
-          r"(?:佛|基督|天主|伊斯兰|道|东正)教(?:信|教)?徒", r"基督徒|穆斯林")),
-    Item("gene", "基因", 2, ("基因", "遗传信息", "dna"),
-         ("gene", "genes", "genetic", "genome", "genotype", "dna", "jiyin"),
-         (r"(?<!转)基因(?:检测|测序|信息|型|序列|突变|缺陷|位点|报告|鉴定|数据)",
-          rf"携带[{_CJK}]{{0,8}}基因", r"dna(?:检测|鉴定|序列|样本|数据|比对)", r"亲子鉴定")),
-    Item("fingerprint", "指纹", 2, ("指纹", "掌纹"), ("fingerprint", "fingerprints", "zhiwen"),
-         (r"指纹(?!锁)", r"掌纹")),
-    Item("blood_type", "血型", 2, ("血型",), ("bloodtype", "bloodgroup", "xuexing"),
-         (r"血型", r"(?<![a-z])(?:ab|a|b|o)型血", r"rh(?:阴性|阳性)", r"熊猫血")),
-    Item("disease", "疾病", 2, ("疾病", "病症", "病种", "患病", "诊断", "健康状况"),
-         ("disease", "diseases", "illness", "diagnosis", "healthstatus", "healthcondition",
-          "medicalcondition", "jibing"),
-         (rf"(?:患有|罹患|身患|患上|确诊(?:为|患有)|诊断为)[{_CJK}a-z]{{0,10}}(?:病|症|癌|瘤|炎|hiv|艾滋)",
-          r"感染了?(?:hiv|艾滋|乙肝|梅毒|结核)", r"hiv(?:阳性|感染|携带)",
-          r"(?:乙肝|肝炎)(?:病毒)?携带", r"精神(?:疾病|障碍|分裂)")),
-    Item("medical_history", "病史", 2, ("病史", "既往史", "病历", "就诊记录", "医疗记录"),
-         ("medicalhistory", "medicalrecord", "medicalrecords", "healthrecord", "bingshi"),
-         (r"病史", r"既往史", r"就诊记录", r"住院(?:治疗|记录)")),
-    Item("income", "收入", 3, ("收入", "工资", "薪资", "薪酬", "月薪", "年薪"),
-         ("income", "salary", "wage", "wages", "shouru", "gongzi", "xinzi"),
-         (rf"(?<!营业)(?<!经营)(?:月|年|工资|个人|家庭|税后|税前|薪资|薪酬|劳务)?收入{_SAY}{_AMT}",
-          rf"(?:月薪|年薪|月工资|年工资){_SAY}{_AMT}")),
-    Item("deposit", "存款", 3, ("存款", "储蓄", "银行余额", "账户余额"),
-         ("bankdeposit", "bankdeposits", "depositbalance", "savings", "bankbalance", "cunkuan"),
-         (rf"存款(?:余额)?{_SAY}{_AMT}", rf"储蓄(?:余额)?{_SAY}{_AMT}")),
-    Item("securities", "有价证券", 3, ("有价证券", "证券账户", "证券资产", "股票", "债券", "基金份额"),
-         ("securities", "stockholding", "stockholdings", "stockaccount", "zhengquan", "gupiao"),
-         (r"有价证券", r"证券账户", r"股票(?:市值|账户|资产)",
-          rf"(?:持有|名下|拥有)[{_CJK}]{{0,6}}(?:股票|债券|基金|证券)(?![从执经]业|公司|交易所|投资咨询)")),
-    Item("commercial_insurance", "商业保险", 3, ("商业保险", "寿险", "人寿保险", "保单", "重疾险"),
-         ("commercialinsurance", "lifeinsurance", "insurancepolicy", "shangyebaoxian"),
-         (r"商业保险", r"寿险|重疾险|年金险|分红险", r"保单(?:号|价值|金额)")),
-    Item("real_estate", "不动产", 3, ("不动产", "房产", "房屋", "住房", "商品房", "宅基地"),
-         ("realestate", "realty", "budongchan", "fangchan"),
-         (rf"名下(?:有|拥有)?[{_CJK}]{{0,4}}(?:房产|房屋|住房|不动产|商品房|别墅|商铺)",
-          rf"(?:拥有|持有|购有|购买了?)[{_CJK}]{{0,4}}(?:房产|住房|不动产|商品房|别墅)",
-          rf"(?:房产|房屋|住房|不动产|商品房|别墅)[{_CJK}]{{0,2}}(?:\d+|[一二两三四五六七八九十]+)(?:套|处|栋|幢)",
-          r"不动产权证")),
-    Item("tax_amount", "纳税数额", 3,
-         ("纳税数额", "纳税额", "纳税金额", "缴税金额", "纳税情况", "个人所得税", "个税"),
-         ("taxamount", "taxpaid", "taxpayment", "incometax", "nashuie"),
-         (rf"(?:纳税|缴税|个人所得税|个税)(?:数额|金额|额|总额)?{_SAY}{_AMT}",)),
+    Item(
+        "race",
+        "种族",
+        1,
+        ("种族", "人种"),
+        ("race", "racial", "zhongzu", "renzhong"),
+        (r"种族(?:为|是|:)", r"(?:黄|白|黑)种人"),
+    ),
+    Item(
+        "ethnicity",
+        "民族",
+        1,
+        ("民族", "族别"),
+        ("ethnicity", "ethnic", "ethnicgroup", "minzu"),
+        (
+            r"民族(?:为|是|:)",
+            # Not places: 管城回族区, 广西壮族自治区, 湘西土家族苗族自治州, 朝鲜族乡.
+            rf"(?<!北)(?:{_ETHNIC})族(?!(?:(?:{_ETHNIC})族)*(?:自治|区|县|乡|镇|村|聚居))(?!馆|箱|店|用品|谱)",
+        ),
+    ),
+    Item(
+        "family_origin",
+        "家庭出身",
+        1,
+        ("家庭出身", "出身", "家庭成分"),
+        ("familyorigin", "familybackground", "classorigin", "jiatingchushen", "chushen"),
+        (
+            r"家庭出身",
+            r"家庭成分",
+            r"出身(?:于)?(?:地主|富农|中农|贫农|雇农|资本家|工人|农民|干部|军人|知识分子|小业主)",
+            r"成分(?:为|是|:)(?:地主|富农|中农|贫农|雇农|资本家)",
+        ),
+    ),
+    Item(
+        "religion",
+        "宗教信仰",
+        1,
+        ("宗教", "信仰", "教派"),
+        ("religion", "religious", "zongjiao", "xinyang", "zongjiaoxinyang"),
+        (
+            r"宗教信仰",
+            rf"信(?:仰|奉)了?[{_CJK}]{{0,4}}教(?![育学师练授材])",
+            r"皈依",
+            r"受洗",
+            r"(?:佛|基督|天主|伊斯兰|道|东正)教(?:信|教)?徒",
+            r"基督徒|穆斯林",
+        ),
+    ),
+    Item(
+        "gene",
+        "基因",
+        2,
+        ("基因", "遗传信息", "dna"),
+        ("gene", "genes", "genetic", "genome", "genotype", "dna", "jiyin"),
+        (
+            r"(?<!转)基因(?:检测|测序|信息|型|序列|突变|缺陷|位点|报告|鉴定|数据)",
+            rf"携带[{_CJK}]{{0,8}}基因",
+            r"dna(?:检测|鉴定|序列|样本|数据|比对)",
+            r"亲子鉴定",
+        ),
+    ),
+    Item(
+        "fingerprint", "指纹", 2, ("指纹", "掌纹"), ("fingerprint", "fingerprints", "zhiwen"), (r"指纹(?!锁)", r"掌纹")
+    ),
+    Item(
+        "blood_type",
+        "血型",
+        2,
+        ("血型",),
+        ("bloodtype", "bloodgroup", "xuexing"),
+        (r"血型", r"(?<![a-z])(?:ab|a|b|o)型血", r"rh(?:阴性|阳性)", r"熊猫血"),
+    ),
+    Item(
+        "disease",
+        "疾病",
+        2,
+        ("疾病", "病症", "病种", "患病", "诊断", "健康状况"),
+        (
+            "disease",
+            "diseases",
+            "illness",
+            "diagnosis",
+            "healthstatus",
+            "healthcondition",
+            "medicalcondition",
+            "jibing",
+        ),
+        (
+            # "患有…" says a person has an illness whatever its name (高血压, 抑郁 …).
+            rf"(?:患有|罹患|身患|患上|确诊(?:为|患有)|诊断为)[{_CJK}a-z]",
+            r"感染了?(?:hiv|艾滋|乙肝|梅毒|结核)",
+            r"hiv(?:阳性|感染|携带)",
+            r"(?:乙肝|肝炎)(?:病毒)?携带",
+            r"精神(?:疾病|障碍|分裂)",
+        ),
+    ),
+    Item(
+        "medical_history",
+        "病史",
+        2,
+        ("病史", "既往史", "病历", "就诊记录", "医疗记录"),
+        ("medicalhistory", "medicalrecord", "medicalrecords", "healthrecord", "bingshi"),
+        (r"病史", r"既往史", r"就诊记录", r"住院(?:治疗|记录)"),
+    ),
+    Item(
+        "income",
+        "收入",
+        3,
+        ("收入", "工资", "薪资", "薪酬", "月薪", "年薪"),
+        ("income", "salary", "wage", "wages", "shouru", "gongzi", "xinzi"),
+        (
+            rf"(?<!营业)(?<!经营)(?:月|年|工资|个人|家庭|税后|税前|薪资|薪酬|劳务)?收入{_SAY}{_AMT}",
+            rf"(?:月薪|年薪|月工资|年工资){_SAY}{_AMT}",
+        ),
+    ),
+    Item(
+        "deposit",
+        "存款",
+        3,
+        ("存款", "储蓄", "银行余额", "账户余额"),
+        ("bankdeposit", "bankdeposits", "depositbalance", "savings", "bankbalance", "cunkuan"),
+        (rf"存款(?:余额)?{_SAY}{_AMT}", rf"储蓄(?:余额)?{_SAY}{_AMT}"),
+    ),
+    Item(
+        "securities",
+        "有价证券",
+        3,
+        ("有价证券", "证券账户", "证券资产", "股票", "债券", "基金份额"),
+        ("securities", "stockholding", "stockholdings", "stockaccount", "zhengquan", "gupiao"),
+        (
+            r"有价证券",
+            r"证券账户",
+            r"股票(?:市值|账户|资产)",
+            rf"(?:持有|名下|拥有)[{_CJK}]{{0,6}}(?:股票|债券|基金|证券)(?![从执经]业|公司|交易所|投资咨询)",
+        ),
+    ),
+    Item(
+        "commercial_insurance",
+        "商业保险",
+        3,
+        ("商业保险", "寿险", "人寿保险", "保单", "重疾险"),
+        ("commercialinsurance", "lifeinsurance", "insurancepolicy", "shangyebaoxian"),
+        (r"商业保险", r"寿险|重疾险|年金险|分红险", r"保单(?:号|价值|金额)"),
+    ),
+    Item(
+        "real_estate",
+        "不动产",
+        3,
+        ("不动产", "房产", "房屋", "住房", "商品房", "宅基地"),
+        ("realestate", "realty", "budongchan", "fangchan"),
+        (
+            rf"名下(?:有|拥有)?[{_CJK}]{{0,4}}(?:房产|房屋|住房|不动产|商品房|别墅|商铺)",
+            rf"(?:拥有|持有|购有|购买了?)[{_CJK}]{{0,4}}(?:房产|住房|不动产|商品房|别墅)",
+            rf"(?:房产|房屋|住房|不动产|商品房|别墅)[{_CJK}]{{0,2}}(?:\d+|[一二两三四五六七八九十]+)(?:套|处|栋|幢)",
+            r"不动产权证",
+        ),
+    ),
+    Item(
+        "tax_amount",
+        "纳税数额",
+        3,
+        ("纳税数额", "纳税额", "纳税金额", "缴税金额", "纳税情况", "个人所得税", "个税"),
+        ("taxamount", "taxpaid", "taxpayment", "incometax", "nashuie"),
+        (rf"(?:纳税|缴税|个人所得税|个税)(?:数额|金额|额|总额)?{_SAY}{_AMT}",),
+    ),
 )
 
 _PATTERNS = {item.key: tuple(re.compile(p) for p in item.content) for item in ITEMS}
@@ -126,20 +242,62 @@ _PATTERNS = {item.key: tuple(re.compile(p) for p in item.content) for item in IT
 _LICENCE_CJK = ("许可", "资质", "资格", "执业", "从业", "证书", "证号", "代理", "经营")
 _LICENCE_ASCII = {"license", "licence", "permit", "qualification", "certificate", "certification"}
 # Group 三 words in a name or text about a violation are R-07 data, not the person's assets.
-_VIOLATION_CJK = ("拖欠", "欠缴", "欠薪", "欠付", "欠税", "偷税", "逃税", "漏税", "抗税", "骗税",
-                  "罚没", "违法", "非法", "违规", "违章")
-_VIOLATION_ASCII = {"arrears", "unpaid", "overdue", "illegal", "penalty", "fine", "evasion", "owed",
-                    "violation"}
+_VIOLATION_CJK = (
+    "拖欠",
+    "欠缴",
+    "欠薪",
+    "欠付",
+    "欠税",
+    "偷税",
+    "逃税",
+    "漏税",
+    "抗税",
+    "骗税",
+    "罚没",
+    "违法",
+    "非法",
+    "违规",
+    "违章",
+)
+_VIOLATION_ASCII = {"arrears", "unpaid", "overdue", "illegal", "penalty", "fine", "evasion", "owed", "violation"}
 _VIOLATION_NEAR = re.compile(
-    r"违法|违章|违规|非法|擅自|拆除|搭建|出租|出售|吸收|集资|补缴|罚没|没收|伪造|虚构|冒用|[偷逃欠漏抗骗]")
+    r"违法|违章|违规|非法|擅自|拆除|搭建|出租|出售|吸收|集资|补缴|罚没|没收|伪造|虚构|冒用|[偷逃欠漏抗骗]"
+)
 # Group 三 names a legal-person record may not carry either (someone's own money or home).
-_PERSONAL_CJK = ("个人", "本人", "家庭", "储蓄", "个税", "月收入", "年收入", "工资收入",
-                 "月薪", "年薪", "法定代表人", "法人代表", "负责人")
+_PERSONAL_CJK = (
+    "个人",
+    "本人",
+    "家庭",
+    "储蓄",
+    "个税",
+    "月收入",
+    "年收入",
+    "工资收入",
+    "月薪",
+    "年薪",
+    "法定代表人",
+    "法人代表",
+    "负责人",
+)
 _PERSONAL_ASCII = {"personal", "household", "private", "representative", "owner"}
 # Not personal data although they contain a listed word.
 _HARMLESS_CJK = ("转基因", "住房公积金")
-_HARMLESS_BEFORE_FINGERPRINT = {"key", "cert", "certificate", "file", "hash", "sha1", "sha256",
-                                "md5", "tls", "ssh", "pgp", "gpg", "device", "browser"}
+_HARMLESS_BEFORE_FINGERPRINT = {
+    "key",
+    "cert",
+    "certificate",
+    "file",
+    "hash",
+    "sha1",
+    "sha256",
+    "md5",
+    "tls",
+    "ssh",
+    "pgp",
+    "gpg",
+    "device",
+    "browser",
+}
 
 _CONSENT = re.compile(rf"[0-9A-Za-z{_CJK}〔〕\[\]()\-_/.·#: ]{{2,60}}")
 _ID_LIKE = re.compile(r"\d{17}[\dXx]|\d{15}")
@@ -166,8 +324,7 @@ def check(fields: Mapping[str, object], *, subject_kind: str, consent_ref: str =
     """
     if subject_kind not in ("legal", "natural"):
         raise ValueError(f"未知的主体类型：{subject_kind}")
-    consent = "none" if not (consent_ref or "").strip() else (
-        "ok" if consent_ref_ok(consent_ref) else "bad")
+    consent = "none" if not (consent_ref or "").strip() else ("ok" if consent_ref_ok(consent_ref) else "bad")
     problems: list[Problem] = []
     for name, value in _flatten(fields, ""):
         item = _name_item(name, subject_kind)
@@ -242,8 +399,10 @@ def _content_items(value: str) -> list[Item]:
     found = []
     for item in ITEMS:
         for pattern in _PATTERNS[item.key]:
-            if any(item.clause != 3 or not _VIOLATION_NEAR.search(text[max(0, m.start() - 6):m.start()])
-                   for m in pattern.finditer(text)):
+            if any(
+                item.clause != 3 or not _VIOLATION_NEAR.search(text[max(0, m.start() - 6) : m.start()])
+                for m in pattern.finditer(text)
+            ):
                 found.append(item)
                 break
     return found
@@ -261,12 +420,15 @@ def _problem(name: str, item: Item, kind: str, consent: str) -> Problem:
         message = f"{subject}禁止征集的个人信息（{item.label}，{where}），已拒收"
         code = f"forbidden_{kind}:{item.key}"
     elif consent == "bad":
-        message = (f"{subject}个人{item.label}信息，须取得信息主体的书面同意（{where}）；"
-                   "书面同意文书编号格式不正确，已拒收")
+        message = (
+            f"{subject}个人{item.label}信息，须取得信息主体的书面同意（{where}）；书面同意文书编号格式不正确，已拒收"
+        )
         code = f"consent_invalid:{item.key}"
     else:
-        message = (f"{subject}个人{item.label}信息，须在告知可能产生的不利后果并取得信息主体书面同意后"
-                   f"方可征集（{where}）；未提供书面同意文书编号，已拒收")
+        message = (
+            f"{subject}个人{item.label}信息，须在告知可能产生的不利后果并取得信息主体书面同意后"
+            f"方可征集（{where}）；未提供书面同意文书编号，已拒收"
+        )
         code = f"forbidden_{kind}:{item.key}"
     if kind == "content":
         message += "，内容未保存"

@@ -20,12 +20,23 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from portal.ingest import forbidden
 from portal.lib import id_number as idn
 from portal.lib import uscc as uscc_rules
 from portal.records.categories import CATEGORIES, Polarity
 from portal.records.tables import DisclosureClass, RecordType
 
-__all__ = ["Item", "FieldError", "ItemRejected", "parse", "ACTIONS", "CORRECTABLE", "PENALTY_FIELDS", "LICENSE_FIELDS"]
+__all__ = [
+    "Item",
+    "FieldError",
+    "ItemRejected",
+    "parse",
+    "forbidden_errors",
+    "ACTIONS",
+    "CORRECTABLE",
+    "PENALTY_FIELDS",
+    "LICENSE_FIELDS",
+]
 
 ACTIONS = ("create", "correct", "revoke")
 CORRECTABLE = (
@@ -104,6 +115,8 @@ class Item:
     detail: dict = field(default_factory=dict)
     """PenaltyDetail or LicenseDetail columns."""
     consent_ref: str = ""
+    raw: Mapping = field(default_factory=dict)
+    """The item as received, for the checks that need the stored subject (R-09 on a correction)."""
 
 
 class _Errors:
@@ -269,21 +282,32 @@ def _detail(raw: Mapping, item: Item, errors: _Errors, today: date) -> dict:
     return out
 
 
-def _unknown(raw: Mapping, errors: _Errors) -> None:
+def forbidden_errors(raw: Mapping, subject_kind: str, consent_ref: str) -> list[FieldError]:
+    """R-09: forbidden fields and recognisable forbidden content, by name and (for natural persons)
+    by text; income, deposits … only with a well-formed written-consent reference."""
+    fields = {k: v for k, v in raw.items() if k not in ("action", "record_id", "consent_ref")}
+    return [
+        FieldError(p.field, p.code, p.message)
+        for p in forbidden.check(fields, subject_kind=subject_kind, consent_ref=consent_ref)
+    ]
+
+
+_UNKNOWN = "模板中没有这一项，请删除或改用模板中的项目名称"
+
+
+def _unknown(raw: Mapping, errors: _Errors, flagged: set[str]) -> None:
     """Every field must be one the template names: a typo is not silently dropped, and nothing the
-    platform has no column for (R-09) slips in under another name."""
+    platform has no column for slips in under another name. (A forbidden one is named as such.)"""
     for key in raw:
-        if key not in _CREATE_KEYS:
-            errors.add(str(key)[:64], "unknown_field", "模板中没有这一项，请删除或改用模板中的项目名称")
+        if key not in _CREATE_KEYS and str(key) not in flagged:
+            errors.add(str(key)[:64], "unknown_field", _UNKNOWN)
     nested = {"subject": _SUBJECT_KEYS, **_DETAIL_KEYS}
     for name, allowed in nested.items():
         value = raw.get(name)
         if isinstance(value, Mapping):
             for key in value:
-                if key not in allowed:
-                    errors.add(
-                        f"{name}.{str(key)[:64]}", "unknown_field", "模板中没有这一项，请删除或改用模板中的项目名称"
-                    )
+                if key not in allowed and f"{name}.{key}" not in flagged:
+                    errors.add(f"{name}.{str(key)[:64]}", "unknown_field", _UNKNOWN)
 
 
 def parse(raw: object, today: date) -> Item | list[FieldError]:
@@ -297,12 +321,15 @@ def parse(raw: object, today: date) -> Item | list[FieldError]:
     ref = str(raw.get("record_id") or "").strip()
     if not _REF.match(ref):
         errors.add("record_id", "invalid_record_id", "record_id 应为本单位的记录编号：1–64 位字母、数字或 ._:/-")
-    item = Item(action=action, ref=ref)
+    item = Item(action=action, ref=ref, raw=raw)
     if action in ("correct", "revoke"):
         item.reason = _text(raw, "reason", "更正或撤销原因", errors, required=True, limit=500)
+    consent_ref = str(raw.get("consent_ref") or "").strip()
     if action == "create":
-        _unknown(raw, errors)
         _subject(raw, item, errors)
+        refused = forbidden_errors(raw, item.subject_kind or "natural", consent_ref)
+        errors.items.extend(refused)
+        _unknown(raw, errors, {e.field for e in refused})
         record_type = str(raw.get("record_type") or RecordType.GENERAL)
         if record_type not in RecordType.LABELS:
             errors.add("record_type", "invalid", "record_type 应为 license（行政许可）、penalty（行政处罚）或 general")
@@ -321,5 +348,7 @@ def parse(raw: object, today: date) -> Item | list[FieldError]:
             errors.add(extra[0], "not_correctable", f"以下项目不能更正：{'、'.join(map(str, extra))}")
         if not item.values and not extra:
             errors.add("", "nothing_to_correct", "请填写需要更正的项目")
-    item.consent_ref = str(raw.get("consent_ref") or "").strip()[:60]
+    if consent_ref and not forbidden.consent_ref_ok(consent_ref):
+        errors.add("consent_ref", "consent_invalid", "书面同意文书编号格式不正确（2–60 个字符，须含编号数字）")
+    item.consent_ref = consent_ref
     return errors.items or item

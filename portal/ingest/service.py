@@ -15,7 +15,7 @@ from datetime import date, datetime, timezone
 
 from piccolo.engine.sqlite import TransactionType
 
-from portal.ingest.items import FieldError, Item, ItemRejected, parse
+from portal.ingest.items import FieldError, Item, ItemRejected, forbidden_errors, parse
 from portal.ingest.tables import IngestBatch
 from portal.lib.dates import today_cn
 from portal.lib.masking import mask_id_number
@@ -159,6 +159,7 @@ async def _create(reporter: Reporter, item: Item) -> tuple[str, int]:
         record_type=item.record_type,
         provider_ref=item.ref,
         channel=reporter.channel,
+        consent_ref=item.consent_ref,
         status=RecordStatus.IN_FORCE,
         created_at=now,
         updated_at=now,
@@ -188,11 +189,23 @@ async def _save_detail(record_id: int, item: Item) -> None:
         await LicenseDetail(**common, **item.detail).save()
 
 
+async def _refuse_forbidden(item: Item, subject_id: int) -> None:
+    """R-09 on a correction or revocation: the stored subject decides how strict the check is."""
+    kind = (await Subject.select(Subject.kind).where(Subject.id == subject_id).first())["kind"]
+    if refused := forbidden_errors(item.raw, kind, item.consent_ref):
+        raise ItemRejected(*refused)
+
+
+def _with_consent(item: Item) -> str:
+    return f"{item.reason}（书面同意：{item.consent_ref}）" if item.consent_ref else item.reason
+
+
 async def _correct(reporter: Reporter, item: Item) -> tuple[str, int]:
     current = await _existing(reporter, item.ref)
     if current is None:
         raise ItemRejected(FieldError("record_id", "unknown_record_id", "没有该记录编号的记录"))
     _in_scope(reporter, current["category"])
+    await _refuse_forbidden(item, current["subject"])
     if "category" in item.values:
         _in_scope(reporter, item.values["category"])
     if _same(current, item.values):
@@ -201,7 +214,7 @@ async def _correct(reporter: Reporter, item: Item) -> tuple[str, int]:
         raise ItemRejected(FieldError("record_id", "not_in_force", "该记录已撤销，不能更正"))
     changes = {k: v for k, v in item.values.items() if current.get(k) != v}
     try:
-        version = await records.correct_record(current["id"], changes, reporter.actor, item.reason)
+        version = await records.correct_record(current["id"], changes, reporter.actor, _with_consent(item))
     except (records.RecordError, ValueError) as exc:
         raise ItemRejected(FieldError("", "invalid_correction", str(exc))) from None
     return "corrected", version
@@ -212,6 +225,7 @@ async def _revoke(reporter: Reporter, item: Item) -> tuple[str, int]:
     if current is None:
         raise ItemRejected(FieldError("record_id", "unknown_record_id", "没有该记录编号的记录"))
     _in_scope(reporter, current["category"])
+    await _refuse_forbidden(item, current["subject"])
     if current["status"] == RecordStatus.REVOKED:
         return "unchanged", current["version"]
     if current["status"] != RecordStatus.IN_FORCE:

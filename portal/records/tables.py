@@ -73,6 +73,8 @@ class CreditRecord(Table, tablename="credit_record"):
     data): a provider creates, corrects and revokes by it (R-11); unique per provider."""
     channel = Varchar(length=8, default="")
     """How it came: api 系统对接 / xlsx 批量上传 / entry 逐条录入 (R-12); '' before collection."""
+    consent_ref = Varchar(length=60, default="")
+    """The subject's written consent (文书编号) that allowed income, deposits … in it (R-09); ''."""
     created_at = Timestamptz()
     updated_at = Timestamptz()
 

@@ -320,3 +320,58 @@ async def test_unknown_fields_are_named_not_dropped(client):
         ("subject.phone", "unknown_field"),
     }
     assert "13800000000" not in str(result)
+
+
+def _person_item(person: dict, **over) -> dict:
+    item = {
+        "action": "create",
+        "record_id": f.unique("F"),
+        "subject": {"kind": "natural", "name": person["name"], "id_number": person["id_number"]},
+        "record_type": "general",
+        "category": "person_negative",
+        "disclosure_class": "B",
+        "title": "失信提示信息（推送）",
+        "decision_date": (today_cn() - timedelta(days=1)).isoformat(),
+    }
+    item.update(over)
+    return item
+
+
+async def test_forbidden_data_is_refused_on_every_field_and_never_kept(client, caplog):
+    """R-09: by field name and by content; income and the like only with a written-consent reference;
+    the refused value is in no response, no row and no log line."""
+    agency = await f.agency()
+    key = await _key(agency, categories=("person_negative", "penalty"))
+    person = await f.natural_subject("孙禁采")
+    secret_income = "月收入8765元"
+    items = [
+        _person_item(person, 宗教信仰="某宗教"),
+        _person_item(person, content="经查该人血型为AB型"),
+        _person_item(person, content=f"当事人{secret_income}，拖欠货款"),
+        _person_item(person, content=f"当事人{secret_income}，拖欠货款", consent_ref="郑信同意〔2026〕15号"),
+        _person_item(person, content=f"当事人{secret_income}", consent_ref="同意"),
+        _penalty(f.unique("L"), f.new_uscc(), blood_type="A"),
+    ]
+    body = (await _push(client, key, items)).json()
+    by_index = {r["index"]: r for r in body["results"]}
+    assert (
+        by_index[0]["errors"][0]["code"] == "forbidden_field:religion"
+        and "第九条" in by_index[0]["errors"][0]["message"]
+    )
+    assert by_index[1]["errors"][0]["code"] == "forbidden_content:blood_type"
+    assert by_index[2]["errors"][0]["code"] == "forbidden_content:income"
+    assert by_index[3]["status"] == "created"  # with the subject's written consent (R-09 三)
+    assert {e["code"] for e in by_index[4]["errors"]} >= {"consent_invalid"}
+    assert by_index[5]["errors"][0]["code"] == "forbidden_field:blood_type"  # a legal person's item too
+    text = str(body)
+    for value in ("某宗教", "AB型", "8765"):
+        assert value not in text and value not in caplog.text
+    stored = await CreditRecord.select(CreditRecord.content, CreditRecord.consent_ref).where(
+        CreditRecord.provider == agency["id"]
+    )
+    assert [r["consent_ref"] for r in stored] == ["郑信同意〔2026〕15号"]  # only the consented one is kept
+    assert not any("AB型" in r["content"] for r in stored)
+    # A correction is checked too, against the stored subject (a natural person: content is scanned).
+    fix = {"action": "correct", "record_id": items[3]["record_id"], "content": "补充：患有高血压", "reason": "补充"}
+    refused = (await _push(client, key, [fix])).json()["results"][0]
+    assert refused["status"] == "rejected" and refused["errors"][0]["code"].startswith("forbidden_content:")

@@ -239,3 +239,9 @@ def test_the_categories_list_derives_from_the_checker():
     assert FORBIDDEN_FIELDS == {item.key: item.label for item in forbidden.ITEMS}
     assert {"religion", "blood_type", "income", "tax_amount", "ethnicity"} <= set(FORBIDDEN_FIELDS)
     assert scrub("月收入8000元") == "（已拒收，未保存）"
+
+
+@pytest.mark.parametrize("text", ["患有高血压", "补充：该人患有抑郁", "经诊断为阿尔茨海默"])
+def test_any_illness_named_after_a_verb_of_having_it(text):
+    """R-09 二: "患有…" is health information whatever the illness is called."""
+    assert [p.code for p in check({"content": text}, subject_kind="natural")] == ["forbidden_content:disease"]
