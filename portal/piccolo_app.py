@@ -8,6 +8,7 @@ from portal.accounts.tables import Account, LoginThrottle, Session
 from portal.agencies.tables import Agency, AgencyGrant
 from portal.authorizations.tables import Authorization
 from portal.calendar.tables import CalendarDay, CalendarYear
+from portal.catalogue.tables import CatalogueChange, CatalogueEntry
 from portal.housekeeping.tables import HousekeepingRun, SchedulerLease
 from portal.lists.tables import ListEntry
 from portal.notices.tables import MailOutbox, Notice, NoticeEmail, NoticePhone, NoticePreference, SmsOutbox
@@ -57,6 +58,8 @@ TABLES = [
     ObjectionStep,
     ObjectionDocument,
     CorrectionNotice,
+    CatalogueEntry,
+    CatalogueChange,
 ]
 
 APP_CONFIG = AppConfig(
