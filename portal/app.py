@@ -27,6 +27,7 @@ from portal.api.routes import api_router
 from portal.auditing.routes import audit_router
 from portal.authorizations.routes import authorizations_router
 from portal.calendar.routes import calendar_router
+from portal.catalogue.routes import catalogue_router
 from portal.datadir import secure_data_dir
 from portal.housekeeping.routes import housekeeping_router
 from portal.ingest.api import agency_api_router
@@ -141,6 +142,7 @@ def create_app() -> Litestar:
             agency_query_router,
             staff_reviews_router,
             sharing_router,
+            catalogue_router,
             audit_router,
             housekeeping_router,
             staff_reports_router,

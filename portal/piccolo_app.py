@@ -8,6 +8,7 @@ from portal.accounts.tables import Account, LoginThrottle, Session
 from portal.agencies.tables import Agency, AgencyGrant
 from portal.authorizations.tables import Authorization
 from portal.calendar.tables import CalendarChange, CalendarDay, CalendarYear
+from portal.catalogue.tables import CatalogueChange, CatalogueEntry
 from portal.housekeeping.tables import HousekeepingRun, SchedulerLease
 from portal.ingest.tables import ApiKey, IngestBatch
 from portal.lists.tables import ListEntry
@@ -61,6 +62,8 @@ TABLES = [
     CorrectionNotice,
     ApiKey,
     IngestBatch,
+    CatalogueEntry,
+    CatalogueChange,
 ]
 
 APP_CONFIG = AppConfig(

@@ -1,7 +1,9 @@
 """The public read path: class-A records and list entries only (R-15, R-17, R-20; DESIGN rule 1).
 
 Every public page and the public API call these functions; nothing else in public code reads
-CreditRecord or ListEntry. Rows leave here as plain dicts holding only publishable fields.
+CreditRecord or ListEntry. Rows leave here as plain dicts holding only publishable fields: a natural
+person's record only in a category the indicator catalogue opens to class A, with the items it
+masks hidden (R-17).
 """
 
 from __future__ import annotations
@@ -9,12 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from portal.catalogue import service as catalogue
 from portal.lib.dates import today_cn
 from portal.lib.params import decode_date_id_cursor, encode_cursor
 from portal.lists.tables import ListEntry
 from portal.objections.views import correction_notices, pending_record_ids
 from portal.publication.rules import public, public_list_entry
 from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordType
+from portal.subjects.tables import SubjectKind
 
 __all__ = [
     "Page",
@@ -62,6 +66,13 @@ _SUBJECT_COLUMNS = (
 _DETAIL_EXCLUDE = {"id", "record"}
 
 
+async def _catalogue_rule():
+    """R-17: a natural person appears in class A only in the categories the catalogue allows."""
+    codes = await catalogue.natural_public_codes()
+    others = R.subject.kind != SubjectKind.NATURAL
+    return (others | R.category.is_in(codes)) if codes else others
+
+
 @dataclass
 class Page:
     items: list[dict]
@@ -96,14 +107,18 @@ async def subject_records(
     """One tab of a profile; ``mark=False`` leaves the 异议处理中 marks to a caller that reads several
     tabs and marks them all with one query (``mark_pending``)."""
     today = today or today_cn()
-    where = public(today) & (R.subject == subject_id) & TABS[tab]
+    where = public(today) & (R.subject == subject_id) & TABS[tab] & await _catalogue_rule()
     if (after := _after(cursor, R.decision_date, R.id)) is not None:
         where &= after
     rows = (
-        await R.select(*_RECORD_COLUMNS).where(where).order_by(R.decision_date, R.id, ascending=False).limit(limit + 1)
+        await R.select(*_RECORD_COLUMNS, R.subject.kind.as_alias("subject_kind"))
+        .where(where)
+        .order_by(R.decision_date, R.id, ascending=False)
+        .limit(limit + 1)
     )
     page = _page(rows, limit, "decision_date")
     await _attach_details(page.items)
+    await catalogue.mask_natural(page.items)
     if mark:
         await mark_pending(page.items)
     return page
@@ -121,7 +136,7 @@ async def disclosures(
 ) -> Page:
     """双公示: public licence and penalty decisions, newest first (or oldest first for feeds)."""
     today = today or today_cn()
-    where = public(today)
+    where = public(today) & await _catalogue_rule()
     if provider_id:
         where &= R.provider == provider_id
     if date_from:
@@ -151,6 +166,7 @@ async def disclosures(
     for row in page.items:
         _public_subject_code(row)
     await _attach_details(page.items)
+    await catalogue.mask_natural(page.items)
     await mark_pending(page.items)
     return page
 

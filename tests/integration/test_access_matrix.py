@@ -102,6 +102,10 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/staff/sharing"): frozenset({"staff"}),
     ("POST", "/staff/sharing/categories"): frozenset({"staff"}),
     ("POST", "/staff/sharing/grants"): frozenset({"staff"}),
+    # The shared indicator catalogue (Z80 第二十六条): staff keep it.
+    ("GET", "/staff/catalogue"): frozenset({"staff"}),
+    ("GET", "/staff/catalogue/{code:str}"): frozenset({"staff"}),
+    ("POST", "/staff/catalogue/{code:str}"): frozenset({"staff"}),
     ("GET", "/staff/reports"): frozenset({"staff"}),
     ("POST", "/staff/reports/revoke"): frozenset({"staff"}),
     ("GET", "/staff/objections/figures"): frozenset({"staff"}),
@@ -151,6 +155,7 @@ SKIP_PREFIXES = ("/static", "/schema", "/logout")
 SAMPLES = {
     "{uscc:str}": uscc_rules.make("91410105MA0000000"),
     "{tab:str}": "license",
+    "{code:str}": "person_positive",
     "{list_type:str}": "red",
     "{token:path}": "not-a-token",
     "{token:str}": "A" * 32,

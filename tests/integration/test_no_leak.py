@@ -56,13 +56,14 @@ async def _plant():
         await f.list_entry(
             subject["id"], provider["id"], "black", list_name=marker, disclosure_class="B", listed_on=today
         )
-    # A public record for each so the pages have something legitimate to show.
-    for subject in (company, person):
+    # A public record for each so the pages have something legitimate to show (a natural person's
+    # penalty in its own category, the one the indicator catalogue opens to class A, R-08, R-17).
+    for subject, category in ((company, "penalty"), (person, "person_penalty")):
         await f.record(
             subject["id"],
             provider["id"],
             record_type="penalty",
-            category="penalty",
+            category=category,
             polarity="negative",
             title="公开的处罚PUBLICOK",
             decision_date=today,
@@ -154,6 +155,7 @@ def _values(fixtures: dict) -> dict[str, list[str]]:
     return {
         "{uscc:str}": [company["uscc"]],
         "{tab:str}": list(TAB_LABELS),
+        "/staff/catalogue/{code:str}": ["person_penalty", "penalty", "no_such_code"],
         "{list_type:str}": list(ListType.LABELS),
         "{token:path}": [fixtures["report"]],
         "/queries/{token:str}": [fixtures["receipt"]],
