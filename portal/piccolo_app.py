@@ -9,7 +9,7 @@ from portal.agencies.tables import Agency, AgencyGrant
 from portal.authorizations.tables import Authorization
 from portal.calendar.tables import CalendarDay, CalendarYear
 from portal.housekeeping.tables import HousekeepingRun, SchedulerLease
-from portal.lists.tables import ListEntry
+from portal.lists.tables import ListChange, ListEntry
 from portal.notices.tables import MailOutbox, Notice, NoticeEmail, NoticePhone, NoticePreference, SmsOutbox
 from portal.objections.tables import CorrectionNotice, Objection, ObjectionDocument, ObjectionStep
 from portal.proofs.tables import IdentityClaim, IdentityProof
@@ -57,6 +57,7 @@ TABLES = [
     ObjectionStep,
     ObjectionDocument,
     CorrectionNotice,
+    ListChange,
 ]
 
 APP_CONFIG = AppConfig(
