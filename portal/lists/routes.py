@@ -22,7 +22,7 @@ __all__ = ["agency_lists_router", "staff_lists_router"]
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 Id = Annotated[int | None, Parameter(ge=1, le=2**31 - 1)]
-_DONE = {"list": "已列入名单并记录", "remove": "已移出名单并记录"}
+_DONE = {"list": "已列入名单并记录", "amend": "已变更并记录", "remove": "已移出名单并记录"}
 
 
 @dataclass
@@ -75,6 +75,22 @@ async def agency_remove(request: Request, entry_id: int, data: Annotated[Removal
     return Redirect("/agency/lists?done=remove", status_code=303)
 
 
+@dataclass
+class AmendForm:
+    measures: str = ""
+    expires_on: str = ""
+    reason: str = ""
+
+
+@post("/{entry_id:int}/amend", name="agency_lists_amend")
+async def agency_amend(request: Request, entry_id: int, data: Annotated[AmendForm, Form]) -> Template | Redirect:
+    try:
+        await service.amend(_actor(request), entry_id, data.measures, data.expires_on, data.reason)
+    except service.ListError as exc:
+        return await _agency_page(request, error=exc.message, status=exc.status)
+    return Redirect("/agency/lists?done=amend", status_code=303)
+
+
 async def _staff_page(filters: views.Filters, before=None, error=None, status=200, done="") -> Template:
     try:
         rows, next_before = await views.entries(filters, before)
@@ -105,7 +121,7 @@ async def staff_remove(request: Request, entry_id: int, data: Annotated[RemovalF
 
 agency_lists_router = Router(
     path="/agency/lists",
-    route_handlers=[agency_page, agency_add, agency_remove],
+    route_handlers=[agency_page, agency_add, agency_amend, agency_remove],
     guards=[require_roles(Role.AGENCY)],
     include_in_schema=False,
 )

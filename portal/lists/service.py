@@ -22,7 +22,7 @@ from portal.lib.dates import today_cn
 from portal.lists.tables import ListAction, ListChange, ListEntry, ListStatus, ListType, RemovalReason
 from portal.publication.rules import DISHONESTY_YEARS
 
-__all__ = ["Actor", "Listing", "ListError", "list_subject", "remove", "entry_agency", "DISHONESTY_YEARS"]
+__all__ = ["Actor", "Listing", "ListError", "list_subject", "remove", "amend", "entry_agency", "period"]
 
 L, C = ListEntry, ListChange
 TEXT_MAX = 2000
@@ -240,3 +240,29 @@ async def remove(actor: Actor, entry_id: int, reason_code: str, note: str = "") 
         if not changed:
             raise ListError("该名单信息已移出", status=409)
         await _log(actor, entry_id, ListAction.REMOVE, reason)
+
+
+async def amend(actor: Actor, entry_id: int, measures: str, expires_on: str, reason: str, today=None) -> None:
+    """变更: the deciding agency changes the measures or the end of the period, with a reason."""
+    today = today or today_cn()
+    agency = await entry_agency(entry_id)
+    if agency is None:
+        raise ListError("未找到该名单信息", status=404)
+    if actor.agency_id != agency:
+        raise ListError("只有认定单位可以变更该名单", status=403)
+    reason = _text(reason, "变更原因及依据", 2, 500)
+    current = await L.select(L.list_type, L.listed_on, L.measures, L.expires_on).where(L.id == entry_id).first()
+    values = {}
+    if (measures or "").strip():
+        values[L.measures] = _measures(measures)
+    if (end := _date(expires_on, "有效期至")) is not None:
+        values[L.expires_on] = period(current["list_type"], current["listed_on"], end)
+        if end < today:
+            raise ListError("有效期至不能早于今天；提前终止请移出名单")
+    if not values or all(current[col._meta.name] == v for col, v in values.items()):
+        raise ListError("请填写要变更的措施或有效期")
+    async with _transaction():
+        changed = await L.update(values).where((L.id == entry_id) & (L.status == ListStatus.IN_FORCE)).returning(L.id)
+        if not changed:
+            raise ListError("该名单信息已移出，不能变更", status=409)
+        await _log(actor, entry_id, ListAction.AMEND, reason)

@@ -65,8 +65,18 @@ async def entries(filters: Filters, before: int | None = None, today: date | Non
         where &= L.id < before
     rows = (
         await L.select(
-            L.id, L.list_type, L.list_name, L.reason, L.measures, L.doc_number, L.listed_on, L.expires_on,
-            L.status, L.removal_reason, L.removed_at, L.decided_by,
+            L.id,
+            L.list_type,
+            L.list_name,
+            L.reason,
+            L.measures,
+            L.doc_number,
+            L.listed_on,
+            L.expires_on,
+            L.status,
+            L.removal_reason,
+            L.removed_at,
+            L.decided_by,
             L.decided_by.name.as_alias("authority"),
             L.subject.kind.as_alias("subject_kind"),
             L.subject.name.as_alias("subject_name"),

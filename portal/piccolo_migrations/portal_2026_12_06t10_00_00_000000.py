@@ -10,7 +10,7 @@ ID = "2026-12-06T10:00:00:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "lists: listing and removal by the deciding agency, with history"
 
-_FK = 'ON DELETE RESTRICT ON UPDATE CASCADE'
+_FK = "ON DELETE RESTRICT ON UPDATE CASCADE"
 
 _COMMON = [
     'CREATE INDEX "list_entry_decided_by" ON "list_entry" ("decided_by", "id")',
@@ -18,15 +18,15 @@ _COMMON = [
 ]
 
 SQLITE = [
-    "ALTER TABLE \"list_entry\" ADD COLUMN \"measures\" TEXT NOT NULL DEFAULT ''",
+    'ALTER TABLE "list_entry" ADD COLUMN "measures" TEXT NOT NULL DEFAULT \'\'',
     f'ALTER TABLE "list_entry" ADD COLUMN "listed_by" INTEGER REFERENCES "account" ("id") {_FK} DEFAULT null',
     'ALTER TABLE "list_entry" ADD COLUMN "removed_at" TIMESTAMPTZ DEFAULT null',
-    "ALTER TABLE \"list_entry\" ADD COLUMN \"removal_reason\" VARCHAR(16) NOT NULL DEFAULT ''",
+    'ALTER TABLE "list_entry" ADD COLUMN "removal_reason" VARCHAR(16) NOT NULL DEFAULT \'\'',
     'CREATE TABLE "list_change" ("id" INTEGER PRIMARY KEY NOT NULL, '
     f'"entry" INTEGER NOT NULL REFERENCES "list_entry" ("id") {_FK}, '
-    "\"action\" VARCHAR(16) NOT NULL, \"reason\" TEXT NOT NULL DEFAULT '', "
+    '"action" VARCHAR(16) NOT NULL, "reason" TEXT NOT NULL DEFAULT \'\', '
     f'"actor" INTEGER REFERENCES "account" ("id") {_FK} DEFAULT null, '
-    "\"actor_name\" VARCHAR(100) NOT NULL DEFAULT '', \"snapshot\" JSON NOT NULL, "
+    '"actor_name" VARCHAR(100) NOT NULL DEFAULT \'\', "snapshot" JSON NOT NULL, '
     '"changed_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)',
     *_COMMON,
     # SPEC §5: the history of a listing is not rewritten.
@@ -37,15 +37,15 @@ SQLITE = [
 ]
 
 POSTGRES = [
-    "ALTER TABLE \"list_entry\" ADD COLUMN \"measures\" TEXT NOT NULL DEFAULT ''",
+    'ALTER TABLE "list_entry" ADD COLUMN "measures" TEXT NOT NULL DEFAULT \'\'',
     f'ALTER TABLE "list_entry" ADD COLUMN "listed_by" INTEGER NULL REFERENCES "account" ("id") {_FK}',
     'ALTER TABLE "list_entry" ADD COLUMN "removed_at" TIMESTAMPTZ NULL',
-    "ALTER TABLE \"list_entry\" ADD COLUMN \"removal_reason\" VARCHAR(16) NOT NULL DEFAULT ''",
+    'ALTER TABLE "list_entry" ADD COLUMN "removal_reason" VARCHAR(16) NOT NULL DEFAULT \'\'',
     'CREATE TABLE "list_change" ("id" SERIAL PRIMARY KEY, '
     f'"entry" INTEGER NOT NULL REFERENCES "list_entry" ("id") {_FK}, '
-    "\"action\" VARCHAR(16) NOT NULL, \"reason\" TEXT NOT NULL DEFAULT '', "
+    '"action" VARCHAR(16) NOT NULL, "reason" TEXT NOT NULL DEFAULT \'\', '
     f'"actor" INTEGER NULL REFERENCES "account" ("id") {_FK}, '
-    "\"actor_name\" VARCHAR(100) NOT NULL DEFAULT '', \"snapshot\" JSON NOT NULL, "
+    '"actor_name" VARCHAR(100) NOT NULL DEFAULT \'\', "snapshot" JSON NOT NULL, '
     '"changed_at" TIMESTAMPTZ NOT NULL DEFAULT current_timestamp)',
     *_COMMON,
     # SPEC §5: the history of a listing is not rewritten (TRUNCATE skips row triggers).

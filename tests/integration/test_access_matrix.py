@@ -106,6 +106,7 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     # Red and black lists (R-P5): the deciding agency lists and removes; staff see all and remove.
     ("GET", "/agency/lists"): frozenset({"agency"}),
     ("POST", "/agency/lists"): frozenset({"agency"}),
+    ("POST", "/agency/lists/{entry_id:int}/amend"): frozenset({"agency"}),
     ("POST", "/agency/lists/{entry_id:int}/remove"): frozenset({"agency"}),
     ("GET", "/staff/lists"): frozenset({"staff"}),
     ("POST", "/staff/lists/{entry_id:int}/remove"): frozenset({"staff"}),

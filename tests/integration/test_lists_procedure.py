@@ -185,8 +185,9 @@ async def test_staff_see_every_entry_filter_and_remove(app, client):
     entry = await _entry(data["list_name"])
     staff = await f.account("staff")
     async with logged_in(app, staff) as centre:
-        mine = await centre.get("/staff/lists", params={"agency": agency["id"], "list_type": "black", "state": "active"})
-        row = 'data-entry="%d"' % entry["id"]
+        wanted = {"agency": agency["id"], "list_type": "black", "state": "active"}
+        mine = await centre.get("/staff/lists", params=wanted)
+        row = 'data-entry="{}"'.format(entry["id"])
         assert mine.status_code == 200 and row in mine.text and data["list_name"] in mine.text
         assert row not in (await centre.get("/staff/lists", params={"list_type": "red"})).text
         assert (await centre.get("/staff/lists", params={"state": "nonsense"})).status_code == 400
@@ -261,3 +262,42 @@ async def test_the_history_is_append_only(app):
         await ListChange.update({ListChange.reason: "改写"}).where(ListChange.id == change["id"])
     with pytest.raises(Exception, match="append-only"):
         await ListChange.delete().where(ListChange.id == change["id"])
+
+
+async def test_the_deciding_agency_amends_measures_and_period_with_history(app, client):
+    _, officer = await _officer(app)
+    _, stranger = await _officer(app)
+    company = await f.legal_subject()
+    end = today_cn() + timedelta(days=200)
+    async with logged_in(app, officer) as desk:
+        data = _form(desk, company)
+        assert (await desk.post("/agency/lists", data=data, follow_redirects=False)).status_code == 303
+    entry = await _entry(data["list_name"])
+    amend = f"/agency/lists/{entry['id']}/amend"
+    async with logged_in(app, stranger) as other:
+        form = {"_csrf_token": csrf(other), "expires_on": end.isoformat(), "reason": "越权"}
+        refused = await other.post(amend, data=form)
+        assert refused.status_code == 403
+    async with logged_in(app, officer) as desk:
+        empty = await desk.post(amend, data={"_csrf_token": csrf(desk), "reason": "无变更"})
+        assert empty.status_code == 400 and "请填写要变更的措施或有效期" in empty.text
+        past = await desk.post(amend, data={"_csrf_token": csrf(desk), "expires_on": "2020-01-01", "reason": "提前"})
+        assert past.status_code == 400
+        changed = await desk.post(
+            amend,
+            data={
+                "_csrf_token": csrf(desk),
+                "expires_on": end.isoformat(),
+                "measures": "限制参与评优评先",
+                "reason": "复议决定缩短惩戒期限",
+            },  # fmt: skip
+            follow_redirects=False,
+        )
+        assert changed.status_code == 303
+    row = await _entry(data["list_name"])
+    assert (row["expires_on"], row["measures"], row["status"]) == (end, "限制参与评优评先", "in_force")
+    listing, amendment = await _changes(entry["id"])
+    assert amendment["action"] == "amend" and amendment["reason"] == "复议决定缩短惩戒期限"
+    assert amendment["actor"] == officer["id"]
+    api = (await client.get(f"/api/v1/public/subjects/{company['uscc']}")).json()["list_entries"]
+    assert [e["expires_on"] for e in api] == [end.isoformat()]
