@@ -32,6 +32,7 @@ from portal.datadir import secure_data_dir
 from portal.housekeeping.routes import housekeeping_router
 from portal.ingest.api import agency_api_router
 from portal.lib.params import InputError
+from portal.lists.routes import agency_lists_router, staff_lists_router
 from portal.notices.routes import notices_router
 from portal.objections.agency_routes import agency_objections_router
 from portal.objections.figures_routes import objection_figures_router
@@ -153,6 +154,8 @@ def create_app() -> Litestar:
             objection_documents_router,
             objection_verify_router,
             objection_figures_router,
+            agency_lists_router,
+            staff_lists_router,
             static,
         ],
         request_class=HTMXRequest,

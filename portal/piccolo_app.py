@@ -11,7 +11,7 @@ from portal.calendar.tables import CalendarChange, CalendarDay, CalendarYear
 from portal.catalogue.tables import CatalogueChange, CatalogueEntry
 from portal.housekeeping.tables import HousekeepingRun, SchedulerLease
 from portal.ingest.tables import ApiKey, IngestBatch
-from portal.lists.tables import ListEntry
+from portal.lists.tables import ListChange, ListEntry
 from portal.notices.tables import MailOutbox, Notice, NoticeEmail, NoticePhone, NoticePreference, SmsOutbox
 from portal.objections.tables import CorrectionNotice, Objection, ObjectionDocument, ObjectionStep
 from portal.proofs.tables import IdentityClaim, IdentityProof
@@ -64,6 +64,7 @@ TABLES = [
     IngestBatch,
     CatalogueEntry,
     CatalogueChange,
+    ListChange,
 ]
 
 APP_CONFIG = AppConfig(

@@ -108,6 +108,13 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/catalogue/{code:str}"): frozenset({"staff"}),
     ("GET", "/staff/reports"): frozenset({"staff"}),
     ("POST", "/staff/reports/revoke"): frozenset({"staff"}),
+    # Red and black lists (R-P5): the deciding agency lists and removes; staff see all and remove.
+    ("GET", "/agency/lists"): frozenset({"agency"}),
+    ("POST", "/agency/lists"): frozenset({"agency"}),
+    ("POST", "/agency/lists/{entry_id:int}/amend"): frozenset({"agency"}),
+    ("POST", "/agency/lists/{entry_id:int}/remove"): frozenset({"agency"}),
+    ("GET", "/staff/lists"): frozenset({"staff"}),
+    ("POST", "/staff/lists/{entry_id:int}/remove"): frozenset({"staff"}),
     ("GET", "/staff/objections/figures"): frozenset({"staff"}),
     ("GET", "/staff/objections/figures.xlsx"): frozenset({"staff"}),
     # The scheduler's run log: staff run the centre, auditors check the audit jobs ran.
@@ -167,6 +174,7 @@ SAMPLES = {
     "{seq:int}": "999999999",
     "{notice_id:int}": "999999999",
     "{objection_id:int}": "999999999",
+    "{entry_id:int}": "999999999",
 }
 
 

@@ -181,6 +181,7 @@ def _query_params(fixtures: dict) -> dict[str, list[dict]]:
         "/disclosures": [{}, {"type": "penalty"}, {"type": "license"}, {"agency": provider["code"]}],
         "/api/v1/public/subjects": [{"q": "泄检"}],
         "/api/v1/public/disclosures": [{"since": today}, {"type": "penalty", "since": today}],
+        "/staff/lists": [{}, {"list_type": "black", "agency": str(provider["id"])}, {"state": "removed"}],
     }
 
 
