@@ -15,6 +15,7 @@ from datetime import date, datetime, timezone
 
 from piccolo.engine.sqlite import TransactionType
 
+from portal.catalogue import service as catalogue
 from portal.ingest.items import FieldError, Item, ItemRejected, forbidden_errors, parse
 from portal.ingest.tables import IngestBatch
 from portal.lib.dates import today_cn
@@ -141,8 +142,17 @@ async def _existing(reporter: Reporter, ref: str) -> dict | None:
     return await R.select().where((R.provider == reporter.agency_id) & (R.provider_ref == ref)).first()
 
 
+async def _checked_by_catalogue(category: str, disclosure_class: str, subject_kind: str) -> None:
+    """The provider's class against the shared indicator catalogue (80号 第二十六条; R-15, R-17)."""
+    if problem := await catalogue.check_class(category, disclosure_class, subject_kind):
+        raise ItemRejected(FieldError("disclosure_class", "class_not_allowed", problem))
+
+
 async def _create(reporter: Reporter, item: Item) -> tuple[str, int]:
     _in_scope(reporter, item.values["category"])
+    await _checked_by_catalogue(item.values["category"], item.values["disclosure_class"], item.subject_kind)
+    if item.values.get("publicity_end") is None and (entry := await catalogue.entry(item.values["category"])):
+        item.values["publicity_end"] = catalogue.publicity_end(entry, item.values["decision_date"])
     current = await _existing(reporter, item.ref)
     if current is not None:
         same_subject = (await _find_subject(item) or {}).get("id") == current["subject"]
@@ -213,6 +223,13 @@ async def _correct(reporter: Reporter, item: Item) -> tuple[str, int]:
     if current["status"] != RecordStatus.IN_FORCE:
         raise ItemRejected(FieldError("record_id", "not_in_force", "该记录已撤销，不能更正"))
     changes = {k: v for k, v in item.values.items() if current.get(k) != v}
+    if {"category", "disclosure_class"} & set(changes):
+        kind = (await Subject.select(Subject.kind).where(Subject.id == current["subject"]).first())["kind"]
+        await _checked_by_catalogue(
+            changes.get("category", current["category"]),
+            changes.get("disclosure_class", current["disclosure_class"]),
+            kind,
+        )
     try:
         version = await records.correct_record(current["id"], changes, reporter.actor, _with_consent(item))
     except (records.RecordError, ValueError) as exc:

@@ -375,3 +375,34 @@ async def test_forbidden_data_is_refused_on_every_field_and_never_kept(client, c
     fix = {"action": "correct", "record_id": items[3]["record_id"], "content": "补充：患有高血压", "reason": "补充"}
     refused = (await _push(client, key, [fix])).json()["results"][0]
     assert refused["status"] == "rejected" and refused["errors"][0]["code"].startswith("forbidden_content:")
+
+
+async def test_the_catalogue_decides_the_class_and_the_default_publicity(client):
+    """80号 第二十六条: a provider's class is checked against the shared indicator catalogue, and a
+    penalty without its own 公示截止期 gets the catalogue's publicity period."""
+    from portal.catalogue import service as catalogue
+
+    agency = await f.agency()
+    key = await _key(agency, categories=("penalty", "person_negative"))
+    person = await f.natural_subject("周目录")
+    public_person = _person_item(person, disclosure_class="A")  # a person's 失信提示 is never public (R-17)
+    no_end = _penalty(f.unique("E"), f.new_uscc())
+    no_end.pop("publicity_end")
+    body = (await _push(client, key, [public_person, no_end])).json()
+    refused, created = body["results"]
+    assert refused["status"] == "rejected" and refused["errors"][0]["code"] == "class_not_allowed"
+    assert created["status"] == "created"
+    row = (
+        await CreditRecord.select(CreditRecord.decision_date, CreditRecord.publicity_end)
+        .where(CreditRecord.provider_ref == no_end["record_id"])
+        .first()
+    )
+    entry = await catalogue.entry("penalty")
+    assert row["publicity_end"] == catalogue.publicity_end(entry, row["decision_date"]) and row["publicity_end"]
+    # A reclassification by correction is checked the same way.
+    to_a = {"action": "correct", "record_id": refused["record_id"], "disclosure_class": "A", "reason": "x"}
+    ok = _person_item(person)
+    await _push(client, key, [ok])
+    to_a["record_id"] = ok["record_id"]
+    again = (await _push(client, key, [to_a])).json()["results"][0]
+    assert again["status"] == "rejected" and again["errors"][0]["code"] == "class_not_allowed"
