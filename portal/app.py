@@ -30,6 +30,7 @@ from portal.calendar.routes import calendar_router
 from portal.datadir import secure_data_dir
 from portal.housekeeping.routes import housekeeping_router
 from portal.ingest.api import agency_api_router
+from portal.ingest.upload_routes import agency_uploads_router
 from portal.lib.params import InputError
 from portal.notices.routes import notices_router
 from portal.objections.agency_routes import agency_objections_router
@@ -139,6 +140,7 @@ def create_app() -> Litestar:
             queries_router,
             authorizations_router,
             agency_query_router,
+            agency_uploads_router,
             staff_reviews_router,
             sharing_router,
             audit_router,

@@ -9,7 +9,7 @@ from portal.agencies.tables import Agency, AgencyGrant
 from portal.authorizations.tables import Authorization
 from portal.calendar.tables import CalendarDay, CalendarYear
 from portal.housekeeping.tables import HousekeepingRun, SchedulerLease
-from portal.ingest.tables import ApiKey, IngestBatch
+from portal.ingest.tables import ApiKey, ImportJob, IngestBatch
 from portal.lists.tables import ListEntry
 from portal.notices.tables import MailOutbox, Notice, NoticeEmail, NoticePhone, NoticePreference, SmsOutbox
 from portal.objections.tables import CorrectionNotice, Objection, ObjectionDocument, ObjectionStep
@@ -60,6 +60,7 @@ TABLES = [
     CorrectionNotice,
     ApiKey,
     IngestBatch,
+    ImportJob,
 ]
 
 APP_CONFIG = AppConfig(
