@@ -31,6 +31,7 @@ from portal.catalogue.routes import catalogue_router
 from portal.datadir import secure_data_dir
 from portal.housekeeping.routes import housekeeping_router
 from portal.ingest.api import agency_api_router
+from portal.ingest.upload_routes import agency_uploads_router
 from portal.lib.params import InputError
 from portal.lists.routes import agency_lists_router, staff_lists_router
 from portal.notices.routes import notices_router
@@ -141,6 +142,7 @@ def create_app() -> Litestar:
             queries_router,
             authorizations_router,
             agency_query_router,
+            agency_uploads_router,
             staff_reviews_router,
             sharing_router,
             catalogue_router,

@@ -10,7 +10,7 @@ from portal.authorizations.tables import Authorization
 from portal.calendar.tables import CalendarChange, CalendarDay, CalendarYear
 from portal.catalogue.tables import CatalogueChange, CatalogueEntry
 from portal.housekeeping.tables import HousekeepingRun, SchedulerLease
-from portal.ingest.tables import ApiKey, IngestBatch
+from portal.ingest.tables import ApiKey, ImportJob, IngestBatch
 from portal.lists.tables import ListChange, ListEntry
 from portal.notices.tables import MailOutbox, Notice, NoticeEmail, NoticePhone, NoticePreference, SmsOutbox
 from portal.objections.tables import CorrectionNotice, Objection, ObjectionDocument, ObjectionStep
@@ -65,6 +65,7 @@ TABLES = [
     CatalogueEntry,
     CatalogueChange,
     ListChange,
+    ImportJob,
 ]
 
 APP_CONFIG = AppConfig(

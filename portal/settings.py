@@ -100,6 +100,11 @@ class Settings:
     upload_max_bytes: int = 10 * 1024 * 1024
     """Largest accepted upload (authorisation letters, identity documents, official letters)."""
     upload_max_pixels: int = 40_000_000
+    xlsx_max_bytes: int = 20 * 1024 * 1024
+    """Largest workbook accepted by 批量上传 (``PORTAL_XLSX_MAX_BYTES``, R-12)."""
+    xlsx_max_unzipped_bytes: int = 200 * 1024 * 1024
+    """Largest total uncompressed size of an uploaded workbook (zip bombs), from its zip directory."""
+    xlsx_max_rows: int = 100_000
     """Largest accepted image, in pixels (decompression bombs)."""
     base_url: str | None = None
     """The public address absolute links are built from (``PORTAL_BASE_URL``, e.g. the reports'
@@ -214,6 +219,7 @@ def get_settings() -> Settings:
         debug=_env_bool("PORTAL_DEBUG", False),
         pg_pool_size=int(os.environ.get("PORTAL_PG_POOL_SIZE", "10")),
         upload_max_bytes=int(os.environ.get("PORTAL_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024))),
+        xlsx_max_bytes=int(os.environ.get("PORTAL_XLSX_MAX_BYTES", str(20 * 1024 * 1024))),
         base_url=base_url,
         query_receipt_seconds=int(os.environ.get("PORTAL_QUERY_RECEIPT_SECONDS", str(15 * 60))),
         trusted_proxies=_env_networks("PORTAL_TRUSTED_PROXIES"),

@@ -94,6 +94,12 @@ async def _send_sms() -> str:
     return "SMS off" if result["off"] else f"sent: {result['sent']}, failed: {result['failed']}"
 
 
+async def _resume_imports() -> str:
+    from portal.ingest.imports import resume_stale
+
+    return await resume_stale()
+
+
 async def _objection_reminders() -> str:
     from portal.objections.reminders import run
 
@@ -106,6 +112,8 @@ DEFAULT_JOBS: tuple[Job, ...] = (
     Job("send-mail", "发送待发邮件（失败的稍后重试）", timedelta(minutes=1), _send_mail),
     Job("send-sms", "发送待发短信（失败的稍后重试）", timedelta(minutes=1), _send_sms),
     Job("sweep-uploads", "清理中断上传的临时文件", timedelta(hours=1), _sweep_uploads),
+    # an uploaded workbook's import survives its worker dying.
+    Job("resume-imports", "继续中断的批量上传导入", timedelta(minutes=1), _resume_imports),
     Job("objection-reminders", "异议办理期限提醒；补发更正通知", timedelta(hours=1), _objection_reminders),
     # R-19 / SPEC §5: checkpoints sign what is new, verification finds tampering, purge keeps 5 years.
     command_job("audit-checkpoint", "签署审计日志检查点", timedelta(minutes=10), "-m", "audit", "checkpoint"),

@@ -26,7 +26,7 @@ from portal.search.index import index_subject
 from portal.subjects.identity import id_number_digest, seal_id_number
 from portal.subjects.tables import Subject, SubjectKind, SubjectType
 
-__all__ = ["Reporter", "ItemResult", "report", "MAX_ITEMS", "COMPARED"]
+__all__ = ["Reporter", "ItemResult", "report", "batch", "apply_in", "apply_one", "MAX_ITEMS", "COMPARED"]
 
 MAX_ITEMS = 500
 CHUNK = 100
@@ -270,6 +270,20 @@ async def _apply(reporter: Reporter, index: int, raw: object, today: date, trans
         raise
     await savepoint.release()
     return ItemResult(index, ref, status, version)
+
+
+def batch():
+    """The transaction a caller applies several items in (``apply_in``): one commit for all."""
+    return _transaction()
+
+
+apply_in = _apply
+
+
+async def apply_one(reporter: Reporter, index: int, raw: object, today: date) -> ItemResult:
+    """One item in a transaction of its own."""
+    async with _transaction() as transaction:
+        return await _apply(reporter, index, raw, today, transaction)
 
 
 async def report(reporter: Reporter, raw_items: Iterable[object]) -> list[ItemResult]:

@@ -7,7 +7,7 @@ from piccolo.table import Table
 from portal.accounts.tables import Account
 from portal.agencies.tables import Agency
 
-__all__ = ["ApiKey", "IngestBatch", "Channel"]
+__all__ = ["ApiKey", "IngestBatch", "Channel", "ImportJob", "ImportStatus"]
 
 
 class Channel:
@@ -56,3 +56,36 @@ class IngestBatch(Table, tablename="ingest_batch"):
     revoked = Integer(default=0)
     unchanged = Integer(default=0)
     rejected = Integer(default=0)
+
+
+class ImportStatus:
+    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+    LABELS = {QUEUED: "排队中", RUNNING: "导入中", DONE: "已完成", FAILED: "失败"}
+
+
+class ImportJob(Table, tablename="ingest_import"):
+    """An uploaded workbook imported server-side (R-12 批量上传): it survives the browser closing and
+    a worker dying (the housekeeping job picks it up again). The file lives in the private imports
+    directory under the data dir until the job ends."""
+
+    agency = ForeignKey(references=Agency, index=True, null=False, on_delete=OnDelete.restrict)
+    account = ForeignKey(references=Account, null=False, on_delete=OnDelete.restrict)
+    status = Varchar(length=8, default=ImportStatus.QUEUED)
+    record_type = Varchar(length=8, default="")
+    original_name = Varchar(length=200, default="")
+    stored_name = Varchar(length=64, default="")
+    size = Integer(default=0)
+    rows_total = Integer(default=0)
+    rows_done = Integer(default=0)
+    created = Integer(default=0)
+    corrected = Integer(default=0)
+    revoked = Integer(default=0)
+    unchanged = Integer(default=0)
+    rejected = Integer(default=0)
+    rejected_name = Varchar(length=64, default="")
+    """The rejected rows' workbook in the imports directory, '' when none."""
+    error = Varchar(length=500, default="")
+    created_at = Timestamptz()
+    started_at = Timestamptz(null=True, default=None)
+    heartbeat_at = Timestamptz(null=True, default=None)
+    finished_at = Timestamptz(null=True, default=None)

@@ -87,6 +87,12 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/agency"): frozenset({"agency"}),
     ("GET", "/agency/query"): frozenset({"agency"}),
     ("POST", "/agency/query"): frozenset({"agency"}),
+    # 批量上传: an officer's own agency only (another agency's job is a 404).
+    ("GET", "/agency/templates/{name:str}"): frozenset({"agency"}),
+    ("GET", "/agency/uploads"): frozenset({"agency"}),
+    ("POST", "/agency/uploads"): frozenset({"agency"}),
+    ("GET", "/agency/uploads/{job_id:int}"): frozenset({"agency"}),
+    ("GET", "/agency/uploads/{job_id:int}/rejected.xlsx"): frozenset({"agency"}),
     ("GET", "/staff/reviews"): frozenset({"staff"}),
     ("POST", "/staff/proofs/{proof_id:int}"): frozenset({"staff"}),
     ("POST", "/staff/proofs/{proof_id:int}/id-number"): frozenset({"staff"}),
@@ -175,6 +181,8 @@ SAMPLES = {
     "{notice_id:int}": "999999999",
     "{objection_id:int}": "999999999",
     "{entry_id:int}": "999999999",
+    "{name:str}": "penalty.xlsx",
+    "{job_id:int}": "999999999",
 }
 
 

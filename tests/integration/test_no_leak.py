@@ -167,6 +167,8 @@ def _values(fixtures: dict) -> dict[str, list[str]]:
         "{seq:int}": ["1"],
         "/schema/{path:str}": ["openapi.json"],
         "{objection_id:int}": [fixtures["objection"]],
+        "/agency/templates/{name:str}": ["license.xlsx", "penalty.xlsx", "general.xlsx"],
+        "{job_id:int}": ["1"],
         # Staff handle every objection: opening one about a non-public record is recorded as their
         # access (test_objections); the queue itself shows no such record.
         "/staff/objections/{objection_id:int}": ["999999999"],

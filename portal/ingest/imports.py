@@ -1,0 +1,295 @@
+"""批量上传 (R-12): an uploaded workbook becomes an import job that runs server-side.
+
+``accept`` stores the file (private imports directory, 0600, byte count never trusted from the
+client), checks it by content (``workbook.inspect``, the header row) and queues a job; ``run``
+claims the job by a conditional UPDATE and imports it row by row through ``service.apply_in``
+(the rules every path shares; one transaction per chunk, a savepoint per row), committing its
+progress with each chunk. A job whose worker died is
+claimed again by the housekeeping job (``resume_stale``) and continues after the last committed
+chunk: the rows are idempotent by (agency, record_id), and rejections are kept in a side file by
+row number, so a row applied twice is counted ``unchanged`` at worst.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+from collections import Counter, deque
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+from itertools import islice
+from pathlib import Path
+
+import anyio.to_thread
+
+from portal.accounts.tables import Account
+from portal.ingest import service, workbook
+from portal.ingest.columns import COLUMNS, to_item
+from portal.ingest.items import FieldError, parse
+from portal.ingest.service import Reporter
+from portal.ingest.tables import Channel, ImportJob, ImportStatus, IngestBatch
+from portal.lib.dates import today_cn
+from portal.settings import get_settings
+
+__all__ = ["ImportRejected", "accept", "run", "resume_stale", "job_for", "rejected_path", "imports_dir"]
+
+log = logging.getLogger("portal.ingest")
+J = ImportJob
+CHUNK = 200
+STALE = timedelta(minutes=5)
+"""A running job without a heartbeat for this long lost its worker."""
+QUEUED_GRACE = timedelta(minutes=1)
+_OUTCOMES = ("created", "corrected", "revoked", "unchanged", "rejected")
+
+
+class ImportRejected(ValueError):
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(code)
+        self.code, self.message, self.status = code, message, status
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def imports_dir() -> Path:
+    path = get_settings().data_dir / "imports"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def _path(name: str) -> Path:
+    return imports_dir() / name
+
+
+def rejected_path(job: dict) -> Path | None:
+    return _path(job["rejected_name"]) if job.get("rejected_name") else None
+
+
+def too_large() -> ImportRejected:
+    limit = get_settings().xlsx_max_bytes // (1024 * 1024)
+    return ImportRejected("too_large", f"文件超过 {limit} MB，请拆分后分批上传", 413)
+
+
+async def _save(source, path: Path, limit: int) -> int:
+    """Copy the upload to ``path`` (0600), counting bytes as they come."""
+    size = 0
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        while chunk := await source.read(64 * 1024):
+            size += len(chunk)
+            if size > limit:
+                break
+            await anyio.to_thread.run_sync(out.write, chunk)
+    if size > limit:
+        path.unlink(missing_ok=True)
+        raise too_large()
+    return size
+
+
+def _check(path: Path) -> str:
+    settings = get_settings()
+    workbook.inspect(path, settings.xlsx_max_unzipped_bytes)
+    return workbook.sheet_type(path)
+
+
+async def accept(source, *, agency_id: int, account_id: int, original_name: str) -> int:
+    """Store and check an uploaded workbook; returns the queued job's id. Raises ImportRejected."""
+    stored = secrets.token_urlsafe(24) + ".xlsx"
+    path = _path(stored)
+    size = await _save(source, path, get_settings().xlsx_max_bytes)
+    try:
+        if size == 0:
+            raise ImportRejected("empty", "请选择要上传的 Excel 文件")
+        record_type = await anyio.to_thread.run_sync(_check, path)
+    except workbook.WorkbookRejected as exc:
+        path.unlink(missing_ok=True)
+        raise ImportRejected(exc.code, exc.message) from None
+    except ImportRejected:
+        path.unlink(missing_ok=True)
+        raise
+    job = J(
+        agency=agency_id,
+        account=account_id,
+        status=ImportStatus.QUEUED,
+        record_type=record_type,
+        original_name=(original_name or "")[:200],
+        stored_name=stored,
+        size=size,
+        created_at=_now(),
+    )
+    await job.save()
+    return job.id
+
+
+async def job_for(job_id: int, agency_id: int | None) -> dict | None:
+    """The job, only for an officer of the agency that uploaded it."""
+    if agency_id is None:
+        return None
+    return await J.select().where((J.id == job_id) & (J.agency == agency_id)).first()
+
+
+async def _claim(job_id: int) -> dict | None:
+    now = _now()
+    claimable = (J.status == ImportStatus.QUEUED) | (
+        (J.status == ImportStatus.RUNNING) & (J.heartbeat_at < now - STALE)
+    )
+    claimed = await (
+        J.update({J.status: ImportStatus.RUNNING, J.heartbeat_at: now, J.started_at: now})
+        .where((J.id == job_id) & claimable)
+        .returning(J.id)
+    )
+    if not claimed:
+        return None  # another worker has it, or it is finished
+    return await J.select().where(J.id == job_id).first()
+
+
+def _ref(row: workbook.Row) -> str:
+    return str(row.values.get(1, "")).strip()  # column 1: 记录编号
+
+
+def _first_pass(path: Path, record_type: str) -> tuple[int, Counter]:
+    """Rows and record ids (for duplicates inside the file)."""
+    total, refs = 0, Counter()
+    for row in workbook.read_rows(path, record_type, get_settings().xlsx_max_rows):
+        total += 1
+        refs[_ref(row)] += 1
+    return total, refs
+
+
+def _reason(errors, headers: dict[str, str]) -> str:
+    parts = []
+    for e in errors:
+        label = headers.get(e.field)
+        parts.append(f"{label}：{e.message}" if label else e.message)
+    return "；".join(parts)
+
+
+async def _process(job: dict) -> None:
+    path, record_type = _path(job["stored_name"]), job["record_type"]
+    columns = COLUMNS[record_type]
+    headers = {c.path: c.header for c in columns if c.path}
+    index_of = {c.path: i for i, c in enumerate(columns) if c.path}
+    total, refs = await anyio.to_thread.run_sync(_first_pass, path, record_type)
+    await J.update({J.rows_total: total}).where(J.id == job["id"])
+    account = await Account.select(Account.username).where(Account.id == job["account"]).first()
+    reporter = Reporter(
+        agency_id=job["agency"],
+        channel=Channel.XLSX,
+        actor=f"{account['username'] if account else ''}（批量上传）",
+        account_id=job["account"],
+    )
+    today, done = today_cn(), job["rows_done"]
+    counts = {k: job[k] for k in _OUTCOMES}
+    side = path.with_suffix(".rejected.jsonl")
+    rows = workbook.read_rows(path, record_type, get_settings().xlsx_max_rows)
+    await anyio.to_thread.run_sync(lambda: deque(islice(rows, done), maxlen=0))  # resumed: skip the committed rows
+
+    async def import_row(row, transaction) -> list[str]:
+        raw = to_item(record_type, columns, row.values)
+        errors = []
+        if row.formulas:
+            names = "、".join(columns[i].header for i in sorted(row.formulas))
+            errors.append(FieldError("", "formula", f"含公式的单元格不读取，请填写数值：{names}"))
+        if _ref(row) and refs[_ref(row)] > 1:
+            errors.append(FieldError("record_id", "duplicate_in_file", "记录编号在本文件中重复出现，请只保留一行"))
+        if errors:
+            parsed = parse(raw, today)
+            errors += parsed if isinstance(parsed, list) else []
+            status = "rejected"
+        else:
+            result = await service.apply_in(reporter, row.number, raw, today, transaction)
+            status, errors = result.status, result.errors
+        counts[status] += 1
+        if status != "rejected":
+            return []
+        # R-09: a field refused as not to be collected is never copied back.
+        refused = sorted({index_of[e.field] for e in errors if e.code.startswith("forbidden") and e.field in index_of})
+        return [json.dumps({"row": row.number, "reason": _reason(errors, headers), "refused": refused})]
+
+    while chunk := await anyio.to_thread.run_sync(lambda: list(islice(rows, CHUNK))):
+        lines = []
+        async with service.batch() as transaction:  # one commit per chunk, a savepoint per row
+            for row in chunk:
+                lines += await import_row(row, transaction)
+        if lines:
+            await anyio.to_thread.run_sync(_append, side, lines)
+        done += len(chunk)
+        await J.update(
+            {J.rows_done: done, J.heartbeat_at: _now(), **{getattr(J, k): v for k, v in counts.items()}}
+        ).where(J.id == job["id"])
+    rejected_name = ""
+    if counts["rejected"]:
+        rejected_name = secrets.token_urlsafe(24) + ".rejected.xlsx"
+        await anyio.to_thread.run_sync(_write_rejected, path, record_type, side, _path(rejected_name))
+    await IngestBatch.insert(
+        IngestBatch(
+            agency=job["agency"], channel=Channel.XLSX, account=job["account"], received_at=_now(), items=done, **counts
+        )
+    )
+    await J.update(
+        {J.status: ImportStatus.DONE, J.finished_at: _now(), J.rejected_name: rejected_name, J.stored_name: ""}
+    ).where(J.id == job["id"])
+    path.unlink(missing_ok=True)  # the original holds ID numbers: kept no longer than the import
+    side.unlink(missing_ok=True)
+
+
+def _append(side: Path, lines: list[str]) -> None:
+    fd = os.open(side, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as out:
+        out.write("\n".join(lines) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+
+
+def _write_rejected(path: Path, record_type: str, side: Path, target: Path) -> None:
+    found: dict[int, tuple[str, set[int]]] = {}
+    with side.open(encoding="utf-8") as lines:
+        for line in lines:
+            entry = json.loads(line)
+            found[entry["row"]] = (entry["reason"], set(entry["refused"]))  # a re-run row: the last word
+
+    def rows() -> Iterator:
+        for row in workbook.read_rows(path, record_type, get_settings().xlsx_max_rows):
+            if row.number in found:
+                yield (row, *found[row.number])
+
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    os.close(fd)
+    workbook.write_rejected(target, record_type, rows())
+
+
+async def run(job_id: int) -> None:
+    """Import one job if nobody else is; never raises (a failed job says so on its page)."""
+    job = None
+    try:
+        job = await _claim(job_id)
+        if job is None:
+            return
+        await _process(job)
+    except Exception as exc:
+        message = (
+            exc.message
+            if isinstance(exc, workbook.WorkbookRejected)
+            else "导入过程中出错，请重新上传；如仍失败请联系管理员"
+        )
+        if not isinstance(exc, workbook.WorkbookRejected):
+            log.exception("import job %s failed", job_id)
+        await J.update({J.status: ImportStatus.FAILED, J.finished_at: _now(), J.error: message}).where(J.id == job_id)
+        if job is not None and job["stored_name"]:  # the original holds ID numbers: not kept after a failure
+            _path(job["stored_name"]).unlink(missing_ok=True)
+            _path(job["stored_name"]).with_suffix(".rejected.jsonl").unlink(missing_ok=True)
+
+
+async def resume_stale() -> str:
+    """Housekeeping: run queued jobs nobody started and running jobs whose worker died."""
+    now = _now()
+    rows = await J.select(J.id).where(
+        ((J.status == ImportStatus.QUEUED) & (J.created_at < now - QUEUED_GRACE))
+        | ((J.status == ImportStatus.RUNNING) & (J.heartbeat_at < now - STALE))
+    )
+    for row in rows:
+        await run(row["id"])
+    return f"imports resumed: {len(rows)}"
