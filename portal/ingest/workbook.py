@@ -21,6 +21,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from portal.ingest import forbidden
 from portal.ingest.columns import COLUMNS, EXAMPLE_ACTION, SHEET_TITLES, Column, example_date
 from portal.lib import uscc as uscc_rules
 from portal.records.categories import CATEGORIES
@@ -193,6 +194,11 @@ def _header_type(header: list[object]) -> str:
         n = len(columns)
         if cells[:n] == [c.header for c in columns] and all(c in EXTRA_HEADERS for c in cells[n:]):
             return record_type
+    # a column the platform must never collect is named as such (its cells are never read).
+    known = {c.header for columns in COLUMNS.values() for c in columns} | set(EXTRA_HEADERS)
+    unknown = {c: "" for c in cells if c and c not in known}
+    if problems := forbidden.check(unknown, subject_kind="natural"):
+        raise WorkbookRejected("forbidden_field", "；".join(dict.fromkeys(p.message for p in problems)))
     raise WorkbookRejected(
         "wrong_header", "表头与本系统发布的模板不一致，请下载最新模板后按模板填写（不要增删或改动列）"
     )

@@ -349,3 +349,22 @@ async def test_the_page_polls_until_done_and_housekeeping_finishes_a_job_whose_w
     assert sorted(r["created"] + r["unchanged"] for r in rows) == [1, 1]
     fragment = await client.get(f"/agency/uploads/{queued}", headers={"HX-Request": "true"})
     assert "every 1s" not in fragment.text and "已完成" in fragment.text
+
+
+@pytest.mark.parametrize("column", ["宗教信仰", "血型"])
+async def test_a_workbook_with_a_forbidden_column_is_refused_naming_it_and_the_rule(client, column):
+    """R-09: a column the platform must never collect refuses the file, naming the column and the
+    rule; nothing of its cells is read or kept."""
+    agency = await _officer(client)
+    wb = await _template(client)
+    ws = wb.worksheets[0]
+    ws.cell(row=1, column=ws.max_column + 1, value=column)
+    ws.append([None] * (ws.max_column - 1) + ["AB型"])
+    out = io.BytesIO()
+    wb.save(out)
+    before = set(imports.imports_dir().iterdir())
+    response = await _upload(client, out.getvalue())
+    assert response.status_code == 400
+    assert f"“{column}”" in response.text and "第九条" in response.text and "AB型" not in response.text
+    assert await ImportJob.count().where(ImportJob.agency == agency["id"]) == 0
+    assert set(imports.imports_dir().iterdir()) == before
