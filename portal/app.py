@@ -30,6 +30,8 @@ from portal.calendar.routes import calendar_router
 from portal.datadir import secure_data_dir
 from portal.housekeeping.routes import housekeeping_router
 from portal.ingest.api import agency_api_router
+from portal.ingest.desk_routes import desk_router
+from portal.ingest.entry_routes import entry_router
 from portal.lib.params import InputError
 from portal.notices.routes import notices_router
 from portal.objections.agency_routes import agency_objections_router
@@ -133,6 +135,8 @@ def create_app() -> Litestar:
             calendar_router,
             admin_router,
             agency_router,
+            entry_router,
+            desk_router,
             reports_router,
             uploads_router,
             self_router,
