@@ -31,6 +31,8 @@ from portal.catalogue.routes import catalogue_router
 from portal.datadir import secure_data_dir
 from portal.housekeeping.routes import housekeeping_router
 from portal.ingest.api import agency_api_router
+from portal.ingest.desk_routes import desk_router
+from portal.ingest.entry_routes import entry_router
 from portal.ingest.upload_routes import agency_uploads_router
 from portal.lib.params import InputError
 from portal.lists.routes import agency_lists_router, staff_lists_router
@@ -136,6 +138,8 @@ def create_app() -> Litestar:
             calendar_router,
             admin_router,
             agency_router,
+            entry_router,
+            desk_router,
             reports_router,
             uploads_router,
             self_router,

@@ -93,6 +93,15 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/agency/uploads"): frozenset({"agency"}),
     ("GET", "/agency/uploads/{job_id:int}"): frozenset({"agency"}),
     ("GET", "/agency/uploads/{job_id:int}/rejected.xlsx"): frozenset({"agency"}),
+    # 逐条录入 and the records desk: the agency's officers only; another agency's record is a 404.
+    ("GET", "/agency/entry"): frozenset({"agency"}),
+    ("GET", "/agency/entry/{record_type:str}"): frozenset({"agency"}),
+    ("POST", "/agency/entry/{record_type:str}"): frozenset({"agency"}),
+    ("POST", "/agency/entry/{record_type:str}/validate"): frozenset({"agency"}),
+    ("GET", "/agency/records"): frozenset({"agency"}),
+    ("GET", "/agency/records/{record_id:int}"): frozenset({"agency"}),
+    ("POST", "/agency/records/{record_id:int}/correct"): frozenset({"agency"}),
+    ("POST", "/agency/records/{record_id:int}/revoke"): frozenset({"agency"}),
     ("GET", "/staff/reviews"): frozenset({"staff"}),
     ("POST", "/staff/proofs/{proof_id:int}"): frozenset({"staff"}),
     ("POST", "/staff/proofs/{proof_id:int}/id-number"): frozenset({"staff"}),
@@ -183,6 +192,8 @@ SAMPLES = {
     "{entry_id:int}": "999999999",
     "{name:str}": "penalty.xlsx",
     "{job_id:int}": "999999999",
+    "{record_type:str}": "penalty",
+    "{record_id:int}": "999999999",
 }
 
 

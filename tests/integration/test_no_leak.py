@@ -11,9 +11,11 @@ from datetime import date, timedelta
 import pytest
 
 from portal.accounts.tables import Role
+from portal.records.tables import CreditRecord
 from tests import factories as f
 
 pytestmark = pytest.mark.anyio
+OWN_AGENCY = "own_agency"
 
 
 async def _plant():
@@ -173,6 +175,8 @@ def _values(fixtures: dict) -> dict[str, list[str]]:
         # access (test_objections); the queue itself shows no such record.
         "/staff/objections/{objection_id:int}": ["999999999"],
         "/objections/{objection_id:int}/documents/{token:str}#{token:str}": [fixtures["document"]],
+        "{record_type:str}": ["penalty", "license", "general"],
+        "{record_id:int}": [fixtures["record"]],  # a provider's class-C record: another agency gets a 404
     }
 
 
@@ -217,22 +221,45 @@ async def _fetch_all(client, urls) -> tuple[str, dict[str, int]]:
 
 @pytest.mark.parametrize(
     "role",
-    [None, Role.CITIZEN, Role.ENTERPRISE, Role.THIRD_PARTY, Role.AGENCY, Role.STAFF, Role.AUDITOR, Role.ADMIN],
+    [
+        None,
+        Role.CITIZEN,
+        Role.ENTERPRISE,
+        Role.THIRD_PARTY,
+        Role.AGENCY,
+        OWN_AGENCY,
+        Role.STAFF,
+        Role.AUDITOR,
+        Role.ADMIN,
+    ],
 )
 async def test_no_b_or_c_marker_and_no_raw_id_on_any_page_a_stranger_can_open(app, client, role):
     provider, company, person, markers = await _plant()
     fixtures = {"provider": provider, "company": company, **await _owner_artefacts(app, company)}
+    fixtures["record"] = str(
+        (
+            await CreditRecord.select(CreditRecord.id)
+            .where((CreditRecord.provider == provider["id"]) & CreditRecord.title.like("MARKC%"))
+            .first()
+        )["id"]
+    )
     if role:
-        # A stranger's account: logging in must not widen what any page shows.
-        user = await f.account(role, agency_id=provider["id"] if role == Role.AGENCY else None)
+        # A stranger's account: logging in must not widen what any page shows. An officer of another
+        # agency is a stranger to the provider's records; the provider's own officer is crawled too.
+        agency_id = provider["id"] if role == OWN_AGENCY else (await f.agency())["id"] if role == Role.AGENCY else None
+        user = await f.account(Role.AGENCY if role == OWN_AGENCY else role, agency_id=agency_id)
         await f.login(client, user["username"])
     urls = _urls(app, fixtures)
+    if role == OWN_AGENCY:  # the records desk lists the agency's own records, whatever their class
+        urls = [(u, q) for u, q in urls if not u.startswith("/agency/records")]
     assert any(u.startswith("/subjects/") for u, _ in urls) and any(u.startswith("/queries/") for u, _ in urls)
     everything, statuses = await _fetch_all(client, urls)
     assert "PUBLICOK" in everything  # the crawl does reach the planted subjects
     assert statuses[f"/queries/{fixtures['receipt']}"] in (302, 303, 401, 404)  # someone else's receipt
     assert statuses[f"/objections/verify/{fixtures['decision']}"] == 200  # a genuine decision, checked
     assert fixtures["objection_secret"] not in everything
+    if role == Role.AGENCY:
+        assert statuses[f"/agency/records/{fixtures['record']}"] == 404  # another agency's record
     leaked = [m for m in markers if m in everything]
     assert leaked == []
     assert person["id_number"] not in everything
