@@ -20,6 +20,7 @@ from portal.reports.tables import IssuedReport
 from portal.sharing.tables import ShareableCategory, SharingChange
 from portal.stats.tables import SiteStat
 from portal.subjects.tables import Subject
+from portal.timeliness.tables import ReportingObligation, UrgeNotice
 from portal.uploads.tables import Upload
 
 TABLES = [
@@ -60,6 +61,8 @@ TABLES = [
     CorrectionNotice,
     ApiKey,
     IngestBatch,
+    ReportingObligation,
+    UrgeNotice,
 ]
 
 APP_CONFIG = AppConfig(

@@ -169,6 +169,10 @@ def _values(fixtures: dict) -> dict[str, list[str]]:
         # access (test_objections); the queue itself shows no such record.
         "/staff/objections/{objection_id:int}": ["999999999"],
         "/objections/{objection_id:int}/documents/{token:str}#{token:str}": [fixtures["document"]],
+        # Staff views of an agency show counts, titles of its late licences and penalties (class A
+        # items of 双公示) and key prefixes: the planted provider's own, and one that does not exist.
+        "{agency_id:int}": [str(fixtures["provider"]["id"]), "999999999"],
+        "{urge_id:int}": ["999999999"],
     }
 
 
@@ -179,6 +183,7 @@ def _query_params(fixtures: dict) -> dict[str, list[dict]]:
         "/disclosures": [{}, {"type": "penalty"}, {"type": "license"}, {"agency": provider["code"]}],
         "/api/v1/public/subjects": [{"q": "泄检"}],
         "/api/v1/public/disclosures": [{"since": today}, {"type": "penalty", "since": today}],
+        "/staff/timeliness": [{}, {"sort": "rate"}, {"sort": "late"}, {"sort": "nonsense"}],
     }
 
 
