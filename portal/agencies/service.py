@@ -51,7 +51,7 @@ async def overview() -> list[dict]:
     by_keys = {r["agency"]: r["n"] for r in keys}
     for row in rows:
         row["officers"] = by_officers.get(row["id"], 0)
-        row["keys"] = by_keys.get(row["id"], 0)
+        row["key_count"] = by_keys.get(row["id"], 0)
     return rows
 
 
