@@ -40,13 +40,19 @@ async def overview() -> list[dict]:
 
     A = Agency
     rows = await A.select(A.id, A.code, A.name, A.is_active, A.parent.name.as_alias("parent_name")).order_by(A.code)
-    officers = await Account.select(Account.agency, Count(Account.id, alias="n")).where(
-        (Account.role == Role.AGENCY) & (Account.is_active == True)  # noqa: E712
-    ).group_by(Account.agency)
+    officers = (
+        await Account.select(Account.agency, Count(Account.id, alias="n"))
+        .where(
+            (Account.role == Role.AGENCY) & (Account.is_active == True)  # noqa: E712
+        )
+        .group_by(Account.agency)
+    )
     now = datetime.now(timezone.utc)
-    keys = await ApiKey.select(ApiKey.agency, Count(ApiKey.id, alias="n")).where(
-        ApiKey.revoked_at.is_null() & (ApiKey.expires_at > now)
-    ).group_by(ApiKey.agency)
+    keys = (
+        await ApiKey.select(ApiKey.agency, Count(ApiKey.id, alias="n"))
+        .where(ApiKey.revoked_at.is_null() & (ApiKey.expires_at > now))
+        .group_by(ApiKey.agency)
+    )
     by_officers = {r["agency"]: r["n"] for r in officers}
     by_keys = {r["agency"]: r["n"] for r in keys}
     for row in rows:

@@ -24,7 +24,13 @@ from portal.web.guards import principal_of, require_roles
 __all__ = ["timeliness_router", "agency_urges_router"]
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
-SORT_LABELS = {"code": "部门代码", "rate": "按时率", "late": "迟报条数", "completeness": "完整率", "rejection": "退回率"}
+SORT_LABELS = {
+    "code": "部门代码",
+    "rate": "按时率",
+    "late": "迟报条数",
+    "completeness": "完整率",
+    "rejection": "退回率",
+}
 
 
 @dataclass
@@ -65,7 +71,9 @@ async def agency_page(agency_id: int) -> Template:
 
 
 @post("/{agency_id:int}/obligations", name="timeliness_add_obligation")
-async def add_obligation(request: Request, agency_id: int, data: Annotated[ObligationForm, Form]) -> Template | Redirect:
+async def add_obligation(
+    request: Request, agency_id: int, data: Annotated[ObligationForm, Form]
+) -> Template | Redirect:
     try:
         actor = principal_of(request).username
         await service.add_obligation(agency_id, data.category, data.period, data.starts_on, actor)
@@ -76,7 +84,7 @@ async def add_obligation(request: Request, agency_id: int, data: Annotated[Oblig
 
 @post("/{agency_id:int}/obligations/{obligation_id:int}/end", name="timeliness_end_obligation")
 async def end_obligation(agency_id: int, obligation_id: int) -> Redirect:
-    await service.end_obligation(obligation_id)
+    await service.end_obligation(agency_id, obligation_id)
     return Redirect(f"/staff/timeliness/{agency_id}", status_code=303)
 
 

@@ -43,6 +43,7 @@ SORTS = {
     "rejection": (lambda c: c["rejection_rate"] or 0, True),
 }
 R = CreditRecord
+OB = ReportingObligation
 
 
 class TimelinessError(ValueError):
@@ -69,7 +70,16 @@ def _window_start(today: date) -> date:
 async def _decisions(agency_ids: list[int], cal: WorkdayCalendar, today: date) -> dict[int, dict]:
     """Per agency: month → counts, and the late items (newest first)."""
     start = _window_start(today)
-    columns = (R.id, R.provider, R.title, R.doc_number, R.disclosure_class, R.provider_ref, R.decision_date, R.created_at)
+    columns = (
+        R.id,
+        R.provider,
+        R.title,
+        R.doc_number,
+        R.disclosure_class,
+        R.provider_ref,
+        R.decision_date,
+        R.created_at,
+    )
     rows = await R.select(*columns).where(
         R.record_type.is_in([RecordType.LICENSE, RecordType.PENALTY])
         & R.provider.is_in(agency_ids)
@@ -124,8 +134,8 @@ def _periods(obligation: dict, days: list[date], cal: WorkdayCalendar, today: da
 
 
 async def _obligations(agency_ids: list[int], cal: WorkdayCalendar, today: date) -> dict[int, list[dict]]:
-    O = ReportingObligation
-    rows = await O.select().where(O.agency.is_in(agency_ids)).order_by(O.id)
+
+    rows = await OB.select().where(OB.agency.is_in(agency_ids)).order_by(OB.id)
     days = await _batch_days(agency_ids, today - timedelta(days=400))
     out: dict[int, list[dict]] = defaultdict(list)
     for row in rows:
@@ -210,8 +220,14 @@ async def _cards(agencies: list[dict], today: date) -> list[dict]:
     rejections = await _rejections(ids, today)
     unanswered = await _unanswered(ids)
     return [
-        _card(a, decisions[a["id"]], obligations.get(a["id"], []), rejections.get(a["id"], (0, 0)),
-              unanswered.get(a["id"], 0), today)
+        _card(
+            a,
+            decisions[a["id"]],
+            obligations.get(a["id"], []),
+            rejections.get(a["id"], (0, 0)),
+            unanswered.get(a["id"], 0),
+            today,
+        )
         for a in agencies
     ]
 
@@ -243,26 +259,33 @@ async def add_obligation(agency_id: int, category: str, period: str, starts_on: 
         raise TimelinessError("报送周期应为按月、按季度、按半年或按年")
     if not await Agency.exists().where(Agency.id == agency_id):
         raise TimelinessError("没有该部门")
-    O = ReportingObligation
-    if await O.exists().where((O.agency == agency_id) & (O.category == category) & O.ended_at.is_null()):
+    if await OB.exists().where((OB.agency == agency_id) & (OB.category == category) & OB.ended_at.is_null()):
         raise TimelinessError("该部门已有此类别的报送要求，请先停止原要求")
-    await O.insert(
-        O(agency=agency_id, category=category, period=period, starts_on=starts_on, created_by=actor,
-          created_at=datetime.now(CHINA_TZ))
+    await OB.insert(
+        OB(
+            agency=agency_id,
+            category=category,
+            period=period,
+            starts_on=starts_on,
+            created_by=actor,
+            created_at=datetime.now(CHINA_TZ),
+        )
     )
 
 
-async def end_obligation(obligation_id: int) -> bool:
-    O = ReportingObligation
-    done = await O.update({O.ended_at: datetime.now(CHINA_TZ)}).where(
-        (O.id == obligation_id) & O.ended_at.is_null()
-    ).returning(O.id)
+async def end_obligation(agency_id: int, obligation_id: int) -> bool:
+
+    done = (
+        await OB.update({OB.ended_at: datetime.now(CHINA_TZ)})
+        .where((OB.id == obligation_id) & (OB.agency == agency_id) & OB.ended_at.is_null())
+        .returning(OB.id)
+    )
     return bool(done)
 
 
 async def obligations_of(agency_id: int) -> list[dict]:
-    O = ReportingObligation
-    rows = await O.select().where(O.agency == agency_id).order_by(O.id)
+
+    rows = await OB.select().where(OB.agency == agency_id).order_by(OB.id)
     for row in rows:
         row["category_label"] = CATEGORIES[row["category"]].label if row["category"] in CATEGORIES else row["category"]
         row["period_label"] = Period.LABELS.get(row["period"], row["period"])

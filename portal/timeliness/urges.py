@@ -29,10 +29,9 @@ def _facts(card: dict) -> list[str]:
     ]
     if len(card["late_items"]) > MAX_FACTS:
         lines.append(f"另有 {len(card['late_items']) - MAX_FACTS} 条迟报信息，详见平台记分卡")
-    lines += [
-        f"{p['label']}的定期报送（{CATEGORIES[p['category']].label if p['category'] in CATEGORIES else p['category']}）应于 {p['due'].isoformat()} 前报送，至今未报送"
-        for p in card["missed_periods"]
-    ]
+    for p in card["missed_periods"]:
+        category = CATEGORIES[p["category"]].label if p["category"] in CATEGORIES else p["category"]
+        lines.append(f"{p['label']}的定期报送（{category}）应于 {p['due'].isoformat()} 前报送，至今未报送")
     return lines
 
 
@@ -97,7 +96,8 @@ async def pdf_of(urge_id: int, agency_id: int | None = None) -> tuple[str, bytes
 
 
 async def urges_of(agency_id: int) -> list[dict]:
-    return await U.select(U.id, U.number, U.issued_on, U.issued_by, U.sent_at).where(U.agency == agency_id).order_by(
-        U.id, ascending=False
+    return (
+        await U.select(U.id, U.number, U.issued_on, U.issued_by, U.sent_at)
+        .where(U.agency == agency_id)
+        .order_by(U.id, ascending=False)
     )
-

@@ -116,7 +116,9 @@ async def test_staff_create_an_agency_and_a_key_shown_once(client, caplog):
     none = await client.post(f"/staff/agencies/{agency['id']}/keys", data={"_csrf_token": csrf(client), "name": "x"})
     assert none.status_code == 400 and "请至少指定一个可报送的信息类别" in none.text
 
-    rotated = await client.post(f"/staff/agencies/{agency['id']}/keys/{stored['id']}/rotate", data={"_csrf_token": csrf(client)})
+    rotated = await client.post(
+        f"/staff/agencies/{agency['id']}/keys/{stored['id']}/rotate", data={"_csrf_token": csrf(client)}
+    )
     [new_key] = KEY.findall(rotated.text)
     assert new_key != key and (await keys.authenticate(f"Bearer {new_key}")).agency_id == agency["id"]
     revoked = await client.post(

@@ -29,8 +29,14 @@ async def _decision(agency: dict, decided: date, reported: date, *, cls: str = "
     """A penalty decided on ``decided`` and reported at 10:00 China time on ``reported``."""
     subject = await f.legal_subject()
     record_id = await f.record(
-        subject["id"], agency["id"], record_type="penalty", category="penalty", polarity="negative",
-        disclosure_class=cls, title=title, decision_date=decided,
+        subject["id"],
+        agency["id"],
+        record_type="penalty",
+        category="penalty",
+        polarity="negative",
+        disclosure_class=cls,
+        title=title,
+        decision_date=decided,
     )
     at = datetime(reported.year, reported.month, reported.day, 10, tzinfo=CHINA_TZ)
     await CreditRecord.update({CreditRecord.created_at: at}).where(CreditRecord.id == record_id)
@@ -40,8 +46,9 @@ async def _decision(agency: dict, decided: date, reported: date, *, cls: str = "
 async def _batch(agency: dict, day: date, items: int = 1, rejected: int = 0) -> None:
     at = datetime(day.year, day.month, day.day, 9, tzinfo=CHINA_TZ)
     await IngestBatch.insert(
-        IngestBatch(agency=agency["id"], channel="api", received_at=at, items=items,
-                    created=items - rejected, rejected=rejected)
+        IngestBatch(
+            agency=agency["id"], channel="api", received_at=at, items=items, created=items - rejected, rejected=rejected
+        )
     )
 
 
@@ -91,7 +98,12 @@ async def test_scorecard_numbers_from_seeded_records_batches_and_obligations():
     await _batch(agency, date(2026, 10, 16), items=5)  # September's: due 2026-10-20 (holiday), met
     card = await service.scorecard(agency["id"], OCT_END)
     assert [(m["month"], m["on_time"], m["late"]) for m in card["months"]] == [
-        ("2026-05", 0, 0), ("2026-06", 0, 0), ("2026-07", 0, 0), ("2026-08", 1, 0), ("2026-09", 0, 0), ("2026-10", 3, 1)
+        ("2026-05", 0, 0),
+        ("2026-06", 0, 0),
+        ("2026-07", 0, 0),
+        ("2026-08", 1, 0),
+        ("2026-09", 0, 0),
+        ("2026-10", 3, 1),
     ]
     assert card["on_time_rate"] == 4 / 5 and card["late"] == 1 and card["days_late"] == 1
     assert [(p["label"], p["state"], p["due"]) for p in card["periods"]] == [
@@ -161,7 +173,8 @@ async def test_urge_pdf_printed_and_sent_only_to_its_agency(client):
     assert "迟到的许可决定" in text and "迟报" in text and "个工作日" in text
     assert urge["sent_at"] is None
     sent = await client.post(
-        f"/staff/timeliness/{agency['id']}/urges/{urge['id']}/send", data={"_csrf_token": csrf(client)},
+        f"/staff/timeliness/{agency['id']}/urges/{urge['id']}/send",
+        data={"_csrf_token": csrf(client)},
         follow_redirects=False,
     )
     assert sent.status_code == 303
@@ -200,3 +213,40 @@ async def test_escalation_list_repeated_lateness_and_unanswered_urges(client):
         IngestBatch(agency=ignoring["id"], channel="api", received_at=datetime.now(timezone.utc) + timedelta(seconds=1))
     )
     assert ignoring["id"] not in {c["agency"]["id"] for c in await service.escalations(today)}
+
+
+async def test_staff_set_and_lift_a_periodic_reporting_obligation(client):
+    from portal.timeliness.tables import ReportingObligation as OB
+
+    agency = await f.agency()
+    staff = await f.account("staff")
+    await f.login(client, staff["username"])
+    url = f"/staff/timeliness/{agency['id']}/obligations"
+    form = {"_csrf_token": csrf(client), "category": "penalty", "period": "quarter", "starts_on": "2026-01-01"}
+    assert (await client.post(url, data=form, follow_redirects=False)).status_code == 303
+    bad = await client.post(url, data={**form, "period": "weekly", "category": "license"})
+    assert bad.status_code == 400 and "报送周期应为按月、按季度、按半年或按年" in bad.text
+    [row] = await OB.select().where(OB.agency == agency["id"])
+    assert (row["category"], row["period"], row["starts_on"]) == ("penalty", "quarter", date(2026, 1, 1))
+    page = (await client.get(f"/staff/timeliness/{agency['id']}")).text
+    assert "按季度" in page
+    card = await service.scorecard(agency["id"], OCT_END)
+    # Q1 due 2026-04-15, Q2 due 2026-07-14, Q3 due 2026-10-20 (after the National Day holiday): nothing came.
+    assert [(p["label"], p["state"], p["due"]) for p in card["periods"]] == [
+        ("2026年第1季度", "missed", date(2026, 4, 15)),
+        ("2026年第2季度", "missed", date(2026, 7, 14)),
+        ("2026年第3季度", "missed", date(2026, 10, 20)),
+    ]
+    other = await f.agency()
+    wrong = await client.post(
+        f"/staff/timeliness/{other['id']}/obligations/{row['id']}/end", data={"_csrf_token": csrf(client)}
+    )
+    assert wrong.status_code == 200  # followed back to the page; another agency's path lifts nothing
+    assert (await OB.select(OB.ended_at).where(OB.id == row["id"]).first())["ended_at"] is None
+    ended = await client.post(
+        f"/staff/timeliness/{agency['id']}/obligations/{row['id']}/end",
+        data={"_csrf_token": csrf(client)},
+        follow_redirects=False,
+    )
+    assert ended.status_code == 303
+    assert (await OB.select(OB.ended_at).where(OB.id == row["id"]).first())["ended_at"] is not None
