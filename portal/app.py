@@ -23,6 +23,7 @@ from portal.accounts.routes import accounts_router
 from portal.admin.routes import admin_router
 from portal.agencies.query_routes import agency_query_router
 from portal.agencies.routes import agency_router
+from portal.agencies.staff_routes import staff_agencies_router
 from portal.api.routes import api_router
 from portal.auditing.routes import audit_router
 from portal.authorizations.routes import authorizations_router
@@ -53,6 +54,7 @@ from portal.reports.routes import reports_router
 from portal.reports.staff_routes import staff_reports_router
 from portal.settings import ROOT, get_settings
 from portal.sharing.routes import sharing_router
+from portal.timeliness.routes import agency_urges_router, timeliness_router
 from portal.uploads.routes import uploads_router
 from portal.web import templating
 from portal.web.errors import (
@@ -140,6 +142,9 @@ def create_app() -> Litestar:
             agency_router,
             entry_router,
             desk_router,
+            staff_agencies_router,
+            timeliness_router,
+            agency_urges_router,
             reports_router,
             uploads_router,
             self_router,

@@ -21,6 +21,7 @@ from portal.reports.tables import IssuedReport
 from portal.sharing.tables import ShareableCategory, SharingChange
 from portal.stats.tables import SiteStat
 from portal.subjects.tables import Subject
+from portal.timeliness.tables import ReportingObligation, UrgeNotice
 from portal.uploads.tables import Upload
 
 TABLES = [
@@ -66,6 +67,8 @@ TABLES = [
     CatalogueChange,
     ListChange,
     ImportJob,
+    ReportingObligation,
+    UrgeNotice,
 ]
 
 APP_CONFIG = AppConfig(

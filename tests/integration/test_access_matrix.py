@@ -170,6 +170,23 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/agency/records"): frozenset(),
     # Existence is not revealed: a token the principal may not read is a 404 for everyone.
     ("GET", "/uploads/{token:str}"): ALL,
+    # R-11, R-14: an officer revokes its own agency's key (another agency's is a 404); staff make keys.
+    ("POST", "/agency/keys/{key_id:int}/revoke"): frozenset({"agency"}),
+    ("GET", "/agency/urges/{urge_id:int}/notice.pdf"): frozenset({"agency"}),
+    ("GET", "/staff/agencies"): frozenset({"staff"}),
+    ("POST", "/staff/agencies"): frozenset({"staff"}),
+    ("GET", "/staff/agencies/{agency_id:int}"): frozenset({"staff"}),
+    ("POST", "/staff/agencies/{agency_id:int}/keys"): frozenset({"staff"}),
+    ("POST", "/staff/agencies/{agency_id:int}/keys/{key_id:int}/rotate"): frozenset({"staff"}),
+    ("POST", "/staff/agencies/{agency_id:int}/keys/{key_id:int}/revoke"): frozenset({"staff"}),
+    # R-12, R-13: the centre watches timeliness and issues 催报.
+    ("GET", "/staff/timeliness"): frozenset({"staff"}),
+    ("GET", "/staff/timeliness/{agency_id:int}"): frozenset({"staff"}),
+    ("POST", "/staff/timeliness/{agency_id:int}/obligations"): frozenset({"staff"}),
+    ("POST", "/staff/timeliness/{agency_id:int}/obligations/{obligation_id:int}/end"): frozenset({"staff"}),
+    ("POST", "/staff/timeliness/{agency_id:int}/urges"): frozenset({"staff"}),
+    ("POST", "/staff/timeliness/{agency_id:int}/urges/{urge_id:int}/send"): frozenset({"staff"}),
+    ("GET", "/staff/timeliness/urges/{urge_id:int}/notice.pdf"): frozenset({"staff"}),
 }
 # Not role-gated pages: the session's own end, the static files and the OpenAPI document.
 SKIP_PREFIXES = ("/static", "/schema", "/logout")
@@ -194,6 +211,10 @@ SAMPLES = {
     "{job_id:int}": "999999999",
     "{record_type:str}": "penalty",
     "{record_id:int}": "999999999",
+    "{agency_id:int}": "999999999",
+    "{key_id:int}": "999999999",
+    "{urge_id:int}": "999999999",
+    "{obligation_id:int}": "999999999",
 }
 
 

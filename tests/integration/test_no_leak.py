@@ -177,6 +177,10 @@ def _values(fixtures: dict) -> dict[str, list[str]]:
         "/objections/{objection_id:int}/documents/{token:str}#{token:str}": [fixtures["document"]],
         "{record_type:str}": ["penalty", "license", "general"],
         "{record_id:int}": [fixtures["record"]],  # a provider's class-C record: another agency gets a 404
+        # Staff views of an agency show counts, titles of its late licences and penalties (class A
+        # items of 双公示) and key prefixes: the planted provider's own, and one that does not exist.
+        "{agency_id:int}": [str(fixtures["provider"]["id"]), "999999999"],
+        "{urge_id:int}": ["999999999"],
     }
 
 
@@ -188,6 +192,7 @@ def _query_params(fixtures: dict) -> dict[str, list[dict]]:
         "/api/v1/public/subjects": [{"q": "泄检"}],
         "/api/v1/public/disclosures": [{"since": today}, {"type": "penalty", "since": today}],
         "/staff/lists": [{}, {"list_type": "black", "agency": str(provider["id"])}, {"state": "removed"}],
+        "/staff/timeliness": [{}, {"sort": "rate"}, {"sort": "late"}, {"sort": "nonsense"}],
     }
 
 
