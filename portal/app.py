@@ -67,6 +67,7 @@ from portal.web.errors import (
 )
 from portal.web.middleware import AllowedHostsMiddleware, SecurityHeadersMiddleware, SessionMiddleware
 from portal.web.params import IntBoundsMiddleware, input_error
+from portal.workbench.routes import workbench_router
 
 
 def _template_config() -> TemplateConfig:
@@ -160,6 +161,7 @@ def create_app() -> Litestar:
             staff_reports_router,
             notices_router,
             objections_router,
+            workbench_router,
             staff_objections_router,
             agency_objections_router,
             objection_documents_router,

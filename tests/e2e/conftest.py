@@ -227,6 +227,13 @@ async def _seed() -> dict:
         queries = await _seed_queries(f, market, tax, today)
         audit_log = await _seed_audit_log(f, target)
         objections = await _seed_objections(f, today)
+        reporting = {
+            "agency": (agency := await f.agency("郑州市市场监督管理局（E2E报送）")),
+            "officer": await f.account("agency", agency_id=agency["id"]),
+            "staff": await f.account("staff"),
+            "usccs": [f.new_uscc() for _ in range(4)],  # subjects registered from the upload itself
+            "listed": await f.legal_subject("河南E2E名单示例广告有限公司"),
+        }
         return {
             "token": SEARCH_TOKEN,
             "similar": similar,
@@ -239,6 +246,7 @@ async def _seed() -> dict:
             **queries,
             **audit_log,
             "objection": objections,
+            "reporting": reporting,
         }
     finally:
         if postgres:

@@ -19,7 +19,9 @@ BASIS = "E2E：《郑州市公共信用信息管理暂行办法》第十五条"
 def test_staff_grant_an_agency_a_class_c_category_by_keyboard(page: Page, seed, step):
     staff, agency = seed["staff"], seed["market"]
     log_in(page, staff)
-    page.get_by_role("banner").get_by_role("link", name="共享规则").click()
+    page.get_by_role("banner").get_by_role("link", name="工作台").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("信用中心工作台")
+    page.get_by_role("main").get_by_role("link", name="共享规则").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("有限共享类（C类）信息共享规则")
     step(page, "sharing-page")
 

@@ -165,6 +165,7 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/agency/objections/{objection_id:int}/answer"): frozenset({"agency"}),
     ("GET", "/objections/{objection_id:int}/documents/{token:str}"): LOGGED_IN,
     ("GET", "/objections/{objection_id:int}/decision.pdf"): LOGGED_IN,
+    ("GET", "/staff"): frozenset({"staff"}),
     # 系统对接 (R-12): an agency system's API key, never a browser session (401 for every role).
     ("GET", "/api/v1/agency/records"): frozenset(),
     ("POST", "/api/v1/agency/records"): frozenset(),

@@ -343,7 +343,7 @@ async def test_forbidden_data_is_refused_on_every_field_and_never_kept(client, c
     agency = await f.agency()
     key = await _key(agency, categories=("person_negative", "penalty"))
     person = await f.natural_subject("孙禁采")
-    secret_income = "月收入8765元"
+    secret_income = "月收入九千三百元"
     items = [
         _person_item(person, 宗教信仰="某宗教"),
         _person_item(person, content="经查该人血型为AB型"),
@@ -364,7 +364,7 @@ async def test_forbidden_data_is_refused_on_every_field_and_never_kept(client, c
     assert {e["code"] for e in by_index[4]["errors"]} >= {"consent_invalid"}
     assert by_index[5]["errors"][0]["code"] == "forbidden_field:blood_type"  # a legal person's item too
     text = str(body)
-    for value in ("某宗教", "AB型", "8765"):
+    for value in ("某宗教", "AB型", "九千三百"):
         assert value not in text and value not in caplog.text
     stored = await CreditRecord.select(CreditRecord.content, CreditRecord.consent_ref).where(
         CreditRecord.provider == agency["id"]
