@@ -40,8 +40,9 @@ class Maker:
             uscc, name = self.existing[rng.randrange(len(self.existing))]
             return {"kind": "legal", "uscc": uscc, "name": name}
         if n % 20 == 1:
-            born = date(1960 + rng.randrange(40), 1 + rng.randrange(12), 1 + rng.randrange(28))
-            number = idn.make("410105", born, f"{rng.randrange(1000):03d}")
+            # Unique by n (birth date and sequence number from it): no two new persons share one.
+            born = date(1960, 1, 1) + timedelta(days=(n // 1000) % 14_600)
+            number = idn.make("410105", born, f"{n % 1000:03d}")
             name = rng.choice(_SURNAMES) + rng.choice(_GIVEN) + rng.choice(_GIVEN)
             return {"kind": "natural", "id_number": number, "name": name}
         body = "91410105" + "".join(rng.choice(_USCC_CHARS) for _ in range(9))
@@ -114,3 +115,21 @@ def _cell(path: str | None, item: dict) -> object:
     if path == "penalty.fine_amount" and value:
         return float(value)
     return value
+
+
+def main(argv: list[str]) -> None:
+    """``python -m bench.ingest_data OUT.xlsx SETUP.json SEED TAG ROWS`` (a child process with the
+    engine's environment: the template's columns come with the portal's tables)."""
+    import json
+
+    from portal.lib.dates import today_cn
+
+    out, setup, seed, tag, rows = argv
+    existing = [tuple(s) for s in json.loads(Path(setup).read_text())["existing"]]
+    write_workbook(Path(out), Maker(existing, int(seed), tag, today_cn()), 0, int(rows))
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
