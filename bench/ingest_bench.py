@@ -452,7 +452,7 @@ def main(argv: list[str]) -> None:
             files.append(str(path))
             reports.append(r)
             log(f"wrote {path}")
-    latest = args.results_dir / "latest-ingest.json"
+    latest = args.results_dir / "ingest-latest.json"
     combined = {"machine": machine, "files": files, "engines": {r["engine"]: r for r in reports}}
     latest.write_text(json.dumps(combined | {"all_targets_pass": all(r["all_targets_pass"] for r in reports)}))
     log(f"wrote {latest}")

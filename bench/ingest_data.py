@@ -81,6 +81,7 @@ class Maker:
         return [self.item(n) for n in range(start, start + count)]
 
 
+UPLOAD_START = 1_000_000
 _KIND = {"legal": "法人及非法人组织", "natural": "自然人"}
 
 
@@ -126,7 +127,8 @@ def main(argv: list[str]) -> None:
 
     out, setup, seed, tag, rows = argv
     existing = [tuple(s) for s in json.loads(Path(setup).read_text())["existing"]]
-    write_workbook(Path(out), Maker(existing, int(seed), tag, today_cn()), 0, int(rows))
+    # Numbers from 1 000 000: new persons other than the pushed ones (ID numbers follow the number).
+    write_workbook(Path(out), Maker(existing, int(seed), tag, today_cn()), UPLOAD_START, int(rows))
 
 
 if __name__ == "__main__":
