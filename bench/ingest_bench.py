@@ -176,7 +176,7 @@ class RssWatch:
 # ---------------------------------------------------------------- (a) push API
 
 
-def push(port: int, key: str, maker: Maker, batches: int, clients: int) -> dict:
+def push(port: int, key: str, maker: Maker, batches: int, clients: int, roots: tuple[int, ...] = ()) -> dict:
     bodies = [json.dumps({"items": maker.items(b * BATCH, BATCH)}).encode() for b in range(batches + 1)]
     headers = {"authorization": f"Bearer {key}", "content-type": "application/json"}
 
@@ -209,7 +209,7 @@ def push(port: int, key: str, maker: Maker, batches: int, clients: int) -> dict:
                     outcomes[k] = outcomes.get(k, 0) + body.get(k, 0)
         con.close()
 
-    watch = CpuWatch().start()
+    watch = CpuWatch(roots).start()
     t0 = time.perf_counter()
     threads = [threading.Thread(target=client) for _ in range(clients)]
     for t in threads:
@@ -268,7 +268,7 @@ def _cookie_header(jar: dict) -> str:
     return "; ".join(f"{k}={v}" for k, v in jar.items())
 
 
-def upload(port: int, server_pid: int, scratch: Scratch, setup: dict, path: Path) -> dict:
+def upload(port: int, server_pid: int, scratch: Scratch, setup: dict, path: Path, roots: tuple[int, ...] = ()) -> dict:
     cookies, token = _login(port, setup["username"], setup["password"])
     boundary = uuid.uuid4().hex
     head = (
@@ -280,7 +280,7 @@ def upload(port: int, server_pid: int, scratch: Scratch, setup: dict, path: Path
     headers = {"content-type": f"multipart/form-data; boundary={boundary}", "cookie": _cookie_header(cookies)}
     con = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
     rss = RssWatch(server_pid)
-    watch = CpuWatch().start()
+    watch = CpuWatch(roots).start()
     t0 = time.perf_counter()
     con.request("POST", "/agency/uploads", body=body, headers=headers)
     resp = con.getresponse()
@@ -348,12 +348,12 @@ def bench_engine(engine: str, args, machine: dict, workdir: Path) -> dict:
         logfile = Path(tempfile.gettempdir()) / f"portal-bench-ingest-{engine}-{tag}.log"
         with Server(scratch.env, logfile) as server:
             log(f"push: {args.push_batches} batches of {BATCH}, {args.clients} clients")
-            pushed = push(server.port, setup["key"], maker, args.push_batches, args.clients)
+            pushed = push(server.port, setup["key"], maker, args.push_batches, args.clients, data.roots())
             log(f"push: {pushed['records_per_s']:.0f} records/s")
         # A fresh server for the upload: its peak RSS is the import's, not what the pushes left behind.
         with Server(scratch.env, logfile.with_suffix(".upload.log")) as server:
             log(f"upload: {args.rows} rows")
-            uploaded = upload(server.port, server.proc.pid, scratch, setup, book)
+            uploaded = upload(server.port, server.proc.pid, scratch, setup, book, data.roots())
             log(f"upload: {uploaded['rows_per_s']:.0f} rows/s, peak RSS {uploaded['memory']['peak_rss_mb']} MB")
     finally:
         if scratch is not None:

@@ -69,7 +69,7 @@ async def _stored_refs(agency_id: int, refs: list[str]) -> set[str]:
     found: set[str] = set()
     for i in range(0, len(refs), _LOOKUP):
         rows = await R.select(R.provider_ref).where(
-            (R.provider == agency_id) & R.provider_ref.is_in(refs[i : i + _LOOKUP])
+            (R.provider == agency_id) & R.provider_ref.is_in(refs[i : i + _LOOKUP]) & one.WITH_REF
         )
         found |= {r["provider_ref"] for r in rows}
     return found

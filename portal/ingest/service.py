@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
+from piccolo.columns.combination import WhereRaw
 from piccolo.engine.sqlite import TransactionType
 
 from portal.catalogue import service as catalogue
@@ -150,8 +151,13 @@ def _in_scope(reporter: Reporter, category: str) -> None:
         raise ItemRejected(FieldError("category", "category_not_in_scope", "该密钥无权报送此类别的信息"))
 
 
+WITH_REF = WhereRaw("provider_ref <> ''")
+"""The predicate of the unique (provider, provider_ref) index, spelled out so that both engines use
+it: without it they scan every record of the provider for each lookup (EXPLAIN QUERY PLAN)."""
+
+
 async def _existing(reporter: Reporter, ref: str) -> dict | None:
-    return await R.select().where((R.provider == reporter.agency_id) & (R.provider_ref == ref)).first()
+    return await R.select().where((R.provider == reporter.agency_id) & (R.provider_ref == ref) & WITH_REF).first()
 
 
 async def _checked_by_catalogue(category: str, disclosure_class: str, subject_kind: str) -> None:
