@@ -1,6 +1,7 @@
 """``python -m bench``: search latency, throughput ratio and page weight, per engine (bench/BENCH.md).
 
 ``python -m bench audit …``: the query-audit benchmarks (bench/audit_bench.py).
+``python -m bench ingest …``: the collection benchmarks (bench/ingest_bench.py).
 """
 
 from __future__ import annotations
@@ -422,6 +423,11 @@ def main(argv: list[str] | None = None) -> None:
         from bench.audit_bench import main as audit_main
 
         audit_main(argv[1:])
+        return
+    if argv[:1] == ["ingest"]:  # `python -m bench ingest …`: collection speed (bench/ingest_bench.py)
+        from bench.ingest_bench import main as ingest_main
+
+        ingest_main(argv[1:])
         return
     args = parse_args(argv)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")

@@ -18,6 +18,7 @@ Legal-person records (R-07 covers their tax arrears, finances, licences, penalti
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -327,7 +328,7 @@ def check(fields: Mapping[str, object], *, subject_kind: str, consent_ref: str =
     consent = "none" if not (consent_ref or "").strip() else ("ok" if consent_ref_ok(consent_ref) else "bad")
     problems: list[Problem] = []
     for name, value in _flatten(fields, ""):
-        item = _name_item(name, subject_kind)
+        item = _name_item(str(name), subject_kind)
         if item is not None:
             if not (item.clause == 3 and consent == "ok"):
                 problems.append(_problem(name, item, "field", consent))
@@ -372,7 +373,9 @@ def _has_run(words: list[str], names: tuple[str, ...]) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=4096)
 def _name_item(name: str, subject_kind: str) -> Item | None:
+    """Pure in its arguments, and every row of a batch has the same field names: remembered."""
     compact = _compact(str(name))
     for harmless in _HARMLESS_CJK:
         compact = compact.replace(harmless, "")

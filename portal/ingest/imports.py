@@ -2,8 +2,8 @@
 
 ``accept`` stores the file (private imports directory, 0600, byte count never trusted from the
 client), checks it by content (``workbook.inspect``, the header row) and queues a job; ``run``
-claims the job by a conditional UPDATE and imports it row by row through ``service.apply_in``
-(the rules every path shares; one transaction per chunk, a savepoint per row), committing its
+claims the job by a conditional UPDATE and imports it chunk by chunk through ``service.apply_many``
+(the rules every path shares; one transaction per chunk, each row whole or not at all), committing its
 progress with each chunk. A job whose worker died is
 claimed again by the housekeeping job (``resume_stale``) and continues after the last committed
 chunk: the rows are idempotent by (agency, record_id), and rejections are kept in a side file by
@@ -187,7 +187,7 @@ async def _process(job: dict) -> None:
     rows = workbook.read_rows(path, record_type, get_settings().xlsx_max_rows)
     await anyio.to_thread.run_sync(lambda: deque(islice(rows, done), maxlen=0))  # resumed: skip the committed rows
 
-    async def import_row(row, transaction) -> list[str]:
+    def checked(row) -> tuple[dict, list[FieldError]]:
         raw = to_item(record_type, columns, row.values)
         errors = []
         if row.formulas:
@@ -198,22 +198,32 @@ async def _process(job: dict) -> None:
         if errors:
             parsed = parse(raw, today)
             errors += parsed if isinstance(parsed, list) else []
+        return raw, errors
+
+    async def import_chunk(chunk, transaction) -> list[str]:
+        seen = [(row, *checked(row)) for row in chunk]
+        applied = await service.apply_many(
+            reporter, [(row.number, raw) for row, raw, errors in seen if not errors], today, transaction
+        )
+        outcome = {r.index: r for r in applied}
+        lines = []
+        for row, _, errors in seen:
             status = "rejected"
-        else:
-            result = await service.apply_in(reporter, row.number, raw, today, transaction)
-            status, errors = result.status, result.errors
-        counts[status] += 1
-        if status != "rejected":
-            return []
-        # a field refused as not to be collected is never copied back.
-        refused = sorted({index_of[e.field] for e in errors if e.code.startswith("forbidden") and e.field in index_of})
-        return [json.dumps({"row": row.number, "reason": _reason(errors, headers), "refused": refused})]
+            if not errors:
+                status, errors = outcome[row.number].status, outcome[row.number].errors
+            counts[status] += 1
+            if status != "rejected":
+                continue
+            # a field refused as not to be collected is never copied back.
+            refused = sorted(
+                {index_of[e.field] for e in errors if e.code.startswith("forbidden") and e.field in index_of}
+            )
+            lines.append(json.dumps({"row": row.number, "reason": _reason(errors, headers), "refused": refused}))
+        return lines
 
     while chunk := await anyio.to_thread.run_sync(lambda: list(islice(rows, CHUNK))):
-        lines = []
-        async with service.batch() as transaction:  # one commit per chunk, a savepoint per row
-            for row in chunk:
-                lines += await import_row(row, transaction)
+        async with service.batch() as transaction:  # one commit per chunk, a few statements for its rows
+            lines = await import_chunk(chunk, transaction)
         if lines:
             await anyio.to_thread.run_sync(_append, side, lines)
         done += len(chunk)

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 
+from piccolo.columns.combination import WhereRaw
 from piccolo.engine.sqlite import TransactionType
 
 from portal.catalogue import service as catalogue
@@ -26,7 +27,19 @@ from portal.search.index import index_subject
 from portal.subjects.identity import id_number_digest, seal_id_number
 from portal.subjects.tables import Subject, SubjectKind, SubjectType
 
-__all__ = ["Reporter", "ItemResult", "report", "batch", "apply_in", "apply_one", "MAX_ITEMS", "COMPARED"]
+__all__ = [
+    "Reporter",
+    "ItemResult",
+    "report",
+    "batch",
+    "apply_in",
+    "apply_many",
+    "apply_parsed",
+    "apply_one",
+    "ref_of",
+    "MAX_ITEMS",
+    "COMPARED",
+]
 
 MAX_ITEMS = 500
 CHUNK = 100
@@ -138,8 +151,13 @@ def _in_scope(reporter: Reporter, category: str) -> None:
         raise ItemRejected(FieldError("category", "category_not_in_scope", "该密钥无权报送此类别的信息"))
 
 
+WITH_REF = WhereRaw("provider_ref <> ''")
+"""The predicate of the unique (provider, provider_ref) index, spelled out so that both engines use
+it: without it they scan every record of the provider for each lookup (EXPLAIN QUERY PLAN)."""
+
+
 async def _existing(reporter: Reporter, ref: str) -> dict | None:
-    return await R.select().where((R.provider == reporter.agency_id) & (R.provider_ref == ref)).first()
+    return await R.select().where((R.provider == reporter.agency_id) & (R.provider_ref == ref) & WITH_REF).first()
 
 
 async def _checked_by_catalogue(category: str, disclosure_class: str, subject_kind: str) -> None:
@@ -253,12 +271,21 @@ async def _revoke(reporter: Reporter, item: Item) -> tuple[str, int]:
 _ACTIONS = {"create": _create, "correct": _correct, "revoke": _revoke}
 
 
+def ref_of(raw: object) -> str:
+    """The record id an outcome is reported under (as sent, even when it is not valid)."""
+    return str(raw.get("record_id") or "")[:64] if isinstance(raw, dict) else ""
+
+
 async def _apply(reporter: Reporter, index: int, raw: object, today: date, transaction) -> ItemResult:
     """One item inside the chunk's transaction, behind a savepoint: taken whole or rolled back."""
     parsed = parse(raw, today)
-    ref = str(raw.get("record_id") or "")[:64] if isinstance(raw, dict) else ""
     if isinstance(parsed, list):
-        return ItemResult(index, ref, "rejected", errors=parsed)
+        return ItemResult(index, ref_of(raw), "rejected", errors=parsed)
+    return await apply_parsed(reporter, index, ref_of(raw), parsed, transaction)
+
+
+async def apply_parsed(reporter: Reporter, index: int, ref: str, parsed: Item, transaction) -> ItemResult:
+    """A parsed item behind a savepoint of its own (the path for whatever a batch cannot settle)."""
     savepoint = await transaction.savepoint()
     try:
         status, version = await _ACTIONS[parsed.action](reporter, parsed)
@@ -280,6 +307,16 @@ def batch():
 apply_in = _apply
 
 
+async def apply_many(
+    reporter: Reporter, entries: list[tuple[int, object]], today: date, transaction
+) -> list[ItemResult]:
+    """(index, item) pairs in one transaction, each whole or not at all, with a few statements for
+    the whole chunk instead of about ten per item; outcomes as if applied one by one, in order."""
+    from portal.ingest import bulk  # bulk builds on the rules of this module
+
+    return await bulk.apply_chunk(reporter, entries, today, transaction)
+
+
 async def apply_one(reporter: Reporter, index: int, raw: object, today: date) -> ItemResult:
     """One item in a transaction of its own."""
     async with _transaction() as transaction:
@@ -295,8 +332,8 @@ async def report(reporter: Reporter, raw_items: Iterable[object]) -> list[ItemRe
     # item (so each is still whole or not at all).
     for start in range(0, len(items), CHUNK):
         async with _transaction() as transaction:
-            for offset, raw in enumerate(items[start : start + CHUNK]):
-                results.append(await _apply(reporter, start + offset, raw, today, transaction))
+            chunk = list(enumerate(items[start : start + CHUNK], start))
+            results += await apply_many(reporter, chunk, today, transaction)
     counts = {
         s: sum(r.status == s for r in results) for s in ("created", "corrected", "revoked", "unchanged", "rejected")
     }

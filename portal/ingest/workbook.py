@@ -16,9 +16,12 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
+from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles import Font, PatternFill
+from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._reader import WorkSheetParser  # the parser read-only workbooks use
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from portal.ingest import forbidden
@@ -204,45 +207,98 @@ def _header_type(header: list[object]) -> str:
     )
 
 
-def _open(path: Path):
-    try:
-        return load_workbook(path, read_only=True, data_only=False, keep_links=False)
-    except Exception:  # openpyxl raises many kinds for a damaged file
-        raise WorkbookRejected("not_xlsx", "文件已损坏或不是 Excel 工作簿（.xlsx）") from None
+class _Sheet:
+    """The first worksheet's rows, streamed by openpyxl's own sheet parser (values, dates and
+    formulas as a read-only workbook gives them). Not through ``load_workbook(read_only=True)``:
+    its worksheet re-reads a whole sheet that lacks a ``<dimension>`` element (files written in
+    streaming mode, by openpyxl among others) just to size it, on every opening."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self.reader = ExcelReader(str(path), read_only=True, keep_links=False, data_only=False)
+            self.reader.read_manifest()
+            self.reader.read_strings()
+            self.reader.read_workbook()
+            apply_stylesheet(self.reader.archive, self.reader.wb)
+            self.target = next(
+                (
+                    rel.target
+                    for _, rel in self.reader.parser.find_sheets()
+                    if rel.target in self.reader.valid_files and "chartsheet" not in rel.Type
+                ),
+                None,
+            )
+        except Exception:  # openpyxl raises many kinds for a damaged file
+            raise WorkbookRejected("not_xlsx", "文件已损坏或不是 Excel 工作簿（.xlsx）") from None
+
+    def rows(self) -> Iterator[tuple[int, list[dict]]]:
+        """(row number, cells) of the rows present; a cell: {"column", "value", "data_type", …}."""
+        if self.target is None:
+            return
+        wb = self.reader.wb
+        with self.reader.archive.open(self.target) as source:
+            parser = WorkSheetParser(
+                source,
+                self.reader.shared_strings,
+                data_only=False,
+                epoch=wb.epoch,
+                date_formats=wb._date_formats,
+                timedelta_formats=wb._timedelta_formats,
+            )
+            yield from parser.parse()
+
+    def header(self) -> list[object] | None:
+        """Row 1's values (None: no worksheet or no rows at all)."""
+        if self.target is None:
+            return None
+        for number, cells in self.rows():
+            if number != 1 or not cells:
+                return []
+            values: list[object] = [None] * max(c["column"] for c in cells)
+            for c in cells:
+                values[c["column"] - 1] = c["value"]
+            return values
+        return None
+
+    def close(self) -> None:
+        self.reader.archive.close()
 
 
 def sheet_type(path: Path) -> str:
     """The template the file was made from, by its header row (raises WorkbookRejected)."""
-    wb = _open(path)
+    sheet = _Sheet(path)
     try:
-        return _type_of(wb)
+        return _type_of(sheet)
     finally:
-        wb.close()
+        sheet.close()
 
 
-def _type_of(wb) -> str:
-    header = next(wb.worksheets[0].iter_rows(max_row=1, values_only=True), None) if wb.worksheets else None
+def _type_of(sheet: _Sheet) -> str:
+    header = sheet.header()
     if header is None:
         raise WorkbookRejected("empty", "工作簿没有内容")
-    return _header_type(list(header))
+    return _header_type(header)
 
 
 def read_rows(path: Path, record_type: str, max_rows: int) -> Iterator[Row]:
     """The data rows, streaming (bounded memory). Blank rows and the template's example row are
     skipped; the header row must be the one of ``record_type``'s template."""
-    wb = _open(path)
+    sheet = _Sheet(path)
     try:
-        if _type_of(wb) != record_type:
+        if _type_of(sheet) != record_type:
             raise WorkbookRejected("wrong_header", "表头与模板不一致")
         width = len(COLUMNS[record_type])
         count = 0
-        for cells in wb.worksheets[0].iter_rows(min_row=2):
+        for number, cells in sheet.rows():
+            if number < 2:
+                continue
             values, formulas = {}, set()
-            for index, cell in enumerate(cells[:width]):
-                value = getattr(cell, "value", None)
-                if value is None or (isinstance(value, str) and not value.strip()):
+            for cell in cells:
+                index = cell["column"] - 1
+                value = cell["value"]
+                if index >= width or value is None or (isinstance(value, str) and not value.strip()):
                     continue
-                if getattr(cell, "data_type", "") == "f" or (isinstance(value, str) and value.startswith("=")):
+                if cell["data_type"] == "f" or (isinstance(value, str) and value.startswith("=")):
                     formulas.add(index)
                     continue
                 values[index] = value
@@ -253,10 +309,9 @@ def read_rows(path: Path, record_type: str, max_rows: int) -> Iterator[Row]:
             count += 1
             if count > max_rows:
                 raise WorkbookRejected("too_many_rows", f"一个文件最多 {max_rows} 行，请拆分后上传")
-            number = next((c.row for c in cells if getattr(c, "row", None)), count + 1)
             yield Row(number, values, formulas)
     finally:
-        wb.close()
+        sheet.close()
 
 
 # ---------------------------------------------------------------- the rejected rows
