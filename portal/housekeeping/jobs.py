@@ -100,6 +100,12 @@ async def _resume_imports() -> str:
     return await resume_stale()
 
 
+async def _sweep_imports() -> str:
+    from portal.ingest.imports import sweep_rejected
+
+    return await sweep_rejected()
+
+
 async def _objection_reminders() -> str:
     from portal.objections.reminders import run
 
@@ -114,6 +120,7 @@ DEFAULT_JOBS: tuple[Job, ...] = (
     Job("sweep-uploads", "清理中断上传的临时文件", timedelta(hours=1), _sweep_uploads),
     # an uploaded workbook's import survives its worker dying.
     Job("resume-imports", "继续中断的批量上传导入", timedelta(minutes=1), _resume_imports),
+    Job("sweep-imports", "删除30天前的未导入行工作簿", timedelta(days=1), _sweep_imports),
     Job("objection-reminders", "异议办理期限提醒；补发更正通知", timedelta(hours=1), _objection_reminders),
     # R-19 / SPEC §5: checkpoints sign what is new, verification finds tampering, purge keeps 5 years.
     command_job("audit-checkpoint", "签署审计日志检查点", timedelta(minutes=10), "-m", "audit", "checkpoint"),

@@ -54,6 +54,21 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+REJECTED_KEPT = timedelta(days=30)
+"""How long a rejected-rows workbook stays downloadable: it repeats the rows as uploaded (names,
+maybe ID numbers), so it is kept for the agency to fix and resend, not for ever (R-17)."""
+
+
+async def sweep_rejected(now: datetime | None = None) -> str:
+    """Housekeeping: delete rejected-rows workbooks of imports finished more than 30 days ago."""
+    cutoff = (now or _now()) - REJECTED_KEPT
+    rows = await J.select(J.id, J.rejected_name).where((J.rejected_name != "") & (J.finished_at < cutoff))
+    for row in rows:
+        _path(row["rejected_name"]).unlink(missing_ok=True)
+        await J.update({J.rejected_name: ""}).where(J.id == row["id"])
+    return f"rejected workbooks removed: {len(rows)}"
+
+
 def imports_dir() -> Path:
     path = get_settings().data_dir / "imports"
     path.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ from portal.disclosure.service import subject_label
 from portal.objections.stages import Outcome, Stage
 from portal.objections.tables import Objection
 from portal.reports.fonts import ReportFont, resolve_font
-from portal.reports.pdf import BRAND, FAMILY, INK, MUTED, PLATFORM, RULE, _kv_table, _para, _qr_png, _register
+from portal.reports.pdf import BRAND, FAMILY, INK, MUTED, PLATFORM, RULE, kv_table, para, qr_png, register
 from portal.settings import get_settings
 from portal.subjects.tables import Subject
 
@@ -150,13 +150,13 @@ def _verification(pdf: FPDF, verify_url: str) -> None:
         pdf.add_page()
     pdf.ln(4)
     top = pdf.get_y()
-    pdf.image(_qr_png(verify_url), x=pdf.l_margin, y=top, w=QR_SIZE, h=QR_SIZE)
+    pdf.image(qr_png(verify_url), x=pdf.l_margin, y=top, w=QR_SIZE, h=QR_SIZE)
     pdf.set_xy(pdf.l_margin + QR_SIZE + 4, top + 4)
     pdf.set_font(FAMILY, "", 9)
     pdf.set_text_color(*MUTED)
     pdf.multi_cell(pdf.epw - QR_SIZE - 4, 5, "扫描二维码或访问下方链接，可核验本告知书的编号、处理结果和出具日期。")
     pdf.set_xy(pdf.l_margin, top + QR_SIZE + 2)
-    _para(pdf, f"核验链接：{verify_url}", size=8, height=4, color=MUTED)
+    para(pdf, f"核验链接：{verify_url}", size=8, height=4, color=MUTED)
 
 
 def render_decision(detail: dict, verify_url: str, font: ReportFont | None = None) -> bytes:
@@ -168,7 +168,7 @@ def render_decision(detail: dict, verify_url: str, font: ReportFont | None = Non
     font = font or resolve_font()
     issued_on = detail.get("closed_on")
     pdf = _Letter(detail["decision_no"])
-    _register(pdf, font)
+    register(pdf, font)
     pdf.set_title(f"{TITLE} {detail['decision_no']}")
     pdf.set_author(ISSUER)
     pdf.set_creator(PLATFORM)
@@ -181,8 +181,8 @@ def render_decision(detail: dict, verify_url: str, font: ReportFont | None = Non
     pdf.set_text_color(*MUTED)
     pdf.cell(0, 6, f"编号：{detail['decision_no']}", align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(5)
-    _para(pdf, f"{detail['applicant_name']}：", size=11, height=6.5, style="B")
-    _para(
+    para(pdf, f"{detail['applicant_name']}：", size=11, height=6.5, style="B")
+    para(
         pdf,
         f"　　您于{_day(detail['received_on'])}对下列信用信息提出的异议申请（异议编号：{detail['number']}），"
         f"本中心已依法受理并转送信息提供单位核查。根据《郑州市公共信用信息管理暂行办法》第二十三条，"
@@ -191,13 +191,13 @@ def render_decision(detail: dict, verify_url: str, font: ReportFont | None = Non
         height=6.2,
     )
     pdf.ln(2)
-    _kv_table(pdf, _record_rows(detail), (24, 52, 24, 44))
+    kv_table(pdf, _record_rows(detail), (24, 52, 24, 44))
     pdf.ln(4)
-    _para(pdf, "处理结果", size=11, height=6.5, style="B", color=BRAND)
-    _para(pdf, Outcome.LABELS.get(detail["outcome"], detail["outcome"] or "—"), size=10.5, height=6.2)
+    para(pdf, "处理结果", size=11, height=6.5, style="B", color=BRAND)
+    para(pdf, Outcome.LABELS.get(detail["outcome"], detail["outcome"] or "—"), size=10.5, height=6.2)
     pdf.ln(2)
-    _para(pdf, "理由", size=11, height=6.5, style="B", color=BRAND)
-    _para(pdf, detail.get("decision_text") or detail.get("answer") or "—", size=10.5, height=6.2)
+    para(pdf, "理由", size=11, height=6.5, style="B", color=BRAND)
+    para(pdf, detail.get("decision_text") or detail.get("answer") or "—", size=10.5, height=6.2)
     pdf.ln(8)
     pdf.set_font(FAMILY, "", 11)
     for line in (ISSUER, _day(issued_on)):

@@ -22,7 +22,8 @@ from portal.reports.content import CLASS_ORDER, TYPE_ORDER, record_view, report_
 from portal.reports.fonts import ReportFont, resolve_font
 from portal.subjects.tables import SubjectType
 
-__all__ = ["render_self_report", "TITLE", "FOOTER_NOTE"]
+__all__ = ["render_self_report", "TITLE", "FOOTER_NOTE", "register", "para", "kv_table", "qr_png"]
+"""The letter helpers are shared by the platform's other PDFs (书面告知, 催报通知)."""
 
 TITLE = "公共信用信息报告（本人查询）"
 FOOTER_NOTE = "本报告仅供信用主体本人使用"
@@ -81,12 +82,12 @@ class _Report(FPDF):
         self.line(self.l_margin, y, self.w - self.r_margin, y)
 
 
-def _register(pdf: FPDF, font: ReportFont) -> None:
+def register(pdf: FPDF, font: ReportFont) -> None:
     pdf.add_font(FAMILY, "", str(font.regular.path), collection_font_number=font.regular.index)
     pdf.add_font(FAMILY, "B", str(font.bold.path), collection_font_number=font.bold.index)
 
 
-def _para(pdf: FPDF, text: str, size: float = 9.5, height: float = 5.2, style: str = "", color=INK) -> None:
+def para(pdf: FPDF, text: str, size: float = 9.5, height: float = 5.2, style: str = "", color=INK) -> None:
     pdf.set_font(FAMILY, style, size)
     pdf.set_text_color(*color)
     pdf.set_x(pdf.l_margin)
@@ -110,7 +111,7 @@ def _heading(pdf: FPDF, text: str) -> None:
     pdf.ln(1)
 
 
-def _kv_table(
+def kv_table(
     pdf: FPDF,
     rows: list[tuple[str, str, str, str]],
     col_widths: tuple = (16, 40, 16, 40),
@@ -148,7 +149,7 @@ def _kv_table(
                 row.cell(value1 or "—", style=style, colspan=3)
 
 
-def _qr_png(url: str) -> BytesIO:
+def qr_png(url: str) -> BytesIO:
     buffer = BytesIO()
     segno.make(url, error="m", micro=False).save(buffer, kind="png", scale=8, border=2)
     buffer.seek(0)
@@ -187,15 +188,15 @@ def _cover(pdf: _Report, subject: dict, count: int, issued_at: datetime, digest:
     ]
     top = pdf.get_y()
     qr_size = 36
-    _kv_table(pdf, rows, (27, 42, 17, 34), width=pdf.epw - qr_size - 4, small=frozenset({"内容摘要"}))
+    kv_table(pdf, rows, (27, 42, 17, 34), width=pdf.epw - qr_size - 4, small=frozenset({"内容摘要"}))
     bottom = pdf.get_y()
-    pdf.image(_qr_png(verify_url), x=pdf.w - pdf.r_margin - qr_size, y=top, w=qr_size, h=qr_size)
+    pdf.image(qr_png(verify_url), x=pdf.w - pdf.r_margin - qr_size, y=top, w=qr_size, h=qr_size)
     pdf.set_xy(pdf.w - pdf.r_margin - qr_size, top + qr_size)
     pdf.set_font(FAMILY, "", 8)
     pdf.set_text_color(*MUTED)
     pdf.cell(qr_size, 4, "扫码核验报告", align=Align.C)
     pdf.set_xy(pdf.l_margin, max(bottom, top + qr_size + 4) + 2)
-    _para(pdf, f"核验链接：{verify_url}", size=8, height=4, color=MUTED)
+    para(pdf, f"核验链接：{verify_url}", size=8, height=4, color=MUTED)
 
 
 def _summary(pdf: FPDF, groups: dict) -> None:
@@ -220,10 +221,10 @@ def _record(pdf: FPDF, number: int, view: dict) -> None:
     if pdf.will_page_break(32):  # keep a record's title with its first rows
         pdf.add_page()
     pdf.ln(1.5)
-    _para(pdf, f"{number}. {view['title'] or '（无标题）'}", size=10.5, height=5.8, style="B")
+    para(pdf, f"{number}. {view['title'] or '（无标题）'}", size=10.5, height=5.8, style="B")
     pdf.ln(0.8)
     category = CATEGORIES.get(view["category"])
-    _kv_table(
+    kv_table(
         pdf,
         [
             ("信息类别", category.label if category else view["category"], "信息性质", _polarity(view["polarity"])),
@@ -233,7 +234,7 @@ def _record(pdf: FPDF, number: int, view: dict) -> None:
     )
     if view["content"]:
         pdf.ln(1.2)
-        _para(pdf, f"内容：{view['content']}", size=9.5, height=5.2)
+        para(pdf, f"内容：{view['content']}", size=9.5, height=5.2)
     pdf.ln(2)
 
 
@@ -258,7 +259,7 @@ def _body(pdf: FPDF, groups: dict) -> None:
         total = sum(len(v) for v in groups[cls].values())
         _heading(pdf, f"{NUMERALS[n]}、{DisclosureClass.LABELS[cls]}信息（{cls}类，共 {total} 条）")
         if not total:
-            _para(pdf, "本类暂无信息。", color=MUTED)
+            para(pdf, "本类暂无信息。", color=MUTED)
             continue
         sub = 0
         for kind in TYPE_ORDER:
@@ -267,7 +268,7 @@ def _body(pdf: FPDF, groups: dict) -> None:
                 continue
             if pdf.will_page_break(40):
                 pdf.add_page()
-            _para(pdf, f"（{NUMERALS[sub]}）{RecordType.LABELS[kind]}（{len(views)} 条）", size=11, height=7, style="B")
+            para(pdf, f"（{NUMERALS[sub]}）{RecordType.LABELS[kind]}（{len(views)} 条）", size=11, height=7, style="B")
             sub += 1
             for number, view in enumerate(views, 1):
                 _record(pdf, number, view)
@@ -276,7 +277,7 @@ def _body(pdf: FPDF, groups: dict) -> None:
 def _notes(pdf: FPDF) -> None:
     _heading(pdf, f"{NUMERALS[len(CLASS_ORDER)]}、说明")
     for number, note in enumerate(NOTES, 1):
-        _para(pdf, f"{number}. {note}", size=9, height=5, color=MUTED)
+        para(pdf, f"{number}. {note}", size=9, height=5, color=MUTED)
 
 
 def render_self_report(
@@ -299,7 +300,7 @@ def render_self_report(
     digest = report_digest(subject, records, issued_at)
     groups = _group(records)
     pdf = _Report(report_no)
-    _register(pdf, font)
+    register(pdf, font)
     pdf.set_title(f"{TITLE} {report_no}")
     pdf.set_author(PLATFORM)
     pdf.set_creator(PLATFORM)

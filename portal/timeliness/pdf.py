@@ -6,7 +6,7 @@ from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
 from portal.reports.fonts import ReportFont, resolve_font
-from portal.reports.pdf import BRAND, FAMILY, INK, MUTED, PLATFORM, _para, _register
+from portal.reports.pdf import BRAND, FAMILY, INK, MUTED, PLATFORM, para, register
 
 __all__ = ["TITLE", "ISSUER", "render_urge"]
 
@@ -20,7 +20,7 @@ def render_urge(urge: dict, font: ReportFont | None = None) -> bytes:
     pdf = FPDF(orientation="portrait", unit="mm", format="A4")
     pdf.set_margins(20, 20, 20)
     pdf.set_auto_page_break(True, margin=20)
-    _register(pdf, font)
+    register(pdf, font)
     pdf.set_title(f"{TITLE} {urge['number']}")
     pdf.set_author(ISSUER)
     pdf.set_creator(PLATFORM)
@@ -33,8 +33,8 @@ def render_urge(urge: dict, font: ReportFont | None = None) -> bytes:
     pdf.set_text_color(*MUTED)
     pdf.cell(0, 6, urge["number"], align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(5)
-    _para(pdf, f"{urge['agency_name']}：", size=11, height=6.5, style="B")
-    _para(
+    para(pdf, f"{urge['agency_name']}：", size=11, height=6.5, style="B")
+    para(
         pdf,
         "　　根据《郑州市公共信用信息管理暂行办法》第十二条、第十三条，行政许可、行政处罚信息应自作出决定之日起"
         "7个工作日内报送，定期报送的信息应在每期结束后10个工作日内报送。经平台核对，贵单位存在下列迟报、漏报情况：",
@@ -43,9 +43,9 @@ def render_urge(urge: dict, font: ReportFont | None = None) -> bytes:
     )
     pdf.ln(2)
     for i, line in enumerate(urge["facts"].splitlines(), 1):
-        _para(pdf, f"{i}. {line}", size=10, height=6)
+        para(pdf, f"{i}. {line}", size=10, height=6)
     pdf.ln(2)
-    _para(
+    para(
         pdf,
         "　　请贵单位接到本通知后及时补报，并落实专人按时报送。逾期仍未报送的，本中心将按规定予以通报。",
         size=10.5,

@@ -368,3 +368,26 @@ async def test_a_workbook_with_a_forbidden_column_is_refused_naming_it_and_the_r
     assert f"“{column}”" in response.text and "第九条" in response.text and "AB型" not in response.text
     assert await ImportJob.count().where(ImportJob.agency == agency["id"]) == 0
     assert set(imports.imports_dir().iterdir()) == before
+
+
+async def test_rejected_rows_workbooks_are_deleted_after_30_days(client):
+    """The rejected rows repeat what was uploaded (names, maybe ID numbers): kept for 30 days for the
+    agency to fix and resend, then deleted by housekeeping, and the page stops offering them."""
+    from datetime import datetime, timedelta, timezone
+
+    await _officer(client)
+    wrong = f.new_uscc()
+    wrong = wrong[:17] + ("0" if wrong[17] != "0" else "1")
+    job = await _imported(client, _filled(await _template(client), [_penalty_row(f.unique("W"), wrong)]))
+    assert job["rejected_name"] and job["status"] == ImportStatus.DONE
+    path = imports.rejected_path(job)
+    assert path.is_file()
+    await imports.sweep_rejected(now=datetime.now(timezone.utc) + timedelta(days=29))
+    assert path.is_file()  # within the 30 days
+    await imports.sweep_rejected(now=datetime.now(timezone.utc) + timedelta(days=31))
+    assert not path.exists()
+    assert (await ImportJob.select(ImportJob.rejected_name).where(ImportJob.id == job["id"]).first())[
+        "rejected_name"
+    ] == ""
+    assert (await client.get(f"/agency/uploads/{job['id']}/rejected.xlsx")).status_code == 404
+    assert "下载未导入的行" not in (await client.get(f"/agency/uploads/{job['id']}")).text
