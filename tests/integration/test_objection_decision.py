@@ -65,7 +65,7 @@ async def test_decision_pdf_carries_title_number_outcome_reasons_and_the_verify_
     assert row["record_now"]["provider_name"] in text and "2025年06月01日" in text  # decision date
     assert "2026年09月30日" in text  # received
     assert Outcome.LABELS[Outcome.CORRECTED] in text and REASONS in text
-    assert "郑州市公共信用信息中心" in text and "2026年10月29日" in text  # issuer and date of issue
+    assert "郑州市公共信用信息中心" in text and "2026年10月29日" in text  # who issued it, and when
     assert url in text
     assert row["statement"] not in text  # the applicant's own statement is not the decision
     # The QR code is the same link (cells sampled from the embedded image, as for the self-report).
