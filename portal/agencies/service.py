@@ -9,11 +9,21 @@ from piccolo.query.functions.aggregate import Count
 
 from portal.agencies.tables import Agency
 
-__all__ = ["by_code", "by_id", "all_active", "overview", "create_agency", "AgencyError"]
+__all__ = ["by_code", "by_id", "all_active", "officer_ids", "overview", "create_agency", "AgencyError"]
 
 
 async def by_code(code: str) -> dict | None:
     return await Agency.select(Agency.id, Agency.code, Agency.name).where(Agency.code == code).first()
+
+
+async def officer_ids(agency_id: int) -> list[int]:
+    """The agency's active officer accounts: whom its notices go to (objections, 催报, reminders)."""
+    from portal.accounts.tables import Account, Role
+
+    rows = await Account.select(Account.id).where(
+        (Account.agency == agency_id) & (Account.role == Role.AGENCY) & (Account.is_active == True)  # noqa: E712
+    )
+    return [r["id"] for r in rows]
 
 
 async def all_active() -> list[dict]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 from portal.accounts.tables import Account, Role
+from portal.agencies.service import officer_ids
 from portal.calendar.service import load_calendar
 from portal.lib.dates import today_cn
 from portal.notices.service import notify
@@ -20,11 +21,9 @@ __all__ = ["send_reminders", "run"]
 OB = Objection
 
 
-async def _accounts(role: str, agency_id: int | None = None) -> list[int]:
-    where = (Account.role == role) & (Account.is_active == True)  # noqa: E712
-    if agency_id is not None:
-        where &= Account.agency == agency_id
-    return [r["id"] for r in await Account.select(Account.id).where(where)]
+async def _staff() -> list[int]:
+    rows = await Account.select(Account.id).where((Account.role == Role.STAFF) & (Account.is_active == True))  # noqa: E712
+    return [r["id"] for r in rows]
 
 
 def _kind_of(due) -> str | None:
@@ -68,10 +67,10 @@ async def send_reminders(today: date | None = None) -> int:
         if kind is None or (row["id"], key) in sent:
             continue
         if kind == "calendar" or row["stage"] != Stage.FORWARDED:
-            staff = staff if staff is not None else await _accounts(Role.STAFF)
+            staff = staff if staff is not None else await _staff()
             to = staff
         else:
-            to = await _accounts(Role.AGENCY, row["agency"])
+            to = await officer_ids(row["agency"])
         text = _text(kind, row["number"], due)
         base = "/agency/objections/" if row["stage"] == Stage.FORWARDED and kind != "calendar" else "/staff/objections/"
         async with OB._meta.db.transaction():

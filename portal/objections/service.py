@@ -15,7 +15,7 @@ from piccolo.engine.sqlite import TransactionType
 
 from audit import recorder
 from portal.accounts.sessions import Principal
-from portal.accounts.tables import Account, Role
+from portal.agencies.service import officer_ids
 from portal.disclosure.service import Method, load_subject, subject_label
 from portal.lib.dates import today_cn
 from portal.notices.service import notify, notify_subject
@@ -194,20 +194,13 @@ async def _move(objection_id: int, from_stage: str, values: dict, where=None) ->
     return done[0]
 
 
-async def _agency_officers(agency_id: int) -> list[int]:
-    rows = await Account.select(Account.id).where(
-        (Account.agency == agency_id) & (Account.role == Role.AGENCY) & (Account.is_active == True)  # noqa: E712
-    )
-    return [r["id"] for r in rows]
-
-
 async def forward(actor: Principal, objection_id: int, note: str = "") -> None:
     """The centre forwards to the providing agency (R-23: within 3 working days of receipt)."""
     note = _text(note, "转送说明", 500, required=False)
     async with _transaction():
         row = await _move(objection_id, Stage.RECEIVED, {OB.stage: Stage.FORWARDED, OB.forwarded_on: today_cn()})
         await _step(objection_id, "forwarded", actor, note)
-        for officer in await _agency_officers(row["agency"]):
+        for officer in await officer_ids(row["agency"]):
             await notify(
                 officer,
                 KIND,

@@ -7,7 +7,7 @@ from datetime import date, datetime, timezone
 
 import anyio
 
-from portal.accounts.tables import Account, Role
+from portal.agencies.service import officer_ids
 from portal.notices.service import notify
 from portal.records.categories import CATEGORIES
 from portal.timeliness import service
@@ -66,14 +66,12 @@ async def send(urge_id: int) -> int:
     urge = await U.select(U.id, U.agency, U.number).where(U.id == urge_id).first()
     if urge is None:
         raise service.TimelinessError("没有该催报通知")
-    officers = await Account.select(Account.id).where(
-        (Account.agency == urge["agency"]) & (Account.role == Role.AGENCY) & (Account.is_active == True)  # noqa: E712
-    )
+    officers = await officer_ids(urge["agency"])
     if not officers:
         raise service.TimelinessError("该部门没有在用的经办人账号，请打印后送达")
     for officer in officers:
         await notify(
-            officer["id"],
+            officer,
             NOTICE_KIND,
             f"催报通知 {urge['number']}",
             "本部门存在迟报或漏报的信用信息，请按催报通知尽快报送（《郑州市公共信用信息管理暂行办法》第十三条）。",
