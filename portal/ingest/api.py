@@ -36,7 +36,9 @@ PAGE = 500
 
 async def require_key(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     """A guard, so the key is checked before the request is parsed: no key, no 400 hints either."""
-    holder = await keys.authenticate(connection.headers.get("authorization"))
+    holder = await keys.authenticate(
+        connection.headers.get("authorization"), touch=connection.scope.get("method") != "GET"
+    )
     if holder is None:
         raise NotAuthorizedException("API 密钥无效、已过期或已吊销", headers={"www-authenticate": "Bearer"})
     connection.state.key_holder = holder

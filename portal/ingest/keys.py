@@ -105,8 +105,9 @@ async def create_key(
     }
 
 
-async def authenticate(header: str | None) -> KeyHolder | None:
-    """The holder of ``Authorization: Bearer <key>``, or None (any failure looks the same)."""
+async def authenticate(header: str | None, *, touch: bool = True) -> KeyHolder | None:
+    """The holder of ``Authorization: Bearer <key>``, or None (any failure looks the same).
+    ``touch``: note the key's last use (not for a GET, which changes nothing: DESIGN rule 7)."""
     if not header or not header.startswith("Bearer "):
         return None
     key = header[7:].strip()
@@ -133,7 +134,8 @@ async def authenticate(header: str | None) -> KeyHolder | None:
         return None
     if row["revoked_at"] is not None or _aware(row["expires_at"]) <= _now() or not row["agency_active"]:
         return None
-    await K.update({K.last_used_at: _now()}).where(K.id == row["id"])
+    if touch:
+        await K.update({K.last_used_at: _now()}).where(K.id == row["id"])
     return KeyHolder(
         key_id=row["id"],
         prefix=row["prefix"],

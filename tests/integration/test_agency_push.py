@@ -247,6 +247,13 @@ async def test_reconcile_lists_what_the_agency_reported_since(client):
         headers={"authorization": f"Bearer {key}"},
     )
     assert later.json()["items"] == []
+    # A GET changes nothing, not even the key's last use (DESIGN rule 7); a push notes it.
+    row = ApiKey.select(ApiKey.last_used_at).where(ApiKey.secret_sha256 == keys._digest(key))
+    used = (await row.first())["last_used_at"]
+    await client.get(
+        "/api/v1/agency/records", params={"since": before.isoformat()}, headers={"authorization": f"Bearer {key}"}
+    )
+    assert (await row.first())["last_used_at"] == used
 
 
 def test_create_api_key_command_prints_a_working_key_once():
