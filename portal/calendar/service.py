@@ -9,6 +9,7 @@ computed from this table, so changing it must stay attributable).
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import asynccontextmanager
 from datetime import date, datetime, timezone
 
 from piccolo.engine.sqlite import TransactionType
@@ -16,6 +17,7 @@ from piccolo.engine.sqlite import TransactionType
 from portal.calendar.tables import CalendarChange, CalendarDay, CalendarYear
 from portal.lib.dates import today_cn
 from portal.lib.workdays import LIBRARY_YEARS, WorkdayCalendar
+from portal.numbering import serialize
 
 __all__ = [
     "STATUTORY_HOLIDAYS",
@@ -49,11 +51,18 @@ class CalendarError(ValueError):
     pass
 
 
-def _transaction():
+@asynccontextmanager
+async def _transaction(year: int):
+    """One change of a year's calendar at a time: on PostgreSQL two staff confirming or entering
+    the same day at once would both pass the checks and one would hit the unique key (a 500)."""
     db = CalendarDay._meta.db
     if db.engine_type == "sqlite":
-        return db.transaction(transaction_type=TransactionType.immediate)  # STACK: avoid "locked"
-    return db.transaction()
+        async with db.transaction(transaction_type=TransactionType.immediate):  # STACK: avoid "locked"
+            yield
+        return
+    async with db.transaction():
+        await serialize(CalendarDay, f"calendar:{year}")
+        yield
 
 
 def _in_year(year: int):
@@ -106,7 +115,7 @@ async def add_day(day: date, is_workday: bool, name: str, actor: str, reason: st
     name = name.strip()
     if not name or len(name) > 50:
         raise CalendarError("请填写节假日或调休名称（50字以内）")
-    async with _transaction():
+    async with _transaction(day.year):
         reason = await _reason_if_in_force(day.year, reason)
         if await CalendarDay.exists().where(CalendarDay.day == day):
             raise CalendarError(f"{day.isoformat()} 已录入，如需修改请先删除")
@@ -119,7 +128,7 @@ async def add_day(day: date, is_workday: bool, name: str, actor: str, reason: st
 
 async def remove_day(day: date, actor: str, reason: str = "") -> None:
     _check_year(day.year)
-    async with _transaction():
+    async with _transaction(day.year):
         reason = await _reason_if_in_force(day.year, reason)
         row = await CalendarDay.select().where(CalendarDay.day == day).first()
         if row is None:
@@ -139,7 +148,7 @@ async def confirm_year(year: int, source: str, actor: str, workdays: int | None 
     source = source.strip()
     if not source or len(source) > 200:
         raise CalendarError("请填写国务院办公厅通知的文号或来源（200字以内）")
-    async with _transaction():
+    async with _transaction(year):
         if await CalendarYear.exists().where(CalendarYear.year == year):
             raise CalendarError(f"{year}年已确认")
         days = await CalendarDay.select(CalendarDay.is_workday, CalendarDay.name).where(_in_year(year))
@@ -165,7 +174,7 @@ async def reopen_year(year: int, reason: str, actor: str) -> None:
     reason = reason.strip()
     if not reason or len(reason) > 200:
         raise CalendarError("重新开放须填写原因（200字以内）")
-    async with _transaction():
+    async with _transaction(year):
         confirmed = await CalendarYear.select().where(CalendarYear.year == year).first()
         if confirmed is None:
             raise CalendarError(f"{year}年尚未确认，无需重新开放")

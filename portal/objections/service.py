@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from piccolo.engine.sqlite import TransactionType
 
 from audit import recorder
+from portal.numbering import serialize
 from portal.accounts.sessions import Principal
 from portal.agencies.service import officer_ids
 from portal.disclosure.service import Method, load_subject, subject_label
@@ -121,6 +122,7 @@ async def _documents(objection_id: int, files: Sequence[object], owner: Principa
 
 async def _number(today) -> str:
     prefix = f"YY{today:%Y%m%d}"
+    await serialize(OB, "objection")
     count = await OB.count().where(OB.number.like(f"{prefix}%"))
     return f"{prefix}{count + 1:04d}"
 

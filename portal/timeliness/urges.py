@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import date, datetime, timezone
 
 import anyio
+from piccolo.engine.sqlite import TransactionType
 
 from portal.agencies.service import officer_ids
 from portal.notices.service import notify
+from portal.numbering import serialize
 from portal.records.categories import CATEGORIES
 from portal.timeliness import service
 from portal.timeliness.pdf import render_urge
@@ -44,17 +46,26 @@ async def issue(agency_id: int, actor: str, today: date) -> int:
     if not facts:
         raise service.TimelinessError("该部门近期没有迟报或漏报，无需催报")
     year = today.year
-    count = await U.count().where((U.issued_on >= date(year, 1, 1)) & (U.issued_on <= date(year, 12, 31)))
-    row = U(
-        agency=agency_id,
-        number=f"郑信催〔{year}〕{count + 1}号",
-        issued_on=today,
-        issued_at=datetime.now(timezone.utc),
-        issued_by=actor,
-        facts="\n".join(facts),
-    )
-    await row.save()
+    async with _transaction():  # two staff issuing at once get two numbers, not a 500
+        await serialize(U, "urge")
+        count = await U.count().where((U.issued_on >= date(year, 1, 1)) & (U.issued_on <= date(year, 12, 31)))
+        row = U(
+            agency=agency_id,
+            number=f"郑信催〔{year}〕{count + 1}号",
+            issued_on=today,
+            issued_at=datetime.now(timezone.utc),
+            issued_by=actor,
+            facts="\n".join(facts),
+        )
+        await row.save()
     return row.id
+
+
+def _transaction():
+    db = U._meta.db
+    if db.engine_type == "sqlite":
+        return db.transaction(transaction_type=TransactionType.immediate)  # STACK: avoid "locked"
+    return db.transaction()
 
 
 def pdf_link(urge_id: int) -> str:

@@ -4,12 +4,13 @@ need a reason and keep history; a reopened year is unknown to deadlines again. B
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date
 
 import pytest
 
 from portal.accounts.tables import Role
-from portal.calendar.service import load_calendar, missing_of
+from portal.calendar.service import CalendarError, confirm_year, load_calendar, missing_of
 from portal.calendar.tables import CalendarChange, CalendarDay, CalendarYear
 from portal.lib.workdays import UnknownCalendarYear
 from portal.objections.stages import Stage, due_of
@@ -180,3 +181,15 @@ async def test_history_lists_every_step(staff):
     assert history.count("<td>录入</td>") == 9 and "<td>重新开放</td>" in history
     # Reopened: the page says so and names what is now missing.
     assert "未完整录入" in page and "尚缺放假日期的法定节假日：国庆节" in page
+
+
+async def test_two_staff_confirming_the_same_year_at_once_get_one_confirmation_and_one_answer(staff):
+    await enter_days(staff, csrf(staff), HOLIDAYS_2027)
+    await enter_days(staff, csrf(staff), MAKEUP_2027, kind="workday")
+    outcomes = await asyncio.gather(
+        *(confirm_year(2027, NOTICE, f"staff-{i}", workdays=2) for i in range(3)), return_exceptions=True
+    )
+    refused = [o for o in outcomes if o is not None]
+    assert outcomes.count(None) == 1, outcomes
+    assert all(isinstance(o, CalendarError) and "2027年已确认" in str(o) for o in refused), refused
+    assert await CalendarYear.count().where(CalendarYear.year == 2027) == 1

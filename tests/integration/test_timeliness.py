@@ -3,6 +3,7 @@ days after the period, on the PRC calendar; the scorecard with its SVG chart, �
 
 from __future__ import annotations
 
+import asyncio
 import re
 import xml.etree.ElementTree as ET
 from datetime import date, datetime, timedelta, timezone
@@ -250,3 +251,13 @@ async def test_staff_set_and_lift_a_periodic_reporting_obligation(client):
     )
     assert ended.status_code == 303
     assert (await OB.select(OB.ended_at).where(OB.id == row["id"]).first())["ended_at"] is not None
+
+
+async def test_urges_issued_at_the_same_moment_get_distinct_numbers():
+    today = date.today()
+    agencies = [await f.agency(name=f"并发催报局{f.unique()}") for _ in range(4)]
+    for agency in agencies:
+        await _decision(agency, today - timedelta(days=40), today - timedelta(days=1))
+    ids = await asyncio.gather(*(urges.issue(a["id"], "staff", today) for a in agencies))
+    numbers = [(await urges.urges_of(a["id"]))[0]["number"] for a in agencies]
+    assert len(set(ids)) == 4 and len(set(numbers)) == 4, numbers
