@@ -14,12 +14,12 @@ from datetime import datetime, timezone
 from piccolo.engine.sqlite import TransactionType
 
 from audit import recorder
-from portal.numbering import serialize
 from portal.accounts.sessions import Principal
 from portal.agencies.service import officer_ids
 from portal.disclosure.service import Method, load_subject, subject_label
 from portal.lib.dates import today_cn
 from portal.notices.service import notify, notify_subject
+from portal.numbering import serialize
 from portal.objections import outcome as outcomes
 from portal.objections.stages import MAX_DOCUMENTS, Channel, ObjectionError, Outcome, Stage
 from portal.objections.tables import Objection, ObjectionDocument, ObjectionStep
