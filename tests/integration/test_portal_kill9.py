@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -73,6 +74,21 @@ async def _all_entries(username: str) -> list[dict]:
         key = page.next_key
 
 
+async def _explain_count(subject_ref: str, entries: list[dict], count: int) -> str:
+    """What the cumulative count holds that this user's distinct allowed queries do not."""
+    mine = Counter(e["request_id"] for e in entries if e["outcome"] == "allowed")
+    twice = {rid: n for rid, n in mine.items() if n > 1}
+    others, key = [], None
+    while True:
+        page = await audit_service.browse(BrowseFilters(subject_ref=subject_ref, outcome="allowed"), key, 500)
+        others += [(e["seq"], e["requester_account"], e["method"], e["request_id"]) for e in page.items]
+        if not page.next_key:
+            break
+        key = page.next_key
+    others = [o for o in others if o[3] not in mine]
+    return f"count {count}, distinct allowed ids {len(mine)}; ids recorded twice {twice}; others {others[:10]}"
+
+
 async def test_portal_killed_mid_query_loses_no_acknowledged_entry(tmp_path):
     s = await _subject_with_markers("natural")
     user = await _verified_account("citizen", s["id"])
@@ -123,7 +139,8 @@ async def test_portal_killed_mid_query_loses_no_acknowledged_entry(tmp_path):
     allowed = {e["request_id"] for e in entries if e["outcome"] == "allowed"}
     missing = acknowledged - allowed
     assert not missing, f"answered with records but not in the query log: {sorted(missing)[:5]}"
-    assert (await recorder.subject_count(s["ref"])).allowed == len(allowed)  # same transaction (R-19)
+    count = (await recorder.subject_count(s["ref"])).allowed
+    assert count == len(allowed), await _explain_count(s["ref"], entries, count)  # same transaction (R-19)
     verify = subprocess.run(
         [sys.executable, "-m", "audit", "verify", "--full"], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
