@@ -24,6 +24,7 @@ from portal.admin.routes import admin_router
 from portal.agencies.query_routes import agency_query_router
 from portal.agencies.routes import agency_router
 from portal.agencies.staff_routes import staff_agencies_router
+from portal.api.docs import api_docs
 from portal.api.routes import api_router
 from portal.auditing.routes import audit_router
 from portal.authorizations.routes import authorizations_router
@@ -137,6 +138,7 @@ def create_app() -> Litestar:
             accounts_router,
             password_reset_router,
             api_router,
+            api_docs,
             agency_api_router,
             calendar_router,
             admin_router,

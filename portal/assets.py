@@ -34,6 +34,13 @@ VENDOR_DIR = ROOT / "static" / "vendor"
 HTMX_JS = VENDOR_DIR / "htmx.min.js"
 HTMX_STAMP = VENDOR_DIR / "htmx.version"
 
+# The API documentation page (/api) renders the OpenAPI schema with Swagger UI, served from here
+# under the site's CSP (no CDN); started by static/js/api-docs.js, never by an inline script.
+SWAGGER_VERSION = "5.32.0"
+SWAGGER_DIR = VENDOR_DIR / "swagger-ui"
+SWAGGER_MEMBERS = ("swagger-ui-bundle.js", "swagger-ui.css", "LICENSE", "NOTICE")
+SWAGGER_STAMP = SWAGGER_DIR / "swagger-ui.version"
+
 CSS_INPUT = "static/src/app.css"
 CSS_OUTPUT = "static/dist/app.css"
 # Everything Tailwind scans for class names (must match the @source lines in app.css).
@@ -136,6 +143,30 @@ FONT_MEMBERS = {
     ),
 }
 FONT_LICENSE = ("package/LICENSE_FONT", "OFL.txt")
+
+
+def _swagger_is_current() -> bool:
+    return (
+        SWAGGER_STAMP.is_file()
+        and SWAGGER_STAMP.read_text() == f"{SWAGGER_VERSION}\n"
+        and all((SWAGGER_DIR / name).is_file() for name in SWAGGER_MEMBERS)
+    )
+
+
+def fetch_swagger_ui() -> bool:
+    """Put Swagger UI (pinned version) into static/vendor/swagger-ui; return True if (re)written."""
+    if _swagger_is_current():
+        return False
+    with tempfile.TemporaryDirectory(prefix="portal-swagger-") as tmp:
+        tarball = _npm_pack(f"swagger-ui-dist@{SWAGGER_VERSION}", Path(tmp))
+        with tarfile.open(tarball, "r:gz") as tar:
+            version = json.loads(_tar_member(tar, "package/package.json", tarball.name))["version"]
+            if version != SWAGGER_VERSION:
+                raise AssetError(f"下载的 Swagger UI 版本是 {version} / downloaded Swagger UI is {version}")
+            for name in SWAGGER_MEMBERS:
+                _write_if_changed(SWAGGER_DIR / name, _tar_member(tar, f"package/{name}", tarball.name))
+    _write_if_changed(SWAGGER_STAMP, f"{SWAGGER_VERSION}\n".encode())
+    return True
 
 
 def _font_is_current() -> bool:
@@ -242,6 +273,7 @@ def build() -> None:
     try:
         htmx_changed = fetch_htmx()
         css_changed = build_css()
+        swagger_changed = fetch_swagger_ui()
     except AssetError as err:
         sys.exit(f"build-assets: {err}")
     print(
@@ -249,6 +281,7 @@ def build() -> None:
         f"({HTMX_JS.relative_to(ROOT)})"
     )
     print(f"Tailwind: {'已构建 / built' if css_changed else '已是最新 / up to date'} ({CSS_OUTPUT})")
+    print(f"Swagger UI {SWAGGER_VERSION}: {'已更新 / fetched' if swagger_changed else '已是最新 / up to date'}")
     _build_font()
 
 

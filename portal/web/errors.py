@@ -10,6 +10,8 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from portal.web.field_errors import in_chinese, missing_parameter
+
 log = logging.getLogger("portal")
 
 MESSAGES = {
@@ -48,6 +50,16 @@ def _detail(exc: Exception, status: int) -> str:
     return detail
 
 
+def _fields_in_chinese(extra):
+    """``[{"key", "source", "message"}]`` with each message in Chinese; anything else as it is."""
+    if not isinstance(extra, list):
+        return extra
+    return [
+        {**item, "message": in_chinese(str(item.get("message", "")))} if isinstance(item, dict) else item
+        for item in extra
+    ]
+
+
 def http_error(request: Request, exc: HTTPException) -> Response:
     status = exc.status_code
     message = _detail(exc, status)
@@ -55,8 +67,14 @@ def http_error(request: Request, exc: HTTPException) -> Response:
         message = "页面已过期或表单校验失败，请刷新页面后重试"
     if _is_api(request):
         body: dict = {"error": {"code": CODES.get(status, "error"), "message": message}}
-        if isinstance(exc, ValidationException) and exc.extra:
-            body["error"]["fields"] = exc.extra
+        extra = exc.extra if isinstance(exc, ValidationException) else None
+        if isinstance(exc, ValidationException) and not extra and (missing := missing_parameter(exc.detail)):
+            extra = [missing]  # Litestar names a missing parameter only in its English detail
+        if extra:
+            fields = body["error"]["fields"] = _fields_in_chinese(extra)
+            first = fields[0] if isinstance(fields, list) and fields and isinstance(fields[0], dict) else None
+            if first and message == MESSAGES[400] and first.get("key"):
+                body["error"]["message"] = f"参数 {first['key']} 有误：{first['message']}"
         return Response(body, status_code=status, media_type="application/json", headers=getattr(exc, "headers", None))
     if status == 401 and request.method == "GET" and not request.headers.get("hx-request"):
         query = request.url.query  # e.g. /me/objections/new?record=… from a public profile

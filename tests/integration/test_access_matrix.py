@@ -35,6 +35,7 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/disclosures"): ALL,
     ("GET", "/lists/{list_type:str}"): ALL,
     ("GET", "/healthz"): ALL,
+    ("GET", "/api"): ALL,
     ("GET", "/api/v1/public/subjects"): ALL,
     ("GET", "/api/v1/public/subjects/{uscc:str}"): ALL,
     ("GET", "/api/v1/public/disclosures"): ALL,

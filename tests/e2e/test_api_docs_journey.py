@@ -1,0 +1,25 @@
+"""A re-user finds the API documentation from the footer and reads the operation reference,
+rendered by Swagger UI from the live schema under the site's CSP (the guard fails on any
+CSP violation, script error or missing asset)."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Page, expect
+
+
+def test_api_documentation_from_the_footer(page: Page, step):
+    page.goto("/")
+    page.get_by_role("contentinfo").get_by_role("link", name="开放数据接口").click()
+    expect(page).to_have_url("/api")
+    expect(page.get_by_role("heading", level=1)).to_have_text("开放数据接口说明")
+    expect(page.get_by_role("heading", name="错误格式")).to_be_visible()
+    reference = page.locator("#swagger-ui")
+    # Every documented operation is listed, from the schema the server generates.
+    expect(reference.get_by_text("/api/v1/public/disclosures", exact=True)).to_be_visible()
+    expect(reference.get_by_text("/api/v1/public/subjects/{uscc}", exact=True)).to_be_visible()
+    expect(reference.get_by_text("/api/v1/agency/records", exact=True).first).to_be_visible()
+    step(page, "api-docs", htmx=False)
+    reference.get_by_text("/api/v1/public/disclosures", exact=True).click()
+    expect(reference.get_by_text("双公示数据（行政许可、行政处罚）").first).to_be_visible()
+    expect(reference.get_by_text("since", exact=True).first).to_be_visible()
+    step(page, "api-docs-operation", htmx=False)
