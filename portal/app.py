@@ -30,6 +30,7 @@ from portal.auditing.routes import audit_router
 from portal.authorizations.routes import authorizations_router
 from portal.calendar.routes import calendar_router
 from portal.catalogue.routes import catalogue_router
+from portal.content.routes import content_router, staff_announcements_router
 from portal.datadir import secure_data_dir
 from portal.housekeeping.routes import housekeeping_router
 from portal.ingest.api import agency_api_router
@@ -139,6 +140,8 @@ def create_app() -> Litestar:
             password_reset_router,
             api_router,
             api_docs,
+            content_router,
+            staff_announcements_router,
             agency_api_router,
             calendar_router,
             admin_router,

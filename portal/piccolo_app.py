@@ -9,6 +9,7 @@ from portal.agencies.tables import Agency, AgencyGrant
 from portal.authorizations.tables import Authorization
 from portal.calendar.tables import CalendarChange, CalendarDay, CalendarYear
 from portal.catalogue.tables import CatalogueChange, CatalogueEntry
+from portal.content.tables import Announcement
 from portal.housekeeping.tables import HousekeepingRun, SchedulerLease
 from portal.ingest.tables import ApiKey, ImportJob, IngestBatch
 from portal.lists.tables import ListChange, ListEntry
@@ -69,6 +70,7 @@ TABLES = [
     ImportJob,
     ReportingObligation,
     UrgeNotice,
+    Announcement,
 ]
 
 APP_CONFIG = AppConfig(

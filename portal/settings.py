@@ -134,6 +134,9 @@ class Settings:
     sms_backend: str = "log"
     """SMS channel (``PORTAL_SMS_BACKEND``): ``log`` writes each message to the log (development),
     ``off`` disables SMS, ``package.module:Class`` plugs in a provider (see README)."""
+    operator: tuple[tuple[str, str], ...] = (("运营单位", "郑州市信用中心"),)
+    """The operator's details in every page's footer, as (label, value) pairs, from
+    ``PORTAL_OPERATOR_NAME``, ``_ADDRESS``, ``_PHONE``, ``_HOURS`` and ``_ICP``; unset ones are left out."""
     extra: dict = field(default_factory=dict)
 
     @property
@@ -197,6 +200,20 @@ def _smtp() -> dict:
     }
 
 
+_OPERATOR = (
+    ("NAME", "运营单位", "郑州市信用中心"),
+    ("ADDRESS", "地址", ""),
+    ("PHONE", "咨询电话", ""),
+    ("HOURS", "服务时间", ""),
+    ("ICP", "备案号", ""),
+)
+
+
+def _operator() -> tuple[tuple[str, str], ...]:
+    pairs = ((label, os.environ.get(f"PORTAL_OPERATOR_{key}", default).strip()) for key, label, default in _OPERATOR)
+    return tuple((label, value[:200]) for label, value in pairs if value)
+
+
 def _sms_backend() -> str:
     raw = os.environ.get("PORTAL_SMS_BACKEND", "log").strip() or "log"
     if raw not in {"log", "off"} and not re.fullmatch(r"[A-Za-z_][\w.]*:[A-Za-z_]\w*", raw):
@@ -229,5 +246,6 @@ def get_settings() -> Settings:
         scheduler=_env_bool("PORTAL_SCHEDULER", True),
         **_smtp(),
         sms_backend=_sms_backend(),
+        operator=_operator(),
         scheduler_skip=tuple(j.strip() for j in os.environ.get("PORTAL_SCHEDULER_SKIP", "").split(",") if j.strip()),
     )

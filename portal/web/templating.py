@@ -14,7 +14,7 @@ from portal.lib.dates import to_china
 from portal.lists.tables import ListType
 from portal.records.categories import CATEGORIES, Polarity
 from portal.records.tables import DisclosureClass, RecordStatus, RecordType
-from portal.settings import ROOT
+from portal.settings import ROOT, get_settings
 from portal.subjects.tables import SubjectType
 
 LABELS = {
@@ -85,6 +85,15 @@ def asset_url(path: str) -> str:
     return f"/static/{path}?v={digest}"
 
 
+def elder_mode(request) -> bool:
+    """长辈版 is on for this browser (a cookie set by POST /preferences/elder)."""
+    return request.cookies.get("elder") == "1"
+
+
+def operator() -> tuple[tuple[str, str], ...]:
+    return get_settings().operator
+
+
 def configure(env: Environment) -> None:
     from portal.authorizations.tables import AuthorizationStatus
     from portal.objections.stages import STEP_LABELS, Channel, Outcome, Stage
@@ -106,6 +115,6 @@ def configure(env: Environment) -> None:
         objection_channel=lambda v: Channel.LABELS.get(v, v),
         objection_step=lambda v: STEP_LABELS.get(v, v),
     )
-    env.globals.update(principal=principal, Role=Role, asset_url=asset_url)
+    env.globals.update(principal=principal, Role=Role, asset_url=asset_url, elder_mode=elder_mode, operator=operator)
     env.trim_blocks = True
     env.lstrip_blocks = True

@@ -36,6 +36,16 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/lists/{list_type:str}"): ALL,
     ("GET", "/healthz"): ALL,
     ("GET", "/api"): ALL,
+    ("GET", "/policies"): ALL,
+    ("GET", "/policies/{slug:str}"): ALL,
+    ("GET", "/guide"): ALL,
+    ("GET", "/help"): ALL,
+    ("GET", "/announcements"): ALL,
+    ("GET", "/announcements/{announcement_id:int}"): ALL,
+    ("POST", "/preferences/elder"): ALL,
+    ("GET", "/staff/announcements"): frozenset({"staff"}),
+    ("POST", "/staff/announcements"): frozenset({"staff"}),
+    ("POST", "/staff/announcements/{announcement_id:int}/withdraw"): frozenset({"staff"}),
     ("GET", "/api/v1/public/subjects"): ALL,
     ("GET", "/api/v1/public/subjects/{uscc:str}"): ALL,
     ("GET", "/api/v1/public/disclosures"): ALL,
@@ -217,6 +227,8 @@ SAMPLES = {
     "{key_id:int}": "999999999",
     "{urge_id:int}": "999999999",
     "{obligation_id:int}": "999999999",
+    "{announcement_id:int}": "999999999",
+    "{slug:str}": "zzb-2017-80",
 }
 
 

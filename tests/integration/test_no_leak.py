@@ -181,6 +181,8 @@ def _values(fixtures: dict) -> dict[str, list[str]]:
         # items of 双公示) and key prefixes: the planted provider's own, and one that does not exist.
         "{agency_id:int}": [str(fixtures["provider"]["id"]), "999999999"],
         "{urge_id:int}": ["999999999"],
+        "{slug:str}": ["zzb-2017-80", "no-such-policy"],
+        "{announcement_id:int}": ["1", "999999999"],
     }
 
 
