@@ -23,3 +23,21 @@ def test_api_documentation_from_the_footer(page: Page, step):
     expect(reference.get_by_text("双公示数据（行政许可、行政处罚）").first).to_be_visible()
     expect(reference.get_by_text("since", exact=True).first).to_be_visible()
     step(page, "api-docs-operation", htmx=False)
+
+
+def test_elder_mode_from_the_footer_and_back(page: Page, step):
+    page.goto("/help")
+    footer = page.get_by_role("contentinfo")
+    before = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    footer.get_by_role("button", name="长辈版（大字、高对比度）").click()
+    expect(page).to_have_url("/help")
+    expect(page.locator("html")).to_have_class("elder")
+    after = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)")
+    assert after >= before * 1.2
+    step(page, "elder-help", htmx=False)
+    page.goto("/policies/zzb-2017-80")  # remembered on the next page
+    expect(page.locator("html")).to_have_class("elder")
+    expect(page.locator("#a19")).to_contain_text("累计查询次数")
+    step(page, "elder-policy", htmx=False)
+    page.get_by_role("contentinfo").get_by_role("button", name="返回标准版").click()
+    expect(page.locator("html")).not_to_have_class("elder")
