@@ -149,7 +149,9 @@ async def data_version(engine: Any) -> object:
     """A value that differs after any committed write: a cache filled under one value is current
     as long as this returns the same value. Read it before computing what is cached."""
     if is_postgres(engine):
-        # Every commit writes a WAL record, so the insert position moves on every write.
-        rows = await engine.run_querystring(QueryString("SELECT pg_current_wal_insert_lsn()::text AS lsn"))
-        return rows[0]["lsn"]
+        # Two equal snapshots (xmin:xmax:in-progress ids) see exactly the same rows; a transaction
+        # that writes gets a new id, so the snapshot changes with every write (any database of
+        # the cluster), while reads leave it alone.
+        rows = await engine.run_querystring(QueryString("SELECT pg_current_snapshot()::text AS snap"))
+        return rows[0]["snap"]
     return engine.data_version()

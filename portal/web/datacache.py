@@ -1,6 +1,6 @@
 """In-process caches of public page data that are never stale: an entry is kept only while the
-database's data version (``portal.db.data_version``: SQLite's ``data_version``, PostgreSQL's WAL
-position) and the China date are what they were when it was computed. Any committed write, by any
+database's data version (``portal.db.data_version``: SQLite's ``data_version``, PostgreSQL's current
+snapshot) and the China date are what they were when it was computed. Any committed write, by any
 process, empties the cache at the next request; the date matters because what is public depends
 on it (R-24 publication periods)."""
 
