@@ -66,6 +66,7 @@ from portal.web.errors import (
     receipt_expired,
     server_error,
 )
+from portal.web.etag import ETagMiddleware
 from portal.web.middleware import AllowedHostsMiddleware, PortalMiddleware
 from portal.web.params import IntBoundsMiddleware, input_error
 from portal.workbench.routes import workbench_router
@@ -179,6 +180,7 @@ def create_app() -> Litestar:
             DefineMiddleware(
                 PortalMiddleware, hosts=AllowedHostsMiddleware(settings.allowed_hosts), bounds=IntBoundsMiddleware()
             ),
+            ETagMiddleware,
             GzipMiddleware,
         ],
         csrf_config=CSRFConfig(

@@ -20,6 +20,7 @@ from portal.settings import get_settings
 from portal.stats.service import LABELS as STAT_LABELS
 from portal.web.htmx import page_or_fragment, wants_fragment
 from portal.web.params import Cursor
+from portal.web.shared_page import SharedPage
 
 TAB_LABELS = {
     "basic": "基本信息",
@@ -32,7 +33,9 @@ TAB_LABELS = {
 
 @get("/", name="home")
 async def home() -> Template:
-    return Template("portal/home/page.html", context=await public.home_parts() | {"count_labels": STAT_LABELS})
+    parts = await public.home_parts()
+    context = parts["context"] | {"count_labels": STAT_LABELS}
+    return SharedPage("portal/home/page.html", context=context, rendered=parts["rendered"])
 
 
 @get("/search", name="search")
@@ -65,8 +68,8 @@ async def _tab_context(profile: dict, tab: str, cursor: str | None) -> dict:
 async def subject(uscc: str) -> Template:
     profile = await _profile_or_404(uscc)
     parts = await public.profile_page(profile["id"])  # with the 更正公告
-    context = {"profile": profile, "tab": "basic", "tabs": TAB_LABELS, "list_entries": []} | parts
-    return Template("portal/subjects/page.html", context=context)
+    context = {"profile": profile, "tab": "basic", "tabs": TAB_LABELS, "list_entries": []} | parts["context"]
+    return SharedPage("portal/subjects/page.html", context=context, rendered=parts["rendered"])
 
 
 @get("/subjects/{uscc:str}/{tab:str}", name="subject_tab")

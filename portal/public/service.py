@@ -15,16 +15,19 @@ _profiles = VersionedCache(maxsize=2048)
 
 
 async def _home_parts() -> dict:
-    return {
+    context = {
         "counts": await headline_counts(),
         "latest": await publication.latest_disclosures(8),
         "red": (await publication.list_entries(ListType.RED, limit=5)).items,
         "black": (await publication.list_entries(ListType.BLACK, limit=5)).items,
     }
+    return {"context": context, "rendered": {}}
 
 
 async def home_parts() -> dict:
-    return dict(await _home.get("home", _home_parts))
+    """``context`` for the page; ``rendered``: room for the shared copy (``portal.web.shared_page``),
+    emptied with the cache."""
+    return await _home.get("home", _home_parts)
 
 
 async def profile(uscc: str) -> dict | None:
@@ -33,12 +36,14 @@ async def profile(uscc: str) -> dict | None:
 
 
 async def profile_page(subject_id: int) -> dict:
-    """The first page of the 基本信息 tab and the 更正公告 (R-24) of a subject's page."""
+    """The first page of the 基本信息 tab and the 更正公告 (R-24) of a subject's page, as ``context``,
+    and ``rendered`` (see ``home_parts``)."""
 
     async def compute() -> dict:
-        return {
+        context = {
             "page": await publication.subject_records(subject_id, "basic", None),
             "notices": await correction_notices(subject_id),
         }
+        return {"context": context, "rendered": {}}
 
     return await _profiles.get(("page", subject_id), compute)

@@ -9,6 +9,7 @@ from portal.db import data_version, is_read
 from portal.public import service as public
 from portal.stats.tables import SiteStat
 from portal.subjects.tables import Subject
+from portal.web.shared_page import _PLACEHOLDER
 from tests import factories as f
 
 pytestmark = pytest.mark.anyio
@@ -76,3 +77,52 @@ async def test_gzip_only_for_bodies_worth_it(client):
     tiny = await client.get("/healthz", headers={"Accept-Encoding": "gzip"})
     assert "content-encoding" not in tiny.headers and tiny.json() == {"status": "ok"}
     assert tiny.headers["x-frame-options"] == "DENY" and tiny.headers["cache-control"] == "no-cache"
+
+
+async def test_shared_home_page_carries_each_visitors_own_csrf_token(app, client):
+    from litestar.testing import AsyncTestClient
+
+    from portal.settings import get_settings
+
+    first = await client.get("/")
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as other:
+        second = await other.get("/")
+        token_a = client.cookies.get(get_settings().csrf_cookie)
+        token_b = other.cookies.get(get_settings().csrf_cookie)
+    assert token_a and token_b and token_a != token_b
+    assert f'"x-csrftoken": "{token_a}"' in first.text and token_b not in first.text
+    assert f'"x-csrftoken": "{token_b}"' in second.text and token_a not in second.text
+    assert _PLACEHOLDER not in first.text and _PLACEHOLDER not in second.text
+    again = await client.get("/")
+    assert f'"x-csrftoken": "{token_a}"' in again.text
+
+
+async def test_a_logged_in_visitor_gets_their_own_home_page(client):
+    account = await f.account("citizen")
+    await f.login(client, account["username"])
+    page = await client.get("/")
+    assert "测试citizen" in page.text and page.headers["cache-control"] == "no-store"
+    assert 'href="/me/records"' in page.text
+
+
+async def test_public_pages_answer_304_to_a_matching_etag(client):
+    subject = await f.legal_subject(f"河南标签{f.unique()}科技有限公司")
+    for path in ("/", f"/subjects/{subject['uscc']}", "/lists/red"):
+        page = await client.get(path)
+        tag = page.headers["etag"]
+        assert page.status_code == 200 and page.headers["cache-control"] == "no-cache"
+        same = await client.get(path, headers={"If-None-Match": tag})
+        assert same.status_code == 304 and same.content == b"" and same.headers["etag"] == tag
+        assert same.headers["content-security-policy"]  # still carries the security headers
+        other = await client.get(path, headers={"If-None-Match": '"0000"'})
+        assert other.status_code == 200 and other.text == page.text
+    await Subject.update({Subject.address: f.unique("郑州市标签路")}).where(Subject.id == subject["id"])
+    changed = await client.get(f"/subjects/{subject['uscc']}", headers={"If-None-Match": tag})
+    assert changed.status_code == 200  # new content, new tag
+
+
+async def test_no_etag_for_a_logged_in_visitor(client):
+    account = await f.account("citizen")
+    await f.login(client, account["username"])
+    page = await client.get("/")
+    assert "etag" not in page.headers and page.headers["cache-control"] == "no-store"
