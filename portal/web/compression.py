@@ -12,7 +12,10 @@ import zlib
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 MINIMUM_SIZE = 512
-LEVEL = 6
+# Pages are made per request: level 1 costs a third of level 6's CPU for ~15 % more bytes (a home
+# page 3.1 → 3.6 KB). Static files are fetched once per version (a year's cache), so level 6.
+PAGE_LEVEL = 1
+STATIC_LEVEL = 6
 
 
 def _accepts_gzip(scope: Scope) -> bool:
@@ -49,6 +52,7 @@ class GzipMiddleware:
             return
         start: Message | None = None
         compressor = None
+        level = STATIC_LEVEL if scope["path"].startswith("/static/") else PAGE_LEVEL
 
         async def send_gzip(message: Message) -> None:
             nonlocal start, compressor
@@ -71,12 +75,12 @@ class GzipMiddleware:
                         await send(start)
                         await send(message)
                     else:
-                        data = zlib.compress(body, LEVEL, wbits=31)
+                        data = zlib.compress(body, level, wbits=31)
                         await send({**start, "headers": _with_encoding(start.get("headers") or [], len(data))})
                         await send({"type": "http.response.body", "body": data, "more_body": False})
                     start = None
                     return
-                compressor = zlib.compressobj(LEVEL, zlib.DEFLATED, 31)
+                compressor = zlib.compressobj(level, zlib.DEFLATED, 31)
                 await send({**start, "headers": _with_encoding(start.get("headers") or [], None)})
             data = compressor.compress(body)
             if not more:

@@ -126,3 +126,15 @@ async def test_no_etag_for_a_logged_in_visitor(client):
     await f.login(client, account["username"])
     page = await client.get("/")
     assert "etag" not in page.headers and page.headers["cache-control"] == "no-store"
+
+
+async def test_healthz_sets_no_csrf_cookie_but_pages_still_do(app):
+    from litestar.testing import AsyncTestClient
+
+    from portal.settings import get_settings
+
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as fresh:
+        probe = await fresh.get("/healthz")
+        assert probe.json() == {"status": "ok"} and "set-cookie" not in probe.headers
+        page = await fresh.get("/")
+        assert get_settings().csrf_cookie in page.headers.get("set-cookie", "")
