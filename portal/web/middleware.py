@@ -1,4 +1,4 @@
-"""Per-request plumbing: the Host check, who is logged in, and the security headers every response carries."""
+"""Per-request plumbing: the Host check, who is logged in, and the security headers of every response."""
 
 from __future__ import annotations
 
@@ -84,7 +84,8 @@ class PortalMiddleware:
         is_static = scope["path"].startswith("/static/")
         token = None if is_static else session_token(scope)
         principal = await load_principal(token) if token else None
-        scope.setdefault("state", {})["principal"] = principal
+        state = scope.setdefault("state", {})
+        state["principal"] = principal
         extra = self.headers
 
         async def send_with_headers(message: Message) -> None:
@@ -93,7 +94,7 @@ class PortalMiddleware:
                 headers += extra
                 if not is_static:
                     # Personal pages must never sit in a shared or back-button cache.
-                    if principal is not None:
+                    if state.get("principal") is not None:
                         headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
                         headers.append((b"cache-control", b"no-store"))
                     elif not any(k.lower() == b"cache-control" for k, _ in headers):
