@@ -17,14 +17,19 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from bench import dataset as ds
-from bench.server import Server
-from bench.throughput import ensure_wrk, throughput
+from bench.server import BareServer, Server
+from bench.throughput import PAGES, RATIO_MIN, ensure_wrk, throughput
 from bench.util import RESULTS, ROOT, CpuWatch, log, machine_info, scale_label, summarize_ms, wait_until_quiet
 from bench.web import first_visit, latency, page_latency
 
 CLASSES = {"2char": "2 chars (bigram)", "3plus": "3-6 chars (trigram)", "uscc": "USCC (exact)"}
+RATIO_LABELS = {
+    "healthz": "/healthz",
+    "home": "home page /",
+    "profile": "subject profiles",
+    "search": "search fragment mix",
+}
 P95_LIMITS_MS = {"2char": 30.0, "3plus": 10.0, "uscc": 10.0}
-RATIO_MIN = 0.15
 PAGE_MAX_BYTES = 40_000
 FRAGMENT_MAX_BYTES = 8_000
 
@@ -177,7 +182,9 @@ def bench_engine(engine: str, args, machine: dict, stamp: str) -> dict:
             interference["probe"] = watch.stop()
         queries = probe["queries"]
         logfile = Path(tempfile.gettempdir()) / f"portal-bench-server-{engine}-{stamp}.log"
-        with Server(data.env, logfile) as server:
+        barelog = Path(tempfile.gettempdir()) / f"portal-bench-bare-{engine}-{stamp}.log"
+        profiles = [i["q"] for i in queries["uscc"] if i.get("hits")]
+        with BareServer(dict(os.environ), barelog) as bare, Server(data.env, logfile) as server:
             log("bytes: first visit of / and its assets")
             visit = first_visit(server.port)
             cookie = visit.pop("cookie")
@@ -186,9 +193,12 @@ def bench_engine(engine: str, args, machine: dict, stamp: str) -> dict:
             lat = latency(server.port, queries, args.rounds, args.seed, cookie)
             interference["http_latency"] = watch.stop()
             home = page_latency(server.port, "/", 20, cookie)
+            profile_lat = page_latency(server.port, f"/subjects/{profiles[0]}", 20, cookie) if profiles else {}
             tput = throughput(
                 server.port,
+                bare.port,
                 queries,
+                profiles,
                 args.wrk_duration,
                 args.wrk_connections,
                 args.wrk_threads,
@@ -213,6 +223,7 @@ def bench_engine(engine: str, args, machine: dict, stamp: str) -> dict:
         visit,
         lat,
         home,
+        profile_lat,
         tput,
         rss,
         {"prepare_s": round(prepared - started, 1), "total_s": round(time.monotonic() - started, 1)},
@@ -222,7 +233,21 @@ def bench_engine(engine: str, args, machine: dict, stamp: str) -> dict:
 
 
 def build_report(
-    engine, args, machine, data, probe, queries, visit, lat, home, tput, rss, timing, interference, explained
+    engine,
+    args,
+    machine,
+    data,
+    probe,
+    queries,
+    visit,
+    lat,
+    home,
+    profile_lat,
+    tput,
+    rss,
+    timing,
+    interference,
+    explained,
 ) -> dict:
     http_lat = {c: summarize_ms(v) for c, v in lat["samples"].items()}
     svc_lat = {c: summarize_ms(v) for c, v in probe["service_samples_ms"].items()}
@@ -256,12 +281,14 @@ def build_report(
     for c, limit in P95_LIMITS_MS.items():
         v = http_lat[c].get("p95")
         targets[f"http_p95_{c}_ms"] = {"value": v, "limit": f"<= {limit}", "pass": v is not None and v <= limit}
-    ratio = tput["ratio"]
-    targets["throughput_ratio"] = {
-        "value": ratio,
-        "limit": f">= {RATIO_MIN}",
-        "pass": ratio is not None and ratio >= RATIO_MIN,
-    }
+    for name in PAGES:
+        ratio = tput["ratios"][name]
+        targets[f"ratio_{name}"] = {
+            "value": ratio,
+            "limit": f">= {RATIO_MIN[name]}",
+            "pass": ratio is not None and ratio >= RATIO_MIN[name],
+            "note": "requests/s against the bare Litestar app's, same run",
+        }
     page = visit["total_wire_bytes"]
     targets["first_page_bytes"] = {
         "value": page,
@@ -317,6 +344,7 @@ def build_report(
         "latency_service_ms": svc_lat,
         "http_overhead_p50_ms": {c: round(http_lat[c]["p50"] - svc_lat[c]["p50"], 3) for c in queries},
         "home_page_latency_ms": home,
+        "profile_page_latency_ms": profile_lat,
         "throughput": tput,
         "bytes": {"first_visit": visit, "fragment": fragment},
         "server_rss_mb": rss,
@@ -379,13 +407,16 @@ def summary(reports: list[dict]) -> str:
                 f"{v['p50']:>8.2f}{v['p95']:>8.2f}   {t['limit']:<8} {'PASS' if t['pass'] else 'FAIL'}"
             )
         tp = r["throughput"]
-        t = r["targets"]["throughput_ratio"]
         lines.append(
             f"  throughput (wrk -t{tp['threads']} -c{tp['connections']} -d{tp['duration_s']}s): "
-            f"bare /healthz {tp['bare_rps']:.0f} rps (drift {tp['bare_drift_pct']:+.1f}%), "
-            f"search mix {tp['search_rps']:.0f} rps, ratio {tp['ratio']:.3f}  "
-            f"{t['limit']} {'PASS' if t['pass'] else 'FAIL'}"
+            f"bare Litestar app {tp['bare_rps']:.0f} rps (drift {tp['bare_drift_pct']:+.1f}%)"
         )
+        for name, label in RATIO_LABELS.items():
+            t = r["targets"][f"ratio_{name}"]
+            lines.append(
+                f"    {label:<30}{tp['rps'][name]:>8.0f} rps  ratio {t['value']:.3f}  "
+                f"{t['limit']} {'PASS' if t['pass'] else 'FAIL'}"
+            )
         if "per_class" in tp:
             lines.append(
                 "    per class: "
@@ -407,7 +438,8 @@ def summary(reports: list[dict]) -> str:
         )
         lines.append(
             f"  home page / latency p50 {r['home_page_latency_ms']['p50']:.1f} ms, "
-            f"p95 {r['home_page_latency_ms']['p95']:.1f} ms; server RSS {r['server_rss_mb']} MB; "
+            f"p95 {r['home_page_latency_ms']['p95']:.1f} ms; profile p50 "
+            f"{r['profile_page_latency_ms'].get('p50', float('nan')):.1f} ms; server RSS {r['server_rss_mb']} MB; "
             f"run took {r['timing_s']['total_s']:.0f}s"
         )
         for prob in r["problems"][:10]:

@@ -25,6 +25,8 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     name = "server"
+    health_path = "/healthz"
+    health_marker = b'"ok"'
 
     def command(self) -> list[str]:
         return [
@@ -63,9 +65,9 @@ class Server:
     def _healthy(self) -> bool:
         try:
             con = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
-            con.request("GET", "/healthz")
+            con.request("GET", self.health_path)
             resp = con.getresponse()
-            ok = resp.status == 200 and b'"ok"' in resp.read()
+            ok = resp.status == 200 and self.health_marker in resp.read()
             con.close()
             return ok
         except OSError:
@@ -94,7 +96,7 @@ class Server:
         except ProcessLookupError:
             pass
         self._fh.close()
-        log(f"server stopped (pid {self.proc.pid})")
+        log(f"{self.name} stopped (pid {self.proc.pid})")
 
     def __enter__(self) -> Server:
         self.start()
@@ -102,3 +104,14 @@ class Server:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+class BareServer(Server):
+    """The bare Litestar app of bench/bare_app.py, the yardstick of every throughput ratio."""
+
+    name = "bare app"
+    health_path = "/"
+    health_marker = b"ok"
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "bench.bare_app", "--host", "127.0.0.1", "--port", str(self.port)]

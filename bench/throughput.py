@@ -98,9 +98,15 @@ def run_wrk(
     return res
 
 
+PAGES = ("healthz", "home", "profile", "search")
+RATIO_MIN = {"healthz": 0.7, "home": 0.15, "profile": 0.10, "search": 0.15}
+
+
 def throughput(
     port: int,
+    bare_port: int,
     queries: dict[str, list[dict]],
+    profiles: list[str],
     duration: int,
     connections: int,
     threads: int,
@@ -109,8 +115,11 @@ def throughput(
     roots: tuple[int, ...] = (),
     max_drift_pct: float = 20.0,
 ) -> dict:
-    """bare /healthz, search mix, bare again (drift cancels in their mean); then, optionally, each class."""
+    """The bare app, then the portal's /healthz, home page, profiles and search mix, then the bare app
+    again; every ratio is against the mean of the two bare runs (drift cancels); then, optionally,
+    each search class alone."""
     headers = {"Accept-Encoding": "gzip"} | ({"Cookie": cookie} if cookie else {})
+    page_headers = headers | {"Accept": "text/html"}
     search_headers = headers | {"HX-Request": "true"}
     mix = []
     # Interleave the classes so that any stretch of the rotation has the same mixture.
@@ -119,6 +128,7 @@ def throughput(
         for cls in classes:
             if i < len(queries[cls]):
                 mix.append(search_path(queries[cls][i]["q"]))
+    profile_paths = [f"/subjects/{u}" for u in profiles]
 
     def timed(*a) -> dict:
         watch = CpuWatch(roots).start()
@@ -126,31 +136,51 @@ def throughput(
         res["interference"] = watch.stop()
         return res
 
-    def triple() -> dict:
+    def measured(name: str) -> dict:
+        log(f"wrk: {name} {duration}s")
+        if name == "healthz":
+            return timed(port, "/healthz", None, duration, connections, threads, headers)
+        if name == "home":
+            return timed(port, "/", None, duration, connections, threads, page_headers)
+        if name == "profile":
+            return timed(port, None, profile_paths, duration, connections, threads, page_headers)
+        return timed(port, None, mix, duration, connections, threads, search_headers)
+
+    def run_all() -> dict:
         runs = {}
-        log(f"wrk: bare /healthz {duration}s")
-        runs["bare_1"] = timed(port, "/healthz", None, duration, connections, threads, headers)
-        log(f"wrk: search mix {duration}s ({len(mix)} queries)")
-        runs["search"] = timed(port, None, mix, duration, connections, threads, search_headers)
-        log(f"wrk: bare /healthz again {duration}s")
-        runs["bare_2"] = timed(port, "/healthz", None, duration, connections, threads, headers)
+        log(f"wrk: bare app {duration}s")
+        runs["bare_1"] = timed(bare_port, "/", None, duration, connections, threads, headers)
+        for name in PAGES:
+            runs[name] = measured(name)
+        log(f"wrk: bare app again {duration}s")
+        runs["bare_2"] = timed(bare_port, "/", None, duration, connections, threads, headers)
         bare = (runs["bare_1"]["rps"] + runs["bare_2"]["rps"]) / 2
         return {
             "bare_rps": round(bare, 1),
             "bare_drift_pct": round(100 * (runs["bare_2"]["rps"] - runs["bare_1"]["rps"]) / runs["bare_1"]["rps"], 1),
+            "rps": {n: runs[n]["rps"] for n in PAGES},
+            "ratios": {n: round(runs[n]["rps"] / bare, 4) if bare else None for n in PAGES},
             "search_rps": runs["search"]["rps"],
             "ratio": round(runs["search"]["rps"] / bare, 4) if bare else None,
             "runs": runs,
         }
 
-    # Warm the wrk path (connection setup, the server's first concurrent requests): not recorded.
+    # Warm both servers and the wrk path (connection setup, first concurrent requests): not recorded.
+    run_wrk(bare_port, "/", None, 1, connections, threads, headers)
     run_wrk(port, None, mix, 2, connections, threads, search_headers)
-    attempts = [triple()]
+    run_wrk(port, None, profile_paths, 1, connections, threads, page_headers)
+    attempts = [run_all()]
     if abs(attempts[0]["bare_drift_pct"]) > max_drift_pct:
         log(f"wrk: bare runs differ by {attempts[0]['bare_drift_pct']}% (> {max_drift_pct}%): repeating once")
-        attempts.append(triple())
+        attempts.append(run_all())
     best = min(attempts, key=lambda a: abs(a["bare_drift_pct"]))
-    result = {"connections": connections, "threads": threads, "duration_s": duration} | best
+    result = {
+        "connections": connections,
+        "threads": threads,
+        "duration_s": duration,
+        "yardstick": "bench/bare_app.py: bare Litestar, one text handler, no middleware, same uvicorn options",
+        "profiles": len(profile_paths),
+    } | best
     if len(attempts) > 1:
         result["discarded_attempts"] = [a for a in attempts if a is not best]
     if per_class_duration:

@@ -6,10 +6,10 @@ import asyncio
 import logging
 
 from litestar import Litestar
-from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import HTTPException
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
@@ -59,6 +59,7 @@ from portal.sharing.routes import sharing_router
 from portal.timeliness.routes import agency_urges_router, timeliness_router
 from portal.uploads.routes import uploads_router
 from portal.web import templating
+from portal.web.compression import GzipMiddleware
 from portal.web.errors import (
     audit_unavailable,
     http_error,
@@ -67,7 +68,8 @@ from portal.web.errors import (
     receipt_expired,
     server_error,
 )
-from portal.web.middleware import AllowedHostsMiddleware, SecurityHeadersMiddleware, SessionMiddleware
+from portal.web.etag import ETagMiddleware
+from portal.web.middleware import AllowedHostsMiddleware, PortalMiddleware
 from portal.web.params import IntBoundsMiddleware, input_error
 from portal.workbench.routes import workbench_router
 
@@ -180,10 +182,11 @@ def create_app() -> Litestar:
         plugins=[HTMXPlugin()],
         template_config=_template_config(),
         middleware=[
-            AllowedHostsMiddleware(settings.allowed_hosts),
-            SessionMiddleware(),
-            SecurityHeadersMiddleware(),
-            IntBoundsMiddleware(),
+            DefineMiddleware(
+                PortalMiddleware, hosts=AllowedHostsMiddleware(settings.allowed_hosts), bounds=IntBoundsMiddleware()
+            ),
+            ETagMiddleware,
+            GzipMiddleware,
         ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
@@ -192,7 +195,6 @@ def create_app() -> Litestar:
             cookie_samesite="strict",
             header_name="x-csrftoken",
         ),
-        compression_config=CompressionConfig(backend="gzip", minimum_size=512, gzip_compress_level=6),
         openapi_config=OpenAPIConfig(
             title="信用门户公开数据接口",
             version="1.0.0",

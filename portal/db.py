@@ -4,12 +4,18 @@ Piccolo's SQLite engine opens a fresh connection (and a thread) for every query 
 transaction (STACK.md). That costs milliseconds on every page, so queries outside transactions
 borrow from a small per-process pool of long-lived connections instead. Transactions still get
 their own connection from Piccolo, which is what SQLite's locking wants.
+
+Reads outside a transaction (the public pages' indexed look-ups, well under a millisecond) run
+synchronously on the event loop on one long-lived stdlib connection per loop: the hop to
+aiosqlite's worker thread and back cost more than the read itself. In WAL mode a reader never
+waits for the writer, so such a read cannot stall the loop on a lock. Writes keep the thread.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -17,6 +23,7 @@ from typing import Any
 import aiosqlite
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, dict_factory
+from piccolo.querystring import QueryString
 
 # Per-connection settings: a bigger page cache and memory-mapped reads for search (FTS5).
 _CONNECTION_PRAGMAS = (
@@ -27,6 +34,14 @@ _CONNECTION_PRAGMAS = (
 )
 
 
+# A statement that only reads: SELECT …, or WITH … SELECT without a data-changing verb.
+_READ = re.compile(r"\s*(?:SELECT\b|WITH\b(?!.*\b(?:INSERT|UPDATE|DELETE|REPLACE)\b))", re.I | re.S)
+
+
+def is_read(query: str) -> bool:
+    return _READ.match(query) is not None
+
+
 class PooledSQLiteEngine(SQLiteEngine):
     """SQLiteEngine whose out-of-transaction queries reuse pooled connections."""
 
@@ -35,6 +50,7 @@ class PooledSQLiteEngine(SQLiteEngine):
         self.pool_size = pool_size
         self._pools: dict[int, asyncio.LifoQueue] = {}
         self._opened: dict[int, int] = {}
+        self._readers: dict[int, sqlite3.Connection] = {}
 
     async def get_connection(self) -> aiosqlite.Connection:
         connection = aiosqlite.connect(**self.connection_kwargs)
@@ -62,7 +78,25 @@ class PooledSQLiteEngine(SQLiteEngine):
     def _release(self, connection: aiosqlite.Connection) -> None:
         self._pools[id(asyncio.get_running_loop())].put_nowait(connection)
 
+    def _reader(self) -> sqlite3.Connection:
+        key = id(asyncio.get_running_loop())
+        connection = self._readers.get(key)
+        if connection is None:
+            connection = sqlite3.connect(**self.connection_kwargs)
+            connection.row_factory = dict_factory
+            for pragma in _CONNECTION_PRAGMAS:
+                connection.execute(pragma)
+            self._readers[key] = connection
+        return connection
+
     async def _run_in_new_connection(self, query, args=None, query_type="generic", table=None):
+        if query_type != "insert" and is_read(query):
+            connection = self._reader()
+            try:
+                return connection.execute(query, args or []).fetchall()
+            finally:
+                if connection.in_transaction:  # never hold a read snapshot between requests
+                    connection.rollback()
         connection = await self._acquire()
         try:
             async with connection.execute(query, args or []) as cursor:
@@ -74,7 +108,16 @@ class PooledSQLiteEngine(SQLiteEngine):
             finally:
                 self._release(connection)
 
+    def data_version(self) -> tuple:
+        """Changes whenever another connection (any process) commits to the database (SQLite's
+        ``PRAGMA data_version``); this reader connection never writes."""
+        connection = self._reader()
+        return (id(connection), connection.execute("PRAGMA data_version").fetchone()["data_version"])
+
     async def close_pool(self) -> None:
+        reader = self._readers.pop(id(asyncio.get_running_loop()), None)
+        if reader is not None:
+            reader.close()
         pool = self._pools.pop(id(asyncio.get_running_loop()), None)
         self._opened.pop(id(asyncio.get_running_loop()), None)
         while pool is not None and not pool.empty():
@@ -100,3 +143,15 @@ def make_engine(database_url: str | None, sqlite_path: Path) -> SQLiteEngine | P
 
 def is_postgres(engine: Any) -> bool:
     return getattr(engine, "engine_type", "") == "postgres"
+
+
+async def data_version(engine: Any) -> object:
+    """A value that differs after any committed write: a cache filled under one value is current
+    as long as this returns the same value. Read it before computing what is cached."""
+    if is_postgres(engine):
+        # Two equal snapshots (xmin:xmax:in-progress ids) see exactly the same rows; a transaction
+        # that writes gets a new id, so the snapshot changes with every write (any database of
+        # the cluster), while reads leave it alone.
+        rows = await engine.run_querystring(QueryString("SELECT pg_current_snapshot()::text AS snap"))
+        return rows[0]["snap"]
+    return engine.data_version()

@@ -1,22 +1,20 @@
-"""Per-request plumbing: who is logged in, and the security headers every response carries."""
+"""Per-request plumbing: the Host check, who is logged in, and the security headers of every response."""
 
 from __future__ import annotations
 
 from http.cookies import SimpleCookie
 
 from litestar import Request
-from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
-from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.accounts.sessions import load_principal
 from portal.lib.hosts import InvalidHost, base_url_for, parse_host
 from portal.settings import get_settings
+from portal.web.params import IntBoundsMiddleware
 
 __all__ = [
-    "SessionMiddleware",
-    "SecurityHeadersMiddleware",
+    "PortalMiddleware",
     "AllowedHostsMiddleware",
     "CSP",
     "host_name",
@@ -33,8 +31,11 @@ CSP = (
 
 def session_token(scope: Scope) -> str | None:
     name = get_settings().session_cookie
+    marker = name.encode("latin-1") + b"="
     for key, value in scope.get("headers", []):
         if key == b"cookie":
+            if marker not in value:  # most public requests carry no session: skip the parse
+                continue
             cookie = SimpleCookie()
             try:
                 cookie.load(value.decode("latin-1"))
@@ -45,43 +46,80 @@ def session_token(scope: Scope) -> str | None:
     return None
 
 
-class SessionMiddleware(ASGIMiddleware):
-    """Loads the Principal (or None) into ``scope["state"]["principal"]``."""
+def _security_headers(production: bool) -> list[tuple[bytes, bytes]]:
+    headers = [
+        (b"content-security-policy", CSP.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"referrer-policy", b"same-origin"),
+        (b"x-frame-options", b"DENY"),
+        (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+    ]
+    if production:
+        headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
+    return headers
 
-    scopes = (ScopeType.HTTP,)
 
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        token = None if scope["path"].startswith("/static/") else session_token(scope)
-        scope.setdefault("state", {})["principal"] = await load_principal(token) if token else None
-        await next_app(scope, receive, send)
+class PortalMiddleware:
+    """Every per-request step in one plain ASGI layer (each Litestar middleware layer costs a wrapper
+    and a header re-parse per request): the Host check, who is logged in
+    (``scope["state"]["principal"]``), the integer bounds of the handler's parameters, and the
+    security headers every response carries. Work is skipped where a request does not need it:
+    no session look-up without a session cookie or for /static/."""
 
-
-class SecurityHeadersMiddleware(ASGIMiddleware):
-    scopes = (ScopeType.HTTP,)
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, hosts: AllowedHostsMiddleware, bounds: IntBoundsMiddleware) -> None:
+        self.app = app
+        self.hosts = hosts
+        self.bounds = bounds
         settings = get_settings()
+        self.headers = _security_headers(settings.production)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != ScopeType.HTTP:
+            await self.app(scope, receive, send)
+            return
+        host = next((v for k, v in scope.get("headers", []) if k == b"host"), None)
+        if not self.hosts.allows(host.decode("latin-1") if host is not None else None):
+            await _refuse_host(send)
+            return
         is_static = scope["path"].startswith("/static/")
+        token = None if is_static else session_token(scope)
+        principal = await load_principal(token) if token else None
+        state = scope.setdefault("state", {})
+        state["principal"] = principal
+        extra = self.headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableScopeHeaders.from_message(message)
-                headers["Content-Security-Policy"] = CSP
-                headers["X-Content-Type-Options"] = "nosniff"
-                headers["Referrer-Policy"] = "same-origin"
-                headers["X-Frame-Options"] = "DENY"
-                headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
-                if settings.production:
-                    headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+                headers = list(message.get("headers") or [])
+                headers += extra
                 if not is_static:
                     # Personal pages must never sit in a shared or back-button cache.
-                    logged_in = scope.get("state", {}).get("principal") is not None
-                    if logged_in or "Cache-Control" not in headers:
-                        headers["Cache-Control"] = "no-store" if logged_in else "no-cache"
-                    headers.add("Vary", "Cookie")
+                    if state.get("principal") is not None:
+                        headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
+                        headers.append((b"cache-control", b"no-store"))
+                    elif not any(k.lower() == b"cache-control" for k, _ in headers):
+                        headers.append((b"cache-control", b"no-cache"))
+                    headers.append((b"vary", b"Cookie"))
+                message = {**message, "headers": headers}
             await send(message)
 
-        await next_app(scope, receive, send_with_headers)
+        self.bounds.check(scope)
+        await self.app(scope, receive, send_with_headers)
+
+
+async def _refuse_host(send: Send) -> None:
+    body = '{"error": {"code": "invalid_host", "message": "请求的主机名不被接受"}}'.encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 400,
+            "headers": [
+                (b"content-type", b"application/json; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 def host_name(host_header: str) -> str:
@@ -98,38 +136,27 @@ def public_base_url(request: Request) -> str:
     return base_url_for(get_settings().base_url, request.url.scheme, request.headers.get("host"))
 
 
-class AllowedHostsMiddleware(ASGIMiddleware):
+class AllowedHostsMiddleware:
     """Refuse requests whose Host is not ours (Host-header poisoning of links and redirects).
 
     Litestar's own check compares the header with its port, so ``127.0.0.1:8000`` would need an
     entry per port; names are what we mean to allow. ``*.example.gov.cn`` allows sub-domains.
+    The check runs in ``PortalMiddleware``; its answers are remembered per Host header (a few).
     """
-
-    scopes = (ScopeType.HTTP,)
 
     def __init__(self, allowed: tuple[str, ...]) -> None:
         self.exact = {h.lower() for h in allowed if not h.startswith("*.")}
         self.suffixes = tuple(h.lower()[1:] for h in allowed if h.startswith("*."))
         self.any = "*" in allowed
+        self._known: dict[str, bool] = {}
 
     def allows(self, host_header: str | None) -> bool:
-        name = host_name(host_header or "")  # a malformed Host is refused even with "*"
-        return bool(name) and (self.any or name in self.exact or name.endswith(self.suffixes))
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        host = next((v.decode("latin-1") for k, v in scope.get("headers", []) if k == b"host"), None)
-        if self.allows(host):
-            await next_app(scope, receive, send)
-            return
-        body = '{"error": {"code": "invalid_host", "message": "请求的主机名不被接受"}}'.encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 400,
-                "headers": [
-                    (b"content-type", b"application/json; charset=utf-8"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        if host_header is None:
+            return False
+        known = self._known.get(host_header)
+        if known is None:
+            name = host_name(host_header)  # a malformed Host is refused even with "*"
+            known = bool(name) and (self.any or name in self.exact or name.endswith(self.suffixes))
+            if len(self._known) < 256:  # bounded: a client choosing Host headers cannot grow it
+                self._known[host_header] = known
+        return known

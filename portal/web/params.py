@@ -19,11 +19,9 @@ from typing import Annotated
 from urllib.parse import parse_qsl
 
 from litestar import Request, Response
-from litestar.enums import ScopeType
 from litestar.exceptions import ValidationException
-from litestar.middleware import ASGIMiddleware
 from litestar.params import Parameter
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import Scope
 
 from portal.lib.params import DB_INT_MAX, MAX_CURSOR, InputError, parse_int
 from portal.web.errors import http_error
@@ -76,13 +74,13 @@ def _int_parameters(handler) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
-class IntBoundsMiddleware(ASGIMiddleware):
-    scopes = (ScopeType.HTTP,)
+class IntBoundsMiddleware:
+    """The check itself; ``PortalMiddleware`` runs it on every HTTP request."""
 
     def __init__(self) -> None:
         self._cache: dict[int, tuple[tuple[str, str], ...]] = {}
 
-    def _check(self, scope: Scope) -> None:
+    def check(self, scope: Scope) -> None:
         handler = scope.get("route_handler")
         if handler is None:
             return
@@ -108,7 +106,3 @@ class IntBoundsMiddleware(ASGIMiddleware):
             except InputError as exc:
                 exc.source = source
                 raise validation_error(exc) from None
-
-    async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        self._check(scope)
-        await next_app(scope, receive, send)
