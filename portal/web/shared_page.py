@@ -31,7 +31,9 @@ class SharedPage(Template):
             return super().to_asgi_response(app, request, **kwargs)
         state = ScopeState.from_scope(request.scope)
         token = value_or_default(state.csrf_token, "")
-        body = self.rendered.get(self.template_name or "")
+        # 长辈版 visitors (a cookie, portal.web.templating.elder_mode) get their own shared copy.
+        key = (self.template_name or "") + ("|elder" if request.cookies.get("elder") == "1" else "")
+        body = self.rendered.get(key)
         if body is None:
             state.csrf_token = _PLACEHOLDER
             try:
@@ -39,7 +41,7 @@ class SharedPage(Template):
                 body = request.app.template_engine.get_template(self.template_name).render(**context).encode()
             finally:
                 state.csrf_token = token
-            self.rendered[self.template_name or ""] = body
+            self.rendered[key] = body
         body = body.replace(_PLACEHOLDER.encode(), html.escape(token).encode())
         page = Response(
             content=body,

@@ -101,3 +101,18 @@ async def test_footer_names_the_operator_and_links_the_content_pages(client):
     assert "运营单位：郑州市信用中心" in page
     for href in ("/policies", "/announcements", "/guide", "/help", "/api"):
         assert f'href="{href}"' in page
+
+
+async def test_elder_mode_and_standard_visitors_each_get_their_own_copy_of_shared_pages(app):
+    from litestar.testing import AsyncTestClient
+
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as plain:
+        async with AsyncTestClient(app=app, base_url="http://testserver.local") as elder:
+            for path in ("/", "/", "/help"):
+                assert 'class="elder"' not in (await plain.get(path)).text
+            await elder.get("/")
+            data = {"on": "1", "back": "/", "_csrf_token": csrf(elder)}
+            assert (await elder.post("/preferences/elder", data=data, follow_redirects=False)).status_code == 303
+            for path in ("/", "/help"):
+                assert '<html lang="zh-CN" class="elder">' in (await elder.get(path)).text
+                assert 'class="elder"' not in (await plain.get(path)).text
