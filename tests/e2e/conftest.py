@@ -31,7 +31,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
+
+from tests.e2e import axe
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("PORTAL_ARTIFACTS_DIR", "test-artifacts"))
@@ -577,6 +580,7 @@ class BrowserGuard:
         self.problems: list[str] = []
         self.allowed: list[re.Pattern] = []
         self._watched: set[int] = set()
+        self._pages: list = []
 
     def allow(self, pattern: str) -> None:
         """Accept console errors matching ``pattern`` (e.g. the 400 of a rejected login form)."""
@@ -584,6 +588,8 @@ class BrowserGuard:
 
     def watch_context(self, context) -> None:
         context.add_init_script(_CSP_REPORTER)
+        context.add_init_script(axe.axe_source())
+        context.add_init_script(axe.RUNNER)
         context.on("page", self.watch)
         for page in context.pages:
             self.watch(page)
@@ -592,6 +598,7 @@ class BrowserGuard:
         if id(page) in self._watched:
             return
         self._watched.add(id(page))
+        self._pages.append(page)
         page.on("console", lambda message: self._console(page, message))
         page.on("pageerror", lambda error: self.problems.append(f"JavaScript error on {page.url}: {error}"))
         page.on("response", self._response)
@@ -617,6 +624,15 @@ class BrowserGuard:
             return  # a navigation or download that starts while the icon loads cancels it; not a broken asset
         if "/static/" in request.url:
             self.problems.append(f"static asset {request.url} failed: {request.failure}")
+
+    def settle_all(self) -> None:
+        """Let the axe runs still queued on open pages finish, so their reports are not lost."""
+        for page in self._pages:
+            if not page.is_closed():
+                try:
+                    axe.settle(page)
+                except PlaywrightError:
+                    pass  # closed or navigating meanwhile: its next document is checked on load
 
     def check(self) -> None:
         problems, self.problems = self.problems, []
@@ -661,6 +677,7 @@ def step(request, guard):
 
     def _step(page, name: str, *, htmx: bool = True, screenshot: bool = True) -> Path | None:
         page.wait_for_load_state("load")
+        axe.settle(page)
         guard.check()
         if htmx:
             loaded = page.evaluate("typeof htmx")
@@ -678,4 +695,5 @@ def step(request, guard):
         return path
 
     yield _step
+    guard.settle_all()
     guard.check()
