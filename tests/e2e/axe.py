@@ -33,12 +33,15 @@ RUNNER = """
   let queue = Promise.resolve();
   let pending = 0;
   window.__axeIdle = () => pending === 0;
+  let waiting = false;  // one swap settles each new element: one run covers them all
   window.__axeQueue = (reason) => {
+    if (waiting) return;
+    waiting = true;
     pending += 1;
-    queue = queue.then(() => window.axe.run(document, {
+    queue = queue.then(() => { waiting = false; return window.axe.run(document, {
       runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']},
       resultTypes: ['violations'],
-    })).then((result) => {
+    }); }).then((result) => {
       for (const v of result.violations) {
         if (v.impact !== 'serious' && v.impact !== 'critical') continue;
         const nodes = v.nodes.slice(0, 5).map((n) => '    ' + n.target.join(' ') + ' :: ' +
@@ -50,7 +53,8 @@ RUNNER = """
       .finally(() => { pending -= 1; });
   };
   window.addEventListener('load', () => window.__axeQueue('load'));
-  document.addEventListener('htmx:afterSettle', (e) => window.__axeQueue('htmx swap of #' + (e.target.id || e.target.tagName)));
+  document.addEventListener('htmx:afterSettle',
+    (e) => window.__axeQueue('htmx swap of #' + (e.target.id || e.target.tagName)));
 })();
 """.replace("%PREFIX%", PREFIX)
 

@@ -54,6 +54,8 @@ CHROMIUM_ARGS = [
 ]
 SEARCH_TOKEN = "璟琛"  # two characters shared by every seeded legal person (no other test uses it)
 SEEDED_SIMILAR = 30  # legal persons besides the target whose names contain SEARCH_TOKEN
+HISTORY_TOKEN = "骐骥"  # shared by HISTORY_SUBJECTS legal persons: 加载更多 twice (test_accessibility)
+HISTORY_SUBJECTS = 45
 SERVER_START_TIMEOUT = 60.0
 
 
@@ -150,6 +152,7 @@ async def _seed() -> dict:
         await f.agency("郑州市生态环境局（E2E）")
         similar = [await f.legal_subject(f"郑州{SEARCH_TOKEN}{i:02d}号商贸有限公司") for i in range(SEEDED_SIMILAR)]
         target = await f.legal_subject(f"河南{SEARCH_TOKEN}示范科技有限公司")
+        history = [await f.legal_subject(f"郑州{HISTORY_TOKEN}{i:02d}号物流有限公司") for i in range(HISTORY_SUBJECTS)]
         tid = target["id"]
         titles = {
             "license": "食品经营许可证核发（E2E）",
@@ -240,6 +243,7 @@ async def _seed() -> dict:
         return {
             "token": SEARCH_TOKEN,
             "similar": similar,
+            "history": {"token": HISTORY_TOKEN, "subjects": history},
             "target": target,
             "titles": titles,
             "citizen": citizen,
