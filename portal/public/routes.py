@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
+from urllib.parse import urlencode
 
 from litestar import Router, get
 from litestar.exceptions import NotFoundException, ValidationException
@@ -11,7 +13,7 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 
 from portal.agencies import service as agencies
-from portal.lib.params import date_range
+from portal.lib.params import InputError, date_range
 from portal.lists.tables import ListType
 from portal.public import service as public
 from portal.publication import service as publication
@@ -38,13 +40,30 @@ async def home() -> Template:
     return SharedPage("portal/home/page.html", context=context, rendered=parts["rendered"])
 
 
+MAX_SHOWN = 200  # rows a restored result list may hold at once (Back after 加载更多)
+
+
 @get("/search", name="search")
 async def search(
-    request: HTMXRequest, q: Annotated[str | None, Parameter(max_length=200)] = None, cursor: Cursor = None
+    request: HTMXRequest,
+    q: Annotated[str | None, Parameter(max_length=200)] = None,
+    cursor: Cursor = None,
+    shown: Annotated[
+        int | None, Parameter(ge=1, le=MAX_SHOWN, description="已加载的结果条数：返回本页时恢复全部已加载的结果")
+    ] = None,
 ) -> Template:
-    result = await search_subjects(q, cursor, limit=get_settings().page_size)
+    # With a cursor, `shown` counts the rows already on the page; without, how many to show again.
+    size = get_settings().page_size
+    result = await search_subjects(q, cursor, limit=max(size, shown or 0) if not cursor else size)
+    total = ((shown or 0) if cursor else 0) + len(result.items)
     fragment = "portal/search/_rows.html" if cursor else "portal/search/_results.html"
-    return page_or_fragment(request, "portal/search/page.html", fragment, {"result": result})
+    response = page_or_fragment(request, "portal/search/page.html", fragment, {"result": result, "shown": total})
+    if cursor and wants_fragment(request):
+        # The pushed URL says how far the list was loaded, so Back renders every loaded row again.
+        response.headers["HX-Push-Url"] = f"/search?{urlencode({'q': result.query, 'shown': min(total, MAX_SHOWN)})}"
+        # Told through the one live region (static/src/a11y.js); JSON keeps the header ASCII.
+        response.headers["HX-Trigger"] = json.dumps({"announce": f"已加载更多，共显示 {total} 条结果"})
+    return response
 
 
 async def _profile_or_404(uscc: str) -> dict:
@@ -90,7 +109,10 @@ async def disclosure_list(
     raw_to: Annotated[str | None, Parameter(query="to", max_length=10)] = None,
     cursor: Cursor = None,
 ) -> Template:
-    date_from, date_to = date_range(raw_from, raw_to)
+    try:
+        date_from, date_to = date_range(raw_from, raw_to)
+    except InputError as exc:
+        return await _disclosure_date_error(request, exc, type or "", agency or "", raw_from, raw_to)
     provider = await agencies.by_code(agency) if agency else None
     if agency and provider is None:
         raise ValidationException("未知的部门代码")
@@ -107,6 +129,27 @@ async def disclosure_list(
     }
     fragment = "portal/disclosures/_rows.html" if cursor else "portal/disclosures/_results.html"
     return page_or_fragment(request, "portal/disclosures/page.html", fragment, context)
+
+
+async def _disclosure_date_error(
+    request: HTMXRequest, exc: InputError, type: str, agency: str, raw_from: str | None, raw_to: str | None
+) -> Template:
+    """A bad date range: 400 with the message beside the date fields; for htmx only the fields and a
+    notice in place of the results (the form and the other filters stay as they are)."""
+    context = {
+        "page": None,
+        "type": type,
+        "agency": agency,
+        "agencies": await agencies.all_active(),
+        "date_from": raw_from or "",
+        "date_to": raw_to or "",
+        "errors": {exc.field: exc.message},
+    }
+    response = page_or_fragment(request, "portal/disclosures/page.html", "portal/disclosures/_date_error.html", context)
+    response.status_code = 400
+    if wants_fragment(request):
+        response.headers["HX-Inline-Error"] = "1"  # static/src/a11y.js swaps it in place
+    return response
 
 
 @get("/lists/{list_type:str}", name="lists")

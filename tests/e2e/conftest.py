@@ -31,7 +31,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
+
+from tests.e2e import axe
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("PORTAL_ARTIFACTS_DIR", "test-artifacts"))
@@ -51,6 +54,8 @@ CHROMIUM_ARGS = [
 ]
 SEARCH_TOKEN = "璟琛"  # two characters shared by every seeded legal person (no other test uses it)
 SEEDED_SIMILAR = 30  # legal persons besides the target whose names contain SEARCH_TOKEN
+HISTORY_TOKEN = "骐骥"  # shared by HISTORY_SUBJECTS legal persons: 加载更多 twice (test_accessibility)
+HISTORY_SUBJECTS = 45
 SERVER_START_TIMEOUT = 60.0
 
 
@@ -147,6 +152,7 @@ async def _seed() -> dict:
         await f.agency("郑州市生态环境局（E2E）")
         similar = [await f.legal_subject(f"郑州{SEARCH_TOKEN}{i:02d}号商贸有限公司") for i in range(SEEDED_SIMILAR)]
         target = await f.legal_subject(f"河南{SEARCH_TOKEN}示范科技有限公司")
+        history = [await f.legal_subject(f"郑州{HISTORY_TOKEN}{i:02d}号物流有限公司") for i in range(HISTORY_SUBJECTS)]
         tid = target["id"]
         titles = {
             "license": "食品经营许可证核发（E2E）",
@@ -237,6 +243,7 @@ async def _seed() -> dict:
         return {
             "token": SEARCH_TOKEN,
             "similar": similar,
+            "history": {"token": HISTORY_TOKEN, "subjects": history},
             "target": target,
             "titles": titles,
             "citizen": citizen,
@@ -577,6 +584,7 @@ class BrowserGuard:
         self.problems: list[str] = []
         self.allowed: list[re.Pattern] = []
         self._watched: set[int] = set()
+        self._pages: list = []
 
     def allow(self, pattern: str) -> None:
         """Accept console errors matching ``pattern`` (e.g. the 400 of a rejected login form)."""
@@ -584,6 +592,8 @@ class BrowserGuard:
 
     def watch_context(self, context) -> None:
         context.add_init_script(_CSP_REPORTER)
+        context.add_init_script(axe.axe_source())
+        context.add_init_script(axe.RUNNER)
         context.on("page", self.watch)
         for page in context.pages:
             self.watch(page)
@@ -592,6 +602,7 @@ class BrowserGuard:
         if id(page) in self._watched:
             return
         self._watched.add(id(page))
+        self._pages.append(page)
         page.on("console", lambda message: self._console(page, message))
         page.on("pageerror", lambda error: self.problems.append(f"JavaScript error on {page.url}: {error}"))
         page.on("response", self._response)
@@ -617,6 +628,15 @@ class BrowserGuard:
             return  # a navigation or download that starts while the icon loads cancels it; not a broken asset
         if "/static/" in request.url:
             self.problems.append(f"static asset {request.url} failed: {request.failure}")
+
+    def settle_all(self) -> None:
+        """Let the axe runs still queued on open pages finish, so their reports are not lost."""
+        for page in self._pages:
+            if not page.is_closed():
+                try:
+                    axe.settle(page)
+                except PlaywrightError:
+                    pass  # closed or navigating meanwhile: its next document is checked on load
 
     def check(self) -> None:
         problems, self.problems = self.problems, []
@@ -661,6 +681,7 @@ def step(request, guard):
 
     def _step(page, name: str, *, htmx: bool = True, screenshot: bool = True) -> Path | None:
         page.wait_for_load_state("load")
+        axe.settle(page)
         guard.check()
         if htmx:
             loaded = page.evaluate("typeof htmx")
@@ -678,4 +699,5 @@ def step(request, guard):
         return path
 
     yield _step
+    guard.settle_all()
     guard.check()

@@ -21,7 +21,7 @@ async def test_the_documentation_page_explains_errors_and_limits_and_loads_the_r
     assert "Retry-After" in html and "too_many_requests" in html and "Authorization: Bearer" in html
     # The reference is rendered from the live schema by local files only (CSP script-src 'self').
     assert 'data-schema-url="/schema/openapi.json"' in html
-    for path in ("vendor/swagger-ui/swagger-ui-bundle.js", "vendor/swagger-ui/swagger-ui.css", "js/api-docs.js"):
+    for path in ("vendor/swagger-ui/swagger-ui-bundle.js", "vendor/swagger-ui/swagger-ui.css", "src/api-docs.js"):
         assert f"/static/{path}?v=" in html
         assert (ROOT / "static" / path).is_file()
         served = await client.get(f"/static/{path}")
