@@ -35,7 +35,7 @@ HTMX_JS = VENDOR_DIR / "htmx.min.js"
 HTMX_STAMP = VENDOR_DIR / "htmx.version"
 
 # The API documentation page (/api) renders the OpenAPI schema with Swagger UI, served from here
-# under the site's CSP (no CDN); started by static/js/api-docs.js, never by an inline script.
+# under the site's CSP (no CDN); started by static/src/api-docs.js, never by an inline script.
 SWAGGER_VERSION = "5.32.0"
 SWAGGER_DIR = VENDOR_DIR / "swagger-ui"
 SWAGGER_MEMBERS = ("swagger-ui-bundle.js", "swagger-ui.css", "LICENSE", "NOTICE")
