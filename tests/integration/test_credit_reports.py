@@ -11,6 +11,7 @@ import pytest
 from portal.accounts.sessions import Principal
 from portal.authorizations.tables import Authorization
 from portal.lib.dates import today_cn
+from portal.notices.tables import Notice
 from portal.products.credit_reports import registry, service
 from portal.products.credit_reports.tables import CreditAgencyChange, CreditReport, CreditServiceAgency
 from portal.uploads.service import store_upload
@@ -197,6 +198,7 @@ async def test_agency_staff_and_own_credit_record_link(app):
 async def test_registered_agency_uploads_with_authorisation_valid_one_year(app):
     subject = await f.legal_subject()
     agency = await _agency()
+    owner = await f.account("enterprise", subject_id=subject["id"])
     auth = await _authorization(agency["member"], subject["id"])
     async with logged_in(app, agency["member"]) as c:
         form = await c.get("/credit-reports/new")
@@ -211,6 +213,7 @@ async def test_registered_agency_uploads_with_authorisation_valid_one_year(app):
         row["report_date"].year + 1, row["report_date"].month, row["report_date"].day
     ) - timedelta(days=1)
     assert row["grade"] == "AA"
+    assert await Notice.exists().where((Notice.account == owner["id"]) & (Notice.kind == "credit_report"))
 
 
 async def test_upload_refused_without_usable_authorisation(app):
