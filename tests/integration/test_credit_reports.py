@@ -354,6 +354,10 @@ async def test_major_negative_record_flags_rerating_and_a_rerating_replaces_the_
         assert again.status_code == 400  # a report is replaced once
     check = await service.for_check(subject["id"], today)
     assert check["report_date"] == today and check["needs_rerating"] is False
+    staff = await f.account("staff")
+    async with logged_in(app, staff) as c:  # the registry keeps the agency's report records
+        records = await c.get(f"/staff/credit-agencies/{agency['id']}")
+        assert records.text.count(subject["name"]) == 2 and "已被重新评级报告替换" in records.text
     old = await CreditReport.select(CreditReport.replaced_at).where(CreditReport.id == first).first()
     assert old["replaced_at"] is not None
 

@@ -150,21 +150,21 @@ def _checked_pdf(data: bytes) -> None:
         raise ReportError("信用报告须为 PDF 文件", 415)
 
 
-async def _facts(authorization_id: int) -> AuthorisationFacts | None:
+async def _authorization(authorization_id: int) -> tuple[dict | None, AuthorisationFacts | None]:
     row = await authorizations.get(authorization_id) if authorization_id else None
-    return AuthorisationFacts.of(row) if row else None
+    return row, (AuthorisationFacts.of(row) if row else None)
 
 
 async def create(principal: Principal, form: ReportForm, data: bytes, filename: str, today: date) -> int:
     """Check who uploads (policy), the terms and the file; store the report (and replace the one it
     re-rates). Raises ReportRefused or ReportError; nothing is stored then."""
     agency = await registry.agency_of_account(principal.account_id)
-    facts = await _facts(form.authorization_id)
+    authorization, facts = await _authorization(form.authorization_id)
     if refusal := credit_report_decision(principal, agency["status"] if agency else None, facts, today):
         raise ReportRefused(refusal)
     sections = _checked_terms(form, today)
     await anyio.to_thread.run_sync(_checked_pdf, data)
-    subject_id = (await authorizations.get(form.authorization_id))["subject_id"]
+    subject_id = authorization["subject_id"]  # R-18: the report is on the subject who authorised it
     async with R._meta.db.transaction():
         if form.replaces is not None:
             replaced = (

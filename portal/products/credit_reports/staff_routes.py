@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 
 from portal.accounts.tables import Role
 from portal.lib.dates import today_cn
-from portal.products.credit_reports import registry
+from portal.products.credit_reports import registry, service
 from portal.products.credit_reports.tables import AgencyStatus
 from portal.web.guards import principal_of, require_roles
 
@@ -81,6 +81,7 @@ async def _detail_page(agency_id: int, error: str | None = None, status: int = 2
         "statuses": AgencyStatus.LABELS,
         "actions": registry.ACTIONS,
         "action_labels": registry.ACTION_LABELS,
+        "reports": await service.for_agency(agency_id, today_cn()),  # its report records (R-P3)
         "error": error,
     }
     return Template(f"{_DIR}/staff_detail.html", context=context, status_code=status)
