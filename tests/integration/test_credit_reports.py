@@ -348,6 +348,8 @@ async def test_major_negative_record_flags_rerating_and_a_rerating_replaces_the_
     assert (await service.for_check(subject["id"], today))["needs_rerating"] is True
     async with logged_in(app, member) as c:
         assert "需重新评级" in (await c.get("/credit-reports")).text
+        older = await _upload(c, auth, replaces=str(first), report_date=(today - timedelta(days=21)).isoformat())
+        assert older.status_code == 400  # a re-rating cannot predate the report it replaces
         r = await _upload(c, auth, replaces=str(first), report_date=today.isoformat(), grade="BB")
         assert r.status_code == 303, r.text
         again = await _upload(c, auth, replaces=str(first), report_date=today.isoformat())

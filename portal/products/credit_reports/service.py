@@ -170,11 +170,11 @@ async def create(principal: Principal, form: ReportForm, data: bytes, filename: 
             replaced = (
                 await R.update({R.replaced_at: _now()})
                 .where((R.id == form.replaces) & (R.agency == agency["id"]) & (R.subject == subject_id))
-                .where(R.replaced_at.is_null())
+                .where(R.replaced_at.is_null() & (R.report_date <= form.report_date))  # a re-rating is newer
                 .returning(R.id)
             )
             if not replaced:
-                raise ReportError("要重新评级的报告不存在或已被替换")
+                raise ReportError("要重新评级的报告不存在、已被替换，或新报告日期早于原报告")
         # Not attached to the subject: its accounts read it here, after their identity check.
         stored = await uploads.store_upload(
             data, owner_id=principal.account_id, purpose=UploadPurpose.CREDIT_REPORT, original_name=filename
