@@ -46,6 +46,8 @@ from portal.objections.routes import objection_documents_router, objection_error
 from portal.objections.staff_routes import staff_objections_router
 from portal.objections.stages import ObjectionError
 from portal.objections.verify_routes import objection_verify_router
+from portal.products.credit_reports.routes import credit_reports_router, my_credit_reports_router
+from portal.products.credit_reports.staff_routes import credit_agency_directory_router, staff_credit_agencies_router
 from portal.proofs.routes import staff_reviews_router
 from portal.public.routes import public_router
 from portal.queries.refusals import QueryRefused
@@ -176,6 +178,10 @@ def create_app() -> Litestar:
             objection_figures_router,
             agency_lists_router,
             staff_lists_router,
+            staff_credit_agencies_router,
+            credit_agency_directory_router,
+            credit_reports_router,
+            my_credit_reports_router,
             static,
         ],
         request_class=HTMXRequest,

@@ -15,6 +15,12 @@ from portal.ingest.tables import ApiKey, ImportJob, IngestBatch
 from portal.lists.tables import ListChange, ListEntry
 from portal.notices.tables import MailOutbox, Notice, NoticeEmail, NoticePhone, NoticePreference, SmsOutbox
 from portal.objections.tables import CorrectionNotice, Objection, ObjectionDocument, ObjectionStep
+from portal.products.credit_reports.tables import (
+    CreditAgencyChange,
+    CreditAgencyMember,
+    CreditReport,
+    CreditServiceAgency,
+)
 from portal.proofs.tables import IdentityClaim, IdentityProof
 from portal.queries.tables import QueryReceipt, RefusalTally
 from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordChange
@@ -71,6 +77,10 @@ TABLES = [
     ReportingObligation,
     UrgeNotice,
     Announcement,
+    CreditServiceAgency,
+    CreditAgencyChange,
+    CreditAgencyMember,
+    CreditReport,
 ]
 
 APP_CONFIG = AppConfig(

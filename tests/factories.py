@@ -294,3 +294,76 @@ async def objection_row(
         "agency_id": agency_id,
         "record_id": record_id,
     }
+
+
+async def credit_report(
+    subject_id: int, *, grade: str = "BBB", secret: str = "", report_date: date | None = None
+) -> dict:
+    """A registered credit-service agency, one of its staff, an effective authorisation and a valid
+    credit report on the subject whose risk warnings and basic section carry ``secret`` (R-P3).
+    Rows are written directly: how a report is uploaded is test_credit_reports' business."""
+    import json
+    from datetime import datetime, timedelta, timezone
+
+    from fpdf import FPDF
+
+    from portal.authorizations.tables import Authorization
+    from portal.products.credit_reports.service import valid_until_of
+    from portal.products.credit_reports.tables import CreditAgencyMember, CreditReport, CreditServiceAgency
+    from portal.uploads.service import store_upload
+
+    now, today = datetime.now(timezone.utc), date.today()
+    report_date = report_date or today - timedelta(days=10)
+    agency = CreditServiceAgency(
+        name=f"测试信用评级{unique()}有限公司",
+        uscc=new_uscc(),
+        filing_no=unique("备-"),
+        registered_on=date(2025, 1, 2),
+        created_at=now,
+    )
+    await agency.save()
+    member = await account("third_party")
+    await CreditAgencyMember(agency=agency.id, account=member["id"], linked_by="test", linked_at=now).save()
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text="credit report")
+    upload = await store_upload(
+        bytes(pdf.output()), owner_id=member["id"], purpose="credit_report", original_name="r.pdf"
+    )
+    authorization = Authorization(
+        requester=member["id"],
+        requester_org=agency.name,
+        subject=subject_id,
+        reason_code="credit_report",
+        scope_classes="A",
+        valid_from=today - timedelta(days=30),
+        valid_until=today + timedelta(days=30),
+        letter=upload["id"],
+        status="effective",
+        confirmed_via="subject",
+        created_at=now,
+    )
+    await authorization.save()
+    report = CreditReport(
+        agency=agency.id,
+        subject=subject_id,
+        authorization=authorization.id,
+        report_no=unique("XY-"),
+        grade=grade,
+        risk_warnings=f"风险提示{secret}",
+        content=json.dumps({"basic": f"基本情况{secret}"}, ensure_ascii=False),
+        report_date=report_date,
+        valid_until=valid_until_of(report_date),
+        file=upload["id"],
+        uploaded_by=member["id"],
+        created_at=now,
+    )
+    await report.save()
+    return {
+        "id": report.id,
+        "agency_id": agency.id,
+        "agency_name": agency.name,
+        "filing_no": agency.filing_no,
+        "member": member,
+    }

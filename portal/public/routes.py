@@ -13,8 +13,10 @@ from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 
 from portal.agencies import service as agencies
+from portal.lib.dates import today_cn
 from portal.lib.params import InputError, date_range
 from portal.lists.tables import ListType
+from portal.products.credit_reports import service as credit_reports
 from portal.public import service as public
 from portal.publication import service as publication
 from portal.search.service import search_subjects
@@ -96,6 +98,7 @@ async def subject_tab(request: HTMXRequest, uscc: str, tab: str, cursor: Cursor 
     context = await _tab_context(await _profile_or_404(uscc), tab, cursor)
     if not wants_fragment(request):  # the whole page shows the 更正公告; a tab swap does not
         context["notices"] = await publication.correction_notices(context["profile"]["id"])
+        context["credit_reports"] = await credit_reports.public_existence(context["profile"]["id"], today_cn())
     fragment = "portal/subjects/_rows.html" if cursor else "portal/subjects/_tab.html"
     return page_or_fragment(request, "portal/subjects/page.html", fragment, context)
 

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from portal.lib.dates import today_cn
 from portal.lists.tables import ListType
 from portal.objections.views import correction_notices
+from portal.products.credit_reports import service as credit_reports
 from portal.publication import service as publication
 from portal.stats.service import headline_counts
 from portal.subjects.service import public_profile
@@ -43,6 +45,7 @@ async def profile_page(subject_id: int) -> dict:
         context = {
             "page": await publication.subject_records(subject_id, "basic", None),
             "notices": await correction_notices(subject_id),
+            "credit_reports": await credit_reports.public_existence(subject_id, today_cn()),  # R-P3
         }
         return {"context": context, "rendered": {}}
 

@@ -29,6 +29,7 @@ __all__ = [
     "agency_decision",
     "counter_decision",
     "authorisation_problem",
+    "credit_report_decision",
 ]
 
 SUBJECT_ROLES = frozenset({Role.CITIZEN, Role.ENTERPRISE})
@@ -163,3 +164,23 @@ def counter_decision(principal: Principal, checked_in_person: bool) -> Grant | R
     if not checked_in_person:
         raise QueryInputError("请先当面核验申请人的有效身份证件或单位书面证明，并勾选确认")
     return Grant(Method.COUNTER, Scope.of("A,B,C"), "objection_intake", "窗口受理书面异议，本人到场核验身份")
+
+
+def credit_report_decision(
+    principal: Principal, agency_status: str | None, facts: AuthorisationFacts | None, today: date
+) -> Refusal | None:
+    """信用报告上传: staff of an agency whose 备案 is in force (KS 第二十条), holding the subject's
+    effective written authorisation for a credit report (R-P3, R-18). None: allowed."""
+    if principal.role != Role.THIRD_PARTY:
+        return _refuse("wrong_role")
+    if agency_status is None:
+        return _refuse("not_registered_agency")
+    if agency_status != "active":
+        return _refuse("agency_not_active")
+    if facts is None or facts.requester_id != principal.account_id:
+        return _refuse("not_requester")
+    if problem := authorisation_problem(facts, principal.account_id, today):
+        return _refuse(problem)
+    if facts.reason_code != "credit_report":
+        return _refuse("authorization_wrong_purpose")
+    return None

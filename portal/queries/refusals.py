@@ -47,6 +47,24 @@ REFUSALS: dict[str, Refusal] = _table(
     ),
     Refusal("category_not_granted", "信息类别未获授权", 403, "所选有限共享类信息不在本部门获准的类别内。"),
     Refusal("no_official_letter", "缺少正式函件", 403, "查询有限共享类信息须上传本单位正式函件并填写文号。"),
+    # R-P3: who may upload a credit report; no disclosure happens, so nothing is recorded.
+    Refusal(
+        "not_registered_agency",
+        "非备案信用服务机构",
+        403,
+        "仅经信用中心备案的信用服务机构人员可上传信用报告。",
+        recorded=False,
+    ),
+    Refusal(
+        "agency_not_active", "信用服务机构备案已暂停或注销", 403, "备案暂停或注销期间不能上传信用报告。", recorded=False
+    ),
+    Refusal(
+        "authorization_wrong_purpose",
+        "授权事由不是出具信用报告",
+        403,
+        "请取得信用主体以“信用服务机构出具信用报告”为事由的书面授权。",
+        recorded=False,
+    ),
     Refusal("too_many_refusals", "被拒绝的查询过于频繁", 429, "请稍后再试。", recorded=False),
 )
 

@@ -20,6 +20,7 @@ class UploadPurpose:
     OFFICIAL_LETTER = "official_letter"  # 正式函件
     OBJECTION_EVIDENCE = "objection_evidence"  # 异议证明材料
     VERIFICATION_DOCUMENT = "verification_document"  # 提供单位核查材料
+    CREDIT_REPORT = "credit_report"  # 信用服务机构出具的信用报告 (R-P3)
 
     LABELS = {
         AUTHORIZATION_LETTER: "书面授权书",
@@ -29,6 +30,7 @@ class UploadPurpose:
         OFFICIAL_LETTER: "正式函件",
         OBJECTION_EVIDENCE: "异议证明材料",
         VERIFICATION_DOCUMENT: "核查材料",
+        CREDIT_REPORT: "信用报告",
     }
     ALL = tuple(LABELS)
 

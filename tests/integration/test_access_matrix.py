@@ -199,6 +199,21 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/timeliness/{agency_id:int}/urges"): frozenset({"staff"}),
     ("POST", "/staff/timeliness/{agency_id:int}/urges/{urge_id:int}/send"): frozenset({"staff"}),
     ("GET", "/staff/timeliness/urges/{urge_id:int}/notice.pdf"): frozenset({"staff"}),
+    # R-P3: staff keep the registry of credit-service agencies; anyone reads the 名录; an agency's
+    # staff upload reports; the subject reads its own (its identity checked in the handler).
+    ("GET", "/staff/credit-agencies"): frozenset({"staff"}),
+    ("POST", "/staff/credit-agencies"): frozenset({"staff"}),
+    ("GET", "/staff/credit-agencies/{agency_id:int}"): frozenset({"staff"}),
+    ("POST", "/staff/credit-agencies/{agency_id:int}/status"): frozenset({"staff"}),
+    ("POST", "/staff/credit-agencies/{agency_id:int}/members"): frozenset({"staff"}),
+    ("POST", "/staff/credit-agencies/{agency_id:int}/members/{account_id:int}/remove"): frozenset({"staff"}),
+    ("GET", "/credit-agencies"): ALL,
+    ("GET", "/credit-reports"): frozenset({"third_party"}),
+    ("GET", "/credit-reports/new"): frozenset({"third_party"}),
+    ("POST", "/credit-reports"): frozenset({"third_party"}),
+    ("GET", "/credit-reports/{report_id:int}/report.pdf"): frozenset({"third_party"}),
+    ("GET", "/me/credit-reports"): SUBJECTS,
+    ("GET", "/me/credit-reports/{report_id:int}/report.pdf"): SUBJECTS,
 }
 # Not role-gated pages: the session's own end, the static files and the OpenAPI document.
 SKIP_PREFIXES = ("/static", "/schema", "/logout")
@@ -229,6 +244,7 @@ SAMPLES = {
     "{obligation_id:int}": "999999999",
     "{announcement_id:int}": "999999999",
     "{slug:str}": "zzb-2017-80",
+    "{report_id:int}": "999999999",
 }
 
 

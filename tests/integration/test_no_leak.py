@@ -183,6 +183,8 @@ def _values(fixtures: dict) -> dict[str, list[str]]:
         "{urge_id:int}": ["999999999"],
         "{slug:str}": ["zzb-2017-80", "no-such-policy"],
         "{announcement_id:int}": ["1", "999999999"],
+        # R-P3: the company's credit report (its content a marker); no stranger opens its file.
+        "{report_id:int}": [str(fixtures["credit_report"]["id"]), "999999999"],
     }
 
 
@@ -195,6 +197,7 @@ def _query_params(fixtures: dict) -> dict[str, list[dict]]:
         "/api/v1/public/disclosures": [{"since": today}, {"type": "penalty", "since": today}],
         "/staff/lists": [{}, {"list_type": "black", "agency": str(provider["id"])}, {"state": "removed"}],
         "/staff/timeliness": [{}, {"sort": "rate"}, {"sort": "late"}, {"sort": "nonsense"}],
+        "/credit-reports/new": [{}, {"replaces": "999999999"}, {"replaces": str(fixtures["credit_report"]["id"])}],
     }
 
 
@@ -243,6 +246,9 @@ async def _fetch_all(client, urls) -> tuple[str, dict[str, int]]:
 async def test_no_b_or_c_marker_and_no_raw_id_on_any_page_a_stranger_can_open(app, client, role):
     provider, company, person, markers = await _plant()
     fixtures = {"provider": provider, "company": company, **await _owner_artefacts(app, company)}
+    report_secret = f"MARKR{f.unique()}"  # R-P3: a credit report's content is never public
+    markers.append(report_secret)
+    fixtures["credit_report"] = await f.credit_report(company["id"], grade="CCC", secret=report_secret)
     fixtures["record"] = str(
         (
             await CreditRecord.select(CreditRecord.id)
@@ -265,6 +271,7 @@ async def test_no_b_or_c_marker_and_no_raw_id_on_any_page_a_stranger_can_open(ap
     assert statuses[f"/queries/{fixtures['receipt']}"] in (302, 303, 401, 404)  # someone else's receipt
     assert statuses[f"/objections/verify/{fixtures['decision']}"] == 200  # a genuine decision, checked
     assert fixtures["objection_secret"] not in everything
+    assert fixtures["credit_report"]["agency_name"] in everything  # its existence is public (R-P3)
     if role == Role.AGENCY:
         assert statuses[f"/agency/records/{fixtures['record']}"] == 404  # another agency's record
     leaked = [m for m in markers if m in everything]
