@@ -47,6 +47,8 @@ REFUSALS: dict[str, Refusal] = _table(
     ),
     Refusal("category_not_granted", "信息类别未获授权", 403, "所选有限共享类信息不在本部门获准的类别内。"),
     Refusal("no_official_letter", "缺少正式函件", 403, "查询有限共享类信息须上传本单位正式函件并填写文号。"),
+    # 逢办必查 (R-P5): a check naming no subject on the platform is still recorded, with its case.
+    Refusal("subject_not_found", "未找到信用主体", 404, "平台上没有与所填信息一致的信用主体，请核对后再试。"),
     Refusal("too_many_refusals", "被拒绝的查询过于频繁", 429, "请稍后再试。", recorded=False),
 )
 
