@@ -126,7 +126,8 @@ def bench_engine(engine: str, args, machine: dict, workdir: Path) -> dict:
         data = ds.ensure_postgres(args.data_root, args.subjects, args.pg_port, args.pg_options)
     scratch = None
     try:
-        scratch = Scratch(data, args.data_root)
+        # The scratch copy goes under /tmp: the data sets' own directory is read-only to us.
+        scratch = Scratch(data, Path(tempfile.gettempdir()))
         _child(scratch.env, "-m", "portal", "migrate")
         out = workdir / f"setup-{engine}.json"
         _child(scratch.env, "-m", "bench.checks_setup", str(out), str(args.sample), str(args.seed))
