@@ -2,6 +2,7 @@
 
 ``python -m bench audit …``: the query-audit benchmarks (bench/audit_bench.py).
 ``python -m bench ingest …``: the collection benchmarks (bench/ingest_bench.py).
+``python -m bench checks …``: the 逢办必查 check API, audited vs unaudited (bench/checks_bench.py).
 """
 
 from __future__ import annotations
@@ -460,6 +461,11 @@ def main(argv: list[str] | None = None) -> None:
         from bench.ingest_bench import main as ingest_main
 
         ingest_main(argv[1:])
+        return
+    if argv[:1] == ["checks"]:  # `python -m bench checks …`: the 逢办必查 check API (bench/checks_bench.py)
+        from bench.checks_bench import main as checks_main
+
+        checks_main(argv[1:])
         return
     args = parse_args(argv)
     os.environ.setdefault("PYTHONUNBUFFERED", "1")

@@ -46,8 +46,12 @@ from portal.objections.routes import objection_documents_router, objection_error
 from portal.objections.staff_routes import staff_objections_router
 from portal.objections.stages import ObjectionError
 from portal.objections.verify_routes import objection_verify_router
+from portal.products.checks.api import checks_api_router
+from portal.products.checks.desk_routes import agency_checks_router
+from portal.products.checks.measures_routes import measures_router
 from portal.products.credit_reports.routes import credit_reports_router, my_credit_reports_router
 from portal.products.credit_reports.staff_routes import credit_agency_directory_router, staff_credit_agencies_router
+from portal.products.usage.routes import usage_router
 from portal.proofs.routes import staff_reviews_router
 from portal.public.routes import public_router
 from portal.queries.refusals import QueryRefused
@@ -147,6 +151,10 @@ def create_app() -> Litestar:
             content_router,
             staff_announcements_router,
             agency_api_router,
+            checks_api_router,
+            agency_checks_router,
+            measures_router,
+            usage_router,
             calendar_router,
             admin_router,
             agency_router,

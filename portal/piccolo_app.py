@@ -15,12 +15,14 @@ from portal.ingest.tables import ApiKey, ImportJob, IngestBatch
 from portal.lists.tables import ListChange, ListEntry
 from portal.notices.tables import MailOutbox, Notice, NoticeEmail, NoticePhone, NoticePreference, SmsOutbox
 from portal.objections.tables import CorrectionNotice, Objection, ObjectionDocument, ObjectionStep
+from portal.products.checks.tables import CreditCheck, Measure
 from portal.products.credit_reports.tables import (
     CreditAgencyChange,
     CreditAgencyMember,
     CreditReport,
     CreditServiceAgency,
 )
+from portal.products.usage.tables import HandledMatter, ProductUse
 from portal.proofs.tables import IdentityClaim, IdentityProof
 from portal.queries.tables import QueryReceipt, RefusalTally
 from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordChange
@@ -81,6 +83,10 @@ TABLES = [
     CreditAgencyChange,
     CreditAgencyMember,
     CreditReport,
+    Measure,
+    CreditCheck,
+    ProductUse,
+    HandledMatter,
 ]
 
 APP_CONFIG = AppConfig(

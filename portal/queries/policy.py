@@ -28,6 +28,8 @@ __all__ = [
     "authorised_decision",
     "agency_decision",
     "counter_decision",
+    "CheckDecision",
+    "check_decision",
     "authorisation_problem",
     "credit_report_decision",
 ]
@@ -184,3 +186,29 @@ def credit_report_decision(
     if facts.reason_code != "credit_report":
         return _refuse("authorization_wrong_purpose")
     return None
+
+
+@dataclass(frozen=True)
+class CheckDecision:
+    """逢办必查 (R-P5): the check always answers what is public (lists, measures, products); class B
+    only when ``withheld`` is None. The grant's authority is the case (R-28)."""
+
+    grant: Grant
+    withheld: Refusal | None = None
+
+
+def check_decision(
+    principal: Principal, domain: str, matter_name: str, case_no: str, method: str
+) -> CheckDecision | Refusal:
+    """逢办必查 by an agency (its system's key or an officer): class B by the rules of a 部门履职查询
+    (``agency_decision``: a duty reason, never one that rests on the subject's authorisation);
+    class C never (it needs an official letter each time, R-18). The 办件编号 is the case the
+    query record is filed with (R-28)."""
+    reason_text = f"逢办必查：{matter_name.strip()}（办件编号 {case_no.strip()}）"
+    duty = agency_decision(principal, domain, reason_text, frozenset(), frozenset(), False)
+    authority = Authority(ref=f"case:{case_no.strip()}")
+    if isinstance(duty, Refusal):
+        if duty.code == "wrong_role":
+            return duty
+        return CheckDecision(Grant(method, Scope.of("A"), domain, reason_text, authority), withheld=duty)
+    return CheckDecision(Grant(method, Scope.of("B"), domain, reason_text, authority))

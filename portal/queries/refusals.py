@@ -65,6 +65,8 @@ REFUSALS: dict[str, Refusal] = _table(
         "请取得信用主体以“信用服务机构出具信用报告”为事由的书面授权。",
         recorded=False,
     ),
+    # 逢办必查 (R-P5): a check naming no subject on the platform is still recorded, with its case.
+    Refusal("subject_not_found", "未找到信用主体", 404, "平台上没有与所填信息一致的信用主体，请核对后再试。"),
     Refusal("too_many_refusals", "被拒绝的查询过于频繁", 429, "请稍后再试。", recorded=False),
 )
 

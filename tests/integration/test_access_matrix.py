@@ -214,6 +214,24 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/credit-reports/{report_id:int}/report.pdf"): frozenset({"third_party"}),
     ("GET", "/me/credit-reports"): SUBJECTS,
     ("GET", "/me/credit-reports/{report_id:int}/report.pdf"): SUBJECTS,
+    # 逢办必查 (R-P5): approval systems with the agency's API key only (401 for every session).
+    ("POST", "/api/v1/checks"): frozenset(),
+    ("GET", "/api/v1/checks/{number:str}/record.pdf"): frozenset(),
+    ("POST", "/api/v1/checks/{number:str}/outcome"): frozenset(),
+    ("POST", "/api/v1/matters"): frozenset(),
+    # The same check by an officer on the agency desk; a check is its agency's (another's is a 404).
+    ("GET", "/agency/checks"): frozenset({"agency"}),
+    ("POST", "/agency/checks"): frozenset({"agency"}),
+    ("GET", "/agency/checks/{number:str}"): frozenset({"agency"}),
+    ("GET", "/agency/checks/{number:str}/record.pdf"): frozenset({"agency"}),
+    # R-P5, R-P4: the centre keeps the measures catalogue and reads the usage figures.
+    ("GET", "/staff/measures"): frozenset({"staff"}),
+    ("POST", "/staff/measures"): frozenset({"staff"}),
+    ("GET", "/staff/measures/{code:str}"): frozenset({"staff"}),
+    ("POST", "/staff/measures/{code:str}/revise"): frozenset({"staff"}),
+    ("POST", "/staff/measures/{code:str}/withdraw"): frozenset({"staff"}),
+    ("GET", "/staff/usage"): frozenset({"staff"}),
+    ("GET", "/staff/usage/export.xlsx"): frozenset({"staff"}),
 }
 # Not role-gated pages: the session's own end, the static files and the OpenAPI document.
 SKIP_PREFIXES = ("/static", "/schema", "/logout")
@@ -245,6 +263,7 @@ SAMPLES = {
     "{announcement_id:int}": "999999999",
     "{slug:str}": "zzb-2017-80",
     "{report_id:int}": "999999999",
+    "{number:str}": "JC20261204FFFFFFFF",
 }
 
 

@@ -130,3 +130,41 @@ async def test_agency_push_api_conforms_and_never_fails():
             check()
 
     await anyio.to_thread.run_sync(run)
+
+
+def _checks_excluded(case) -> list:
+    """Schema-valid but rightly refused (documented 400/404/409): a made-up USCC, ID number or case
+    number fails its check character or pattern; a made-up check number is another's or none."""
+    return [positive_data_acceptance]
+
+
+async def test_check_api_conforms_and_never_fails():
+    """逢办必查 (R-P5) with a real key: generated checks, outcomes and matters give documented
+    answers (200, 400, 404, 409), never a 5xx; one real subject and check are present."""
+    from portal.ingest.keys import create_key
+
+    agency = await f.agency()
+    key, _ = await create_key(agency["code"], ["penalty"], "schemathesis", "test")
+    company = await f.legal_subject(name="模式测试核查有限公司")
+    await f.list_entry(company["id"], agency["id"], "black")
+    schema = _portal_api().include(path_regex="^/api/v1/(checks|matters)")
+    assert {op.ok().path for op in schema.get_all_operations()} == {
+        "/api/v1/checks",
+        "/api/v1/checks/{number}/record.pdf",
+        "/api/v1/checks/{number}/outcome",
+        "/api/v1/matters",
+    }
+    headers = {"host": "testserver.local", "authorization": f"Bearer {key}"}
+
+    def run() -> None:
+        for result in schema.get_all_operations():
+            operation = result.ok()
+
+            @SETTINGS
+            @given(case=operation.as_strategy())
+            def check(case) -> None:
+                case.call_and_validate(excluded_checks=_checks_excluded(case), headers=headers)
+
+            check()
+
+    await anyio.to_thread.run_sync(run)

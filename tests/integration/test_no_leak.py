@@ -185,6 +185,9 @@ def _values(fixtures: dict) -> dict[str, list[str]]:
         "{announcement_id:int}": ["1", "999999999"],
         # R-P3: the company's credit report (its content a marker); no stranger opens its file.
         "{report_id:int}": [str(fixtures["credit_report"]["id"]), "999999999"],
+        # 逢办必查: another agency's check of the company, its answer holding class-B markers (R-P5).
+        "{number:str}": [fixtures["check"], "JC20261204FFFFFFFF"],
+        "/staff/measures/{code:str}": [fixtures["measure"], "M99999"],
     }
 
 
@@ -216,6 +219,21 @@ def _urls(app, fixtures: dict) -> list[tuple[str, dict]]:
             paths = [p.replace(placeholder, v) for p in paths for v in filled]
         out += [(p, q) for p in paths for q in params.get(route.path, [{}])]
     return out
+
+
+async def _check_artefacts(company: dict) -> dict:
+    """A check by an agency that is none of the crawled accounts': its answer and printable record
+    hold the company's class-B records, so every crawled role is a stranger to it (R-P5, R-15)."""
+    from portal.products.checks import measures
+    from portal.products.checks import service as checks
+
+    checker = await f.agency(name=f"核查泄检局{f.unique()}")
+    who = checks.Checker(checker["id"], checker["name"], "leak-check")
+    q = checks.parse("legal", company["uscc"], "", "泄检事项", f.unique("LK-"), "supervision_approval")
+    answer = await checks.check(who, q)
+    assert answer.body["class_b"]["records"]  # the stored answer does hold non-public records
+    code = await measures.add("black", "all", "泄检措施内容", "泄检措施依据", "test")
+    return {"check": answer.number, "measure": code}
 
 
 async def _fetch_all(client, urls) -> tuple[str, dict[str, int]]:
@@ -256,6 +274,7 @@ async def test_no_b_or_c_marker_and_no_raw_id_on_any_page_a_stranger_can_open(ap
             .first()
         )["id"]
     )
+    fixtures |= await _check_artefacts(company)
     if role:
         # A stranger's account: logging in must not widen what any page shows. An officer of another
         # agency is a stranger to the provider's records; the provider's own officer is crawled too.
@@ -272,6 +291,9 @@ async def test_no_b_or_c_marker_and_no_raw_id_on_any_page_a_stranger_can_open(ap
     assert statuses[f"/objections/verify/{fixtures['decision']}"] == 200  # a genuine decision, checked
     assert fixtures["objection_secret"] not in everything
     assert fixtures["credit_report"]["agency_name"] in everything  # its existence is public (R-P3)
+    assert statuses[f"/agency/checks/{fixtures['check']}"] in (302, 303, 401, 403, 404)  # another agency's check
+    assert statuses[f"/agency/checks/{fixtures['check']}/record.pdf"] in (302, 303, 401, 403, 404)
+    assert statuses[f"/api/v1/checks/{fixtures['check']}/record.pdf"] == 401  # only with the agency's key
     if role == Role.AGENCY:
         assert statuses[f"/agency/records/{fixtures['record']}"] == 404  # another agency's record
     leaked = [m for m in markers if m in everything]

@@ -188,3 +188,19 @@ def test_every_refusal_has_a_label_status_and_an_auditor_label():
         assert refusal.advice and not refusal.advice.isascii()
         assert labels[f"refused:{code}"].endswith(refusal.label)
     assert not REFUSALS["not_logged_in"].recorded and not REFUSALS["too_many_refusals"].recorded
+
+
+def test_check_decision_class_b_only_within_duties_and_the_case_as_authority():
+    """逢办必查 (R-P5, R-15, R-28): a duty domain gives class B; one resting on the subject's
+    authorisation withholds it but still answers; a non-agency is refused; the case is the authority."""
+    from portal.accounts.sessions import Principal
+    from portal.queries.policy import CheckDecision, check_decision
+
+    officer = Principal(1, "o", "agency", "o", None, 7, "局", "")
+    d = check_decision(officer, "supervision_approval", "食品经营许可", "BJ-1", "api")
+    assert isinstance(d, CheckDecision) and d.withheld is None and d.grant.scope.text() == "B"
+    assert d.grant.authority.ref == "case:BJ-1" and d.grant.method == "api" and "BJ-1" in d.grant.reason_text
+    out = check_decision(officer, "financing", "贷款", "BJ-2", "api")
+    assert out.withheld.code == "authorization_required" and out.grant.scope.text() == "A"
+    citizen = Principal(2, "c", "citizen", "c", 3, None, "", "")
+    assert check_decision(citizen, "supervision_approval", "许可", "BJ-3", "api").code == "wrong_role"
