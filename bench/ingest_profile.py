@@ -29,8 +29,8 @@ async def _inline(fn, *args, **kwargs):
 
 async def main(book: Path, setup: dict, out: Path) -> None:
     import anyio.to_thread
-    from piccolo_conf import DB
 
+    from piccolo_conf import DB
     from portal.accounts.tables import Account
     from portal.ingest import imports
     from portal.ingest.tables import ImportJob

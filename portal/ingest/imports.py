@@ -4,7 +4,8 @@
 client), checks it by content (``workbook.inspect``, the header row) and queues a job; ``run``
 claims the job by a conditional UPDATE and imports it chunk by chunk through ``service.apply_many``
 (the rules every path shares; one transaction per chunk, each row whole or not at all), committing its
-progress with each chunk. A job whose worker died is
+progress with each chunk. The sheet is parsed once: the first pass (row count, duplicate record ids)
+keeps the rows it read beside the upload for the import and the rejected rows' workbook. A job whose worker died is
 claimed again by the housekeeping job (``resume_stale``) and continues after the last committed
 chunk: the rows are idempotent by (agency, record_id), and rejections are kept in a side file by
 row number, so a row applied twice is counted ``unchanged`` at worst.
@@ -38,7 +39,9 @@ __all__ = ["ImportRejected", "accept", "run", "resume_stale", "job_for", "reject
 
 log = logging.getLogger("portal.ingest")
 J = ImportJob
-CHUNK = 200
+CHUNK = 500
+"""Rows per transaction (and per progress step): a few statements each, within both engines' limits
+on bound parameters (500 records × 20 columns)."""
 STALE = timedelta(minutes=5)
 """A running job without a heartbeat for this long lost its worker."""
 QUEUED_GRACE = timedelta(minutes=1)

@@ -24,7 +24,7 @@ from openpyxl.xml.constants import SHARED_STRINGS, SHEET_MAIN_NS
 
 __all__ = ["Sheet", "Damaged"]
 
-_N = "{%s}" % SHEET_MAIN_NS
+_N = f"{{{SHEET_MAIN_NS}}}"
 _ROW, _C, _V, _F, _IS, _T, _R, _SI = (_N + t for t in ("row", "c", "v", "f", "is", "t", "r", "si"))
 _SHEET_DATA = _N + "sheetData"
 
