@@ -4,7 +4,8 @@
 client), checks it by content (``workbook.inspect``, the header row) and queues a job; ``run``
 claims the job by a conditional UPDATE and imports it chunk by chunk through ``service.apply_many``
 (the rules every path shares; one transaction per chunk, each row whole or not at all), committing its
-progress with each chunk. A job whose worker died is
+progress with each chunk. The sheet is parsed once: the first pass (row count, duplicate record ids)
+keeps the rows it read beside the upload for the import and the rejected rows' workbook. A job whose worker died is
 claimed again by the housekeeping job (``resume_stale``) and continues after the last committed
 chunk: the rows are idempotent by (agency, record_id), and rejections are kept in a side file by
 row number, so a row applied twice is counted ``unchanged`` at worst.
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import secrets
 from collections import Counter, deque
 from collections.abc import Iterator
@@ -37,7 +39,9 @@ __all__ = ["ImportRejected", "accept", "run", "resume_stale", "job_for", "reject
 
 log = logging.getLogger("portal.ingest")
 J = ImportJob
-CHUNK = 200
+CHUNK = 500
+"""Rows per transaction (and per progress step): a few statements each, within both engines' limits
+on bound parameters (500 records × 20 columns)."""
 STALE = timedelta(minutes=5)
 """A running job without a heartbeat for this long lost its worker."""
 QUEUED_GRACE = timedelta(minutes=1)
@@ -165,13 +169,34 @@ def _ref(row: workbook.Row) -> str:
     return str(row.values.get(1, "")).strip()  # column 1: 记录编号
 
 
-def _first_pass(path: Path, record_type: str) -> tuple[int, Counter]:
-    """Rows and record ids (for duplicates inside the file)."""
+def _first_pass(path: Path, record_type: str, rows: Path) -> tuple[int, Counter]:
+    """Rows and record ids (for duplicates inside the file); the rows read are kept in ``rows``
+    (0600, next to the upload, removed with it) so the sheet's XML is parsed once, not per pass."""
     total, refs = 0, Counter()
-    for row in workbook.read_rows(path, record_type, get_settings().xlsx_max_rows):
-        total += 1
-        refs[_ref(row)] += 1
+    fd = os.open(rows, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        read = workbook.read_rows(path, record_type, get_settings().xlsx_max_rows)
+        while chunk := list(islice(read, CHUNK)):
+            # Written and read only by this job, in the private imports directory.
+            pickle.dump(chunk, out, protocol=pickle.HIGHEST_PROTOCOL)
+            total += len(chunk)
+            refs.update(_ref(row) for row in chunk)
     return total, refs
+
+
+def _kept_rows(rows: Path) -> Iterator[workbook.Row]:
+    with rows.open("rb") as source:
+        while True:
+            try:
+                chunk = pickle.load(source)
+            except EOFError:
+                return
+            yield from chunk
+
+
+def _scratch(path: Path) -> tuple[Path, Path]:
+    """The rejections' side file and the rows read from the workbook."""
+    return path.with_suffix(".rejected.jsonl"), path.with_suffix(".rows")
 
 
 def _reason(errors, headers: dict[str, str]) -> str:
@@ -187,7 +212,8 @@ async def _process(job: dict) -> None:
     columns = COLUMNS[record_type]
     headers = {c.path: c.header for c in columns if c.path}
     index_of = {c.path: i for i, c in enumerate(columns) if c.path}
-    total, refs = await anyio.to_thread.run_sync(_first_pass, path, record_type)
+    side, kept = _scratch(path)
+    total, refs = await anyio.to_thread.run_sync(_first_pass, path, record_type, kept)
     await J.update({J.rows_total: total}).where(J.id == job["id"])
     account = await Account.select(Account.username).where(Account.id == job["account"]).first()
     reporter = Reporter(
@@ -198,8 +224,7 @@ async def _process(job: dict) -> None:
     )
     today, done = today_cn(), job["rows_done"]
     counts = {k: job[k] for k in _OUTCOMES}
-    side = path.with_suffix(".rejected.jsonl")
-    rows = workbook.read_rows(path, record_type, get_settings().xlsx_max_rows)
+    rows = _kept_rows(kept)
     await anyio.to_thread.run_sync(lambda: deque(islice(rows, done), maxlen=0))  # resumed: skip the committed rows
 
     def checked(row) -> tuple[dict, list[FieldError]]:
@@ -248,7 +273,7 @@ async def _process(job: dict) -> None:
     rejected_name = ""
     if counts["rejected"]:
         rejected_name = secrets.token_urlsafe(24) + ".rejected.xlsx"
-        await anyio.to_thread.run_sync(_write_rejected, path, record_type, side, _path(rejected_name))
+        await anyio.to_thread.run_sync(_write_rejected, kept, record_type, side, _path(rejected_name))
     await IngestBatch.insert(
         IngestBatch(
             agency=job["agency"], channel=Channel.XLSX, account=job["account"], received_at=_now(), items=done, **counts
@@ -257,8 +282,8 @@ async def _process(job: dict) -> None:
     await J.update(
         {J.status: ImportStatus.DONE, J.finished_at: _now(), J.rejected_name: rejected_name, J.stored_name: ""}
     ).where(J.id == job["id"])
-    path.unlink(missing_ok=True)  # the original holds ID numbers: kept no longer than the import
-    side.unlink(missing_ok=True)
+    for name in (path, side, kept):  # the original holds ID numbers: kept no longer than the import
+        name.unlink(missing_ok=True)
 
 
 def _append(side: Path, lines: list[str]) -> None:
@@ -269,7 +294,7 @@ def _append(side: Path, lines: list[str]) -> None:
         os.fsync(out.fileno())
 
 
-def _write_rejected(path: Path, record_type: str, side: Path, target: Path) -> None:
+def _write_rejected(kept: Path, record_type: str, side: Path, target: Path) -> None:
     found: dict[int, tuple[str, set[int]]] = {}
     with side.open(encoding="utf-8") as lines:
         for line in lines:
@@ -277,7 +302,7 @@ def _write_rejected(path: Path, record_type: str, side: Path, target: Path) -> N
             found[entry["row"]] = (entry["reason"], set(entry["refused"]))  # a re-run row: the last word
 
     def rows() -> Iterator:
-        for row in workbook.read_rows(path, record_type, get_settings().xlsx_max_rows):
+        for row in _kept_rows(kept):
             if row.number in found:
                 yield (row, *found[row.number])
 
@@ -304,8 +329,9 @@ async def run(job_id: int) -> None:
             log.exception("import job %s failed", job_id)
         await J.update({J.status: ImportStatus.FAILED, J.finished_at: _now(), J.error: message}).where(J.id == job_id)
         if job is not None and job["stored_name"]:  # the original holds ID numbers: not kept after a failure
-            _path(job["stored_name"]).unlink(missing_ok=True)
-            _path(job["stored_name"]).with_suffix(".rejected.jsonl").unlink(missing_ok=True)
+            path = _path(job["stored_name"])
+            for name in (path, *_scratch(path)):
+                name.unlink(missing_ok=True)
 
 
 async def resume_stale() -> str:

@@ -17,15 +17,13 @@ from datetime import date
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles import Font, PatternFill
-from openpyxl.styles.stylesheet import apply_stylesheet
 from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._reader import WorkSheetParser  # the parser read-only workbooks use
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from portal.ingest import forbidden
 from portal.ingest.columns import COLUMNS, EXAMPLE_ACTION, SHEET_TITLES, Column, example_date
+from portal.ingest.sheet import Damaged, Sheet
 from portal.lib import uscc as uscc_rules
 from portal.records.categories import CATEGORIES
 
@@ -207,74 +205,39 @@ def _header_type(header: list[object]) -> str:
     )
 
 
-class _Sheet:
-    """The first worksheet's rows, streamed by openpyxl's own sheet parser (values, dates and
-    formulas as a read-only workbook gives them). Not through ``load_workbook(read_only=True)``:
-    its worksheet re-reads a whole sheet that lacks a ``<dimension>`` element (files written in
-    streaming mode, by openpyxl among others) just to size it, on every opening."""
+def _open(path: Path) -> Sheet:
+    try:
+        return Sheet(path)
+    except Damaged:
+        raise WorkbookRejected("not_xlsx", "文件已损坏或不是 Excel 工作簿（.xlsx）") from None
 
-    def __init__(self, path: Path) -> None:
-        try:
-            self.reader = ExcelReader(str(path), read_only=True, keep_links=False, data_only=False)
-            self.reader.read_manifest()
-            self.reader.read_strings()
-            self.reader.read_workbook()
-            apply_stylesheet(self.reader.archive, self.reader.wb)
-            self.target = next(
-                (
-                    rel.target
-                    for _, rel in self.reader.parser.find_sheets()
-                    if rel.target in self.reader.valid_files and "chartsheet" not in rel.Type
-                ),
-                None,
-            )
-        except Exception:  # openpyxl raises many kinds for a damaged file
-            raise WorkbookRejected("not_xlsx", "文件已损坏或不是 Excel 工作簿（.xlsx）") from None
 
-    def rows(self) -> Iterator[tuple[int, list[dict]]]:
-        """(row number, cells) of the rows present; a cell: {"column", "value", "data_type", …}."""
-        if self.target is None:
-            return
-        wb = self.reader.wb
-        with self.reader.archive.open(self.target) as source:
-            parser = WorkSheetParser(
-                source,
-                self.reader.shared_strings,
-                data_only=False,
-                epoch=wb.epoch,
-                date_formats=wb._date_formats,
-                timedelta_formats=wb._timedelta_formats,
-            )
-            yield from parser.parse()
-
-    def header(self) -> list[object] | None:
-        """Row 1's values (None: no worksheet or no rows at all)."""
-        if self.target is None:
-            return None
-        for number, cells in self.rows():
-            if number != 1 or not cells:
+def _header(sheet: Sheet) -> list[object] | None:
+    """Row 1's values (None: no worksheet or no rows at all)."""
+    try:
+        for number, values, _ in sheet.rows():
+            if number != 1 or not values:
                 return []
-            values: list[object] = [None] * max(c["column"] for c in cells)
-            for c in cells:
-                values[c["column"] - 1] = c["value"]
-            return values
-        return None
-
-    def close(self) -> None:
-        self.reader.archive.close()
+            out: list[object] = [None] * (max(values) + 1)
+            for index, value in values.items():
+                out[index] = value
+            return out
+    except Damaged:
+        raise WorkbookRejected("not_xlsx", "文件已损坏或不是 Excel 工作簿（.xlsx）") from None
+    return None
 
 
 def sheet_type(path: Path) -> str:
     """The template the file was made from, by its header row (raises WorkbookRejected)."""
-    sheet = _Sheet(path)
+    sheet = _open(path)
     try:
         return _type_of(sheet)
     finally:
         sheet.close()
 
 
-def _type_of(sheet: _Sheet) -> str:
-    header = sheet.header()
+def _type_of(sheet: Sheet) -> str:
+    header = _header(sheet)
     if header is None:
         raise WorkbookRejected("empty", "工作簿没有内容")
     return _header_type(header)
@@ -283,33 +246,34 @@ def _type_of(sheet: _Sheet) -> str:
 def read_rows(path: Path, record_type: str, max_rows: int) -> Iterator[Row]:
     """The data rows, streaming (bounded memory). Blank rows and the template's example row are
     skipped; the header row must be the one of ``record_type``'s template."""
-    sheet = _Sheet(path)
+    sheet = _open(path)
     try:
         if _type_of(sheet) != record_type:
             raise WorkbookRejected("wrong_header", "表头与模板不一致")
-        width = len(COLUMNS[record_type])
         count = 0
-        for number, cells in sheet.rows():
-            if number < 2:
-                continue
-            values, formulas = {}, set()
-            for cell in cells:
-                index = cell["column"] - 1
-                value = cell["value"]
-                if index >= width or value is None or (isinstance(value, str) and not value.strip()):
+        try:
+            for number, cells, formulas in sheet.rows(len(COLUMNS[record_type])):
+                if number < 2:
                     continue
-                if cell["data_type"] == "f" or (isinstance(value, str) and value.startswith("=")):
-                    formulas.add(index)
+                values = {}
+                for index, value in cells.items():
+                    if isinstance(value, str):
+                        if not value.strip():
+                            continue
+                        if value.startswith("="):  # text that reads as a formula: not read either
+                            formulas.add(index)
+                            continue
+                    values[index] = value
+                if not values and not formulas:
                     continue
-                values[index] = value
-            if not values and not formulas:
-                continue
-            if str(values.get(0, "")).strip() == EXAMPLE_ACTION:
-                continue
-            count += 1
-            if count > max_rows:
-                raise WorkbookRejected("too_many_rows", f"一个文件最多 {max_rows} 行，请拆分后上传")
-            yield Row(number, values, formulas)
+                if str(values.get(0, "")).strip() == EXAMPLE_ACTION:
+                    continue
+                count += 1
+                if count > max_rows:
+                    raise WorkbookRejected("too_many_rows", f"一个文件最多 {max_rows} 行，请拆分后上传")
+                yield Row(number, values, formulas)
+        except Damaged:
+            raise WorkbookRejected("not_xlsx", "文件已损坏或不是 Excel 工作簿（.xlsx）") from None
     finally:
         sheet.close()
 
