@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from pypdf import PdfReader
@@ -95,6 +95,21 @@ async def test_good_key_answers_lists_measures_products_and_class_b_audited_with
         )
     ).status_code == 404
     assert (await client.get(f"/api/v1/checks/{a['check_number']}/record.pdf")).status_code == 401
+
+
+async def test_a_valid_credit_report_is_in_the_answer_without_its_content(client):
+    company = await f.legal_subject()
+    report = await f.credit_report(company["id"], grade="AA", secret="报告正文不外泄")
+    key = await _key(await f.agency())
+    r = await _check(client, key, _body({"kind": "legal", "uscc": company["uscc"]}, f.unique("CR-")))
+    assert r.status_code == 200, r.text
+    section = r.json()["credit_report"]
+    assert section["filing_no"] == report["filing_no"] and section["needs_rerating"] is False
+    assert date.fromisoformat(section["valid_until"]) > date.today()
+    assert "报告正文不外泄" not in r.text and '"AA"' not in r.text  # R-P3: existence, not content
+    row = await CreditCheck.select().where(CreditCheck.number == r.json()["check_number"]).first()
+    uses = await ProductUse.select(ProductUse.product).where(ProductUse.credit_check == row["id"])
+    assert sorted(u["product"] for u in uses) == ["list", "report"]  # R-P4: the report was used
 
 
 async def test_revoked_and_expired_keys_get_a_401_json_error_and_nothing_is_recorded(client):

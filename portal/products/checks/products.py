@@ -1,16 +1,20 @@
-"""The three credit-product sections of a check's answer (R-P1, R-P2, R-P3)."""
+"""The three credit-product sections of a check's answer (R-P1, R-P2, R-P3): each product domain
+says what of it is in force for the subject today; the check shows existence and validity only,
+never a report's content."""
 
 from __future__ import annotations
 
 from datetime import date
 
+from portal.products.credit_reports.service import for_check as credit_report
+
 __all__ = ["product_sections"]
 
 
 async def product_sections(subject_id: int, today: date) -> dict:
-    """Commitments in force, a valid verification opinion, a valid credit report.
-
-    The lead wires the three ``for_check(subject_id, today)`` calls of
-    portal.products.commitments / verifications / credit_reports here at merge; until then the
-    sections are empty."""
-    return {"commitments": [], "verification_opinion": None, "credit_report": None}
+    """Commitments in force, a valid verification opinion, a valid credit report."""
+    return {
+        "commitments": [],
+        "verification_opinion": None,
+        "credit_report": await credit_report(subject_id, today),
+    }
