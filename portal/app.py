@@ -44,6 +44,8 @@ from portal.objections.routes import objection_documents_router, objection_error
 from portal.objections.staff_routes import staff_objections_router
 from portal.objections.stages import ObjectionError
 from portal.objections.verify_routes import objection_verify_router
+from portal.products.verifications.routes import verifications_router
+from portal.products.verifications.staff_routes import staff_verifications_router
 from portal.proofs.routes import staff_reviews_router
 from portal.public.routes import public_router
 from portal.queries.refusals import QueryRefused
@@ -169,6 +171,8 @@ def create_app() -> Litestar:
             objection_figures_router,
             agency_lists_router,
             staff_lists_router,
+            verifications_router,
+            staff_verifications_router,
             static,
         ],
         request_class=HTMXRequest,

@@ -17,6 +17,7 @@ from portal.objections.tables import CorrectionNotice, Objection, ObjectionDocum
 from portal.proofs.tables import IdentityClaim, IdentityProof
 from portal.queries.tables import QueryReceipt, RefusalTally
 from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordChange
+from portal.products.verifications.tables import Verification
 from portal.reports.tables import IssuedReport
 from portal.sharing.tables import ShareableCategory, SharingChange
 from portal.stats.tables import SiteStat
@@ -69,6 +70,7 @@ TABLES = [
     ImportJob,
     ReportingObligation,
     UrgeNotice,
+    Verification,
 ]
 
 APP_CONFIG = AppConfig(

@@ -28,6 +28,7 @@ __all__ = [
     "authorised_decision",
     "agency_decision",
     "counter_decision",
+    "verification_decision",
     "authorisation_problem",
 ]
 
@@ -163,3 +164,15 @@ def counter_decision(principal: Principal, checked_in_person: bool) -> Grant | R
     if not checked_in_person:
         raise QueryInputError("请先当面核验申请人的有效身份证件或单位书面证明，并勾选确认")
     return Grant(Method.COUNTER, Scope.of("A,B,C"), "objection_intake", "窗口受理书面异议，本人到场核验身份")
+
+
+def verification_decision(principal: Principal, applicant_kind: str, reason_text: str) -> Grant | Refusal:
+    """信用信息核查 (R-P2): centre staff read the subject's records to issue a 查询意见. Class A
+    always; class B only when the applicant is the subject itself (R-15: it may see all its own
+    records) or an agency applying in its duties (R-15: B is shared with agencies for their duties).
+    Never class C: it goes only to named bodies per category with an official letter (R-18), and
+    an opinion is reusable and shown to whoever the matter needs."""
+    if principal.role != Role.STAFF:
+        return _refuse("wrong_role")
+    classes = "A,B" if applicant_kind in ("subject", "agency") else "A"
+    return Grant(Method.VERIFICATION, Scope.of(classes), "verification", reason_text.strip())

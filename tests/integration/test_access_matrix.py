@@ -188,6 +188,14 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/timeliness/{agency_id:int}/urges"): frozenset({"staff"}),
     ("POST", "/staff/timeliness/{agency_id:int}/urges/{urge_id:int}/send"): frozenset({"staff"}),
     ("GET", "/staff/timeliness/urges/{urge_id:int}/notice.pdf"): frozenset({"staff"}),
+    # R-P2: a subject applies for its own opinion, an agency officer about a subject; the centre issues.
+    ("GET", "/verifications"): frozenset({"citizen", "enterprise", "agency"}),
+    ("POST", "/verifications"): frozenset({"citizen", "enterprise", "agency"}),
+    ("GET", "/verifications/{verification_id:int}/opinion.pdf"): frozenset({"citizen", "enterprise", "agency"}),
+    # Whoever holds a printed opinion checks it (the page shows counts, no record).
+    ("GET", "/verifications/verify/{token:str}"): ALL,
+    ("GET", "/staff/verifications"): frozenset({"staff"}),
+    ("POST", "/staff/verifications/{verification_id:int}/issue"): frozenset({"staff"}),
 }
 # Not role-gated pages: the session's own end, the static files and the OpenAPI document.
 SKIP_PREFIXES = ("/static", "/schema", "/logout")
@@ -216,6 +224,7 @@ SAMPLES = {
     "{key_id:int}": "999999999",
     "{urge_id:int}": "999999999",
     "{obligation_id:int}": "999999999",
+    "{verification_id:int}": "999999999",
 }
 
 
