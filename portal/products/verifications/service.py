@@ -166,7 +166,7 @@ async def issue(p: Principal, verification_id: int, base_url: str | None = None,
         requester, subject, grant.scope, method=grant.method, reason_code=grant.reason_code,
         reason_text=grant.reason_text, request_id=request_id,
     )  # raises AuditUnavailable: nothing read, nothing issued (DESIGN rule 2)
-    issued_at = found.receipt.recorded_at.astimezone(timezone.utc).replace(microsecond=0)
+    issued_at = found.receipt.recorded_at.astimezone(timezone.utc)  # "as of": later changes supersede
     issued_on = to_china(issued_at).date()
     until = rules.valid_until(issued_on)
     opinion_no = op.new_number("XYHC", issued_on)
