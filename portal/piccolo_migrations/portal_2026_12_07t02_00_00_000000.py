@@ -18,8 +18,8 @@ def _statements(pk: str, blob: str) -> list[str]:
         '"applied_on" DATE NOT NULL, "applied_at" TIMESTAMPTZ NOT NULL, '
         "\"status\" VARCHAR(8) NOT NULL DEFAULT 'pending', \"opinion_no\" VARCHAR(32) NOT NULL DEFAULT '', "
         '"issued_on" DATE DEFAULT null, "issued_at" TIMESTAMPTZ DEFAULT null, "issued_by" INTEGER DEFAULT null, '
-        "\"valid_until\" DATE DEFAULT null, \"digest\" VARCHAR(64) NOT NULL DEFAULT '', "
-        "\"summary\" TEXT NOT NULL DEFAULT '', \"record_count\" INTEGER NOT NULL DEFAULT 0, "
+        '"valid_until" DATE DEFAULT null, "digest" VARCHAR(64) NOT NULL DEFAULT \'\', '
+        '"summary" TEXT NOT NULL DEFAULT \'\', "record_count" INTEGER NOT NULL DEFAULT 0, '
         f'"audit_seq" INTEGER DEFAULT null, "pdf" {blob} DEFAULT null)',
         'CREATE INDEX "verification_subject" ON "verification" ("subject")',
         'CREATE INDEX "verification_applicant" ON "verification" ("applicant")',

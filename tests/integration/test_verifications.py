@@ -117,7 +117,9 @@ async def test_an_agency_officer_applies_about_a_subject(app):
     agency, officer = await _officer()
     assert (await _apply_as_officer(app, company, officer)).status_code == 303
     row = await V.select().where(V.subject == company["id"]).first()
-    assert row["applicant_kind"] == "agency" and row["agency"] == agency["id"] and row["applicant_label"] == agency["name"]
+    assert (
+        row["applicant_kind"] == "agency" and row["agency"] == agency["id"] and row["applicant_label"] == agency["name"]
+    )
 
 
 async def test_an_officer_naming_no_valid_subject_or_purpose_gets_400(app):
@@ -147,15 +149,18 @@ async def test_queue_counts_five_working_days_across_national_day_2026(app):
     company = await _company()
     agency, _ = await _officer()
     officer = Principal(1, "o", "agency", "", None, agency["id"], agency["name"], "")
-    filed = await service.apply(officer, service.Application("fiscal_funds", "国庆前申报的事项", uscc=company["uscc"]),
-                                today=date(2026, 9, 29))
+    filed = await service.apply(
+        officer, service.Application("fiscal_funds", "国庆前申报的事项", uscc=company["uscc"]), today=date(2026, 9, 29)
+    )
     rows = {r["number"]: r for r in await service.queue(today=date(2026, 10, 9))}
     due = rows[filed["number"]]["due"]
     # 30 Sep (1), 1–7 Oct rest, 8 (2), 9 (3), Sat 10 Oct make-up working day (4), Mon 12 Oct (5).
     assert due.on == date(2026, 10, 12) and due.message == "剩余 2 个工作日"
     late = {r["number"]: r for r in await service.queue(today=date(2026, 10, 13), overdue_only=True)}
     assert late[filed["number"]]["due"].message == "已超期 1 个工作日"
-    assert filed["number"] not in {r["number"] for r in await service.queue(today=date(2026, 10, 12), overdue_only=True)}
+    assert filed["number"] not in {
+        r["number"] for r in await service.queue(today=date(2026, 10, 12), overdue_only=True)
+    }
     staff, _ = await _staff()
     async with _as(app, staff) as client:
         page = await client.get("/staff/verifications?overdue=1")
@@ -178,8 +183,9 @@ async def test_an_unknown_calendar_year_is_named_not_guessed(app):
     company = await _company()
     agency, _ = await _officer()
     officer = Principal(1, "o", "agency", "", None, agency["id"], agency["name"], "")
-    filed = await service.apply(officer, service.Application("awards", "年末申报事项", uscc=company["uscc"]),
-                                today=date(2026, 12, 28))
+    filed = await service.apply(
+        officer, service.Application("awards", "年末申报事项", uscc=company["uscc"]), today=date(2026, 12, 28)
+    )
     row = {r["number"]: r for r in await service.queue(today=date(2026, 12, 28))}[filed["number"]]
     assert row["due"].on is None and row["due"].unknown_year == 2027
     staff, _ = await _staff()
@@ -209,7 +215,12 @@ async def test_issue_is_an_audited_disclosure_and_the_pdf_carries_its_text(app, 
     assert await Notice.exists().where((Notice.account == officer["id"]) & Notice.title.like(f"%{row['opinion_no']}%"))
     # The QR token verifies on the public page, with the summary but no record.
     page = await client.get(f"/verifications/verify/{token}")
-    assert page.status_code == 200 and "有效" in page.text and row["opinion_no"] in page.text and row["digest"] in page.text
+    assert (
+        page.status_code == 200
+        and "有效" in page.text
+        and row["opinion_no"] in page.text
+        and row["digest"] in page.text
+    )
     assert all(m not in page.text for m in company["markers"].values())
 
 
@@ -315,8 +326,16 @@ async def test_a_new_major_record_supersedes_and_a_fresh_opinion_replaces_it(app
     await f.record(company["id"], provider, title="新增表彰")
     await f.record(company["id"], provider, disclosure_class="B", category="penalty", polarity="negative")
     assert (await service.check_token(token))["state"] == "valid"
-    await f.record(company["id"], provider, record_type="penalty", category="penalty", polarity="negative",
-                   title="新增处罚", decision_date=today, publicity_end=today + timedelta(days=365))
+    await f.record(
+        company["id"],
+        provider,
+        record_type="penalty",
+        category="penalty",
+        polarity="negative",
+        title="新增处罚",
+        decision_date=today,
+        publicity_end=today + timedelta(days=365),
+    )
     assert (await service.check_token(token))["state"] == "superseded"
     assert await service.for_check(company["id"], today) is None
     page = await client.get(f"/verifications/verify/{token}")
@@ -334,14 +353,28 @@ async def test_a_black_list_entry_supersedes(app):
 
 async def test_a_successful_objection_supersedes(app):
     company = await _company()
-    record = (await f.record(company["id"], company["provider"]["id"], disclosure_class="B", title="有误记录"))
+    record = await f.record(company["id"], company["provider"]["id"], disclosure_class="B", title="有误记录")
     _, _, _, token = await _issued(app, company)
     owner = await f.proven("enterprise", subject_id=company["id"])
-    upheld = await f.objection(company["id"], record, company["provider"]["id"], owner["id"], stage="closed",
-                               outcome="upheld", closed_on=date.today())
+    upheld = await f.objection(
+        company["id"],
+        record,
+        company["provider"]["id"],
+        owner["id"],
+        stage="closed",
+        outcome="upheld",
+        closed_on=date.today(),
+    )
     await ObjectionStep(objection=upheld, action="told", at=datetime.now(timezone.utc)).save()
     assert (await service.check_token(token))["state"] == "valid"  # upheld: nothing changed
-    revoked = await f.objection(company["id"], record, company["provider"]["id"], owner["id"], stage="closed",
-                                outcome="revoked", closed_on=date.today())
+    revoked = await f.objection(
+        company["id"],
+        record,
+        company["provider"]["id"],
+        owner["id"],
+        stage="closed",
+        outcome="revoked",
+        closed_on=date.today(),
+    )
     await ObjectionStep(objection=revoked, action="told", at=datetime.now(timezone.utc)).save()
     assert (await service.check_token(token))["state"] == "superseded"

@@ -63,7 +63,11 @@ def _summary(records: list[dict], lists: list[dict], as_of: str) -> str:
     count = {p: sum(r["polarity"] == p for r in records) for p in (Polarity.NEGATIVE, Polarity.POSITIVE)}
     black = sum(e["list_type"] == ListType.BLACK for e in lists)
     red = len(lists) - black
-    verdict = "未发现失信（负面）信息，未列入黑名单" if not count[Polarity.NEGATIVE] and not black else "存在失信（负面）信息或黑名单记录，详见下文"
+    verdict = (
+        "未发现失信（负面）信息，未列入黑名单"
+        if not count[Polarity.NEGATIVE] and not black
+        else "存在失信（负面）信息或黑名单记录，详见下文"
+    )
     return (
         f"截至{as_of}，经查询郑州市社会信用信息平台，该主体共有信用信息 {len(records)} 条，其中失信（负面）信息 "
         f"{count[Polarity.NEGATIVE]} 条、守信（正面）信息 {count[Polarity.POSITIVE]} 条；列入黑名单 {black} 项、"
@@ -71,8 +75,17 @@ def _summary(records: list[dict], lists: list[dict], as_of: str) -> str:
     )
 
 
-def build(row: dict, subject: dict, records: list[dict], lists: list[dict], opinion_no: str, issued_at: datetime,
-          until: date, applicant: str, purpose: str) -> dict:
+def build(
+    row: dict,
+    subject: dict,
+    records: list[dict],
+    lists: list[dict],
+    opinion_no: str,
+    issued_at: datetime,
+    until: date,
+    applicant: str,
+    purpose: str,
+) -> dict:
     """The opinion as printed (and digested): records as of `issued_at`, in the disclosed scope."""
     as_of = to_china(issued_at).strftime("%Y年%m月%d日 %H:%M")
     opinion = {

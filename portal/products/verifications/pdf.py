@@ -108,7 +108,10 @@ def render_opinion(opinion: dict, verify_url: str, font: ReportFont | None = Non
     _heading(pdf, "一、查询结论")
     para(pdf, opinion["summary"], size=10.5, height=6.2)
     _heading(pdf, "二、红名单、黑名单")
-    lines = [f"{e['label']}：{e['list_name']}（{e['authority'] or '—'}，{_day(e['listed_on'])}列入）" for e in opinion["lists"]]
+    lines = [
+        f"{e['label']}：{e['list_name']}（{e['authority'] or '—'}，{_day(e['listed_on'])}列入）"
+        for e in opinion["lists"]
+    ]
     para(pdf, "\n".join(lines) or "未列入红名单或黑名单。", size=10, height=5.8)
     _heading(pdf, "三、信用信息明细")
     para(pdf, "\n".join(_record_lines(opinion["records"])) or "平台未查询到该主体的信用信息。", size=9.5, height=5.4)

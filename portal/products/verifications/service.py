@@ -49,9 +49,25 @@ __all__ = [
 V = Verification
 KIND = "verification"
 APPLICANT_ROLES = frozenset({Role.CITIZEN, Role.ENTERPRISE, Role.AGENCY})
-_LIST_COLUMNS = (V.id, V.number, V.subject, V.subject.name.as_alias("subject_name"), V.subject.kind.as_alias("subject_kind"),
-                 V.subject.subject_type.as_alias("subject_type"), V.applicant_kind, V.applicant_label, V.purpose,
-                 V.matter, V.applied_on, V.status, V.opinion_no, V.issued_on, V.issued_at, V.valid_until, V.digest)
+_LIST_COLUMNS = (
+    V.id,
+    V.number,
+    V.subject,
+    V.subject.name.as_alias("subject_name"),
+    V.subject.kind.as_alias("subject_kind"),
+    V.subject.subject_type.as_alias("subject_type"),
+    V.applicant_kind,
+    V.applicant_label,
+    V.purpose,
+    V.matter,
+    V.applied_on,
+    V.status,
+    V.opinion_no,
+    V.issued_on,
+    V.issued_at,
+    V.valid_until,
+    V.digest,
+)
 
 
 class VerificationError(ValueError):
@@ -113,9 +129,18 @@ async def apply(p: Principal, a: Application, today: date | None = None) -> dict
     today = today or today_cn()
     number = op.new_number("HCSQ", today)
     await V.insert(
-        V(number=number, subject=subject_id, applicant=p.account_id, applicant_kind=kind,
-          agency=p.agency_id if kind == ApplicantKind.AGENCY else None, applicant_label=label,
-          purpose=a.purpose, matter=matter, applied_on=today, applied_at=_now())
+        V(
+            number=number,
+            subject=subject_id,
+            applicant=p.account_id,
+            applicant_kind=kind,
+            agency=p.agency_id if kind == ApplicantKind.AGENCY else None,
+            applicant_label=label,
+            purpose=a.purpose,
+            matter=matter,
+            applied_on=today,
+            applied_at=_now(),
+        )
     )
     return {"number": number, "subject_id": subject_id}
 
@@ -156,29 +181,59 @@ async def issue(p: Principal, verification_id: int, base_url: str | None = None,
     if row["status"] != Status.PENDING:
         raise VerificationError("该申请已出具查询意见", 409)
     purpose = purposes.label_of(row["purpose"])
-    grant = policy.verification_decision(p, row["applicant_kind"], f"出具信用信息查询意见（{row['number']}）：{purpose}；{row['matter']}")
+    grant = policy.verification_decision(
+        p, row["applicant_kind"], f"出具信用信息查询意见（{row['number']}）：{purpose}；{row['matter']}"
+    )
     if isinstance(grant, Refusal):
         raise VerificationError(grant.advice or grant.label, grant.status)
     font = resolve_font()  # ReportFontMissing before anything is disclosed
     subject = await disclosure.load_subject(row["subject"])
     requester = Requester(p.account_id, p.username, p.role, p.organisation)
     found = await disclosure.disclose(
-        requester, subject, grant.scope, method=grant.method, reason_code=grant.reason_code,
-        reason_text=grant.reason_text, request_id=request_id,
+        requester,
+        subject,
+        grant.scope,
+        method=grant.method,
+        reason_code=grant.reason_code,
+        reason_text=grant.reason_text,
+        request_id=request_id,
     )  # raises AuditUnavailable: nothing read, nothing issued (DESIGN rule 2)
     issued_at = found.receipt.recorded_at.astimezone(timezone.utc)  # "as of": later changes supersede
     issued_on = to_china(issued_at).date()
     until = rules.valid_until(issued_on)
     opinion_no = op.new_number("XYHC", issued_on)
-    content = op.build(row, subject, found.records, await _lists(subject["id"], issued_on), opinion_no,
-                       issued_at, until, row["applicant_label"], purpose)
+    content = op.build(
+        row,
+        subject,
+        found.records,
+        await _lists(subject["id"], issued_on),
+        opinion_no,
+        issued_at,
+        until,
+        row["applicant_label"],
+        purpose,
+    )
     url = _verify_url(op.sign(opinion_no, content["digest"]), base_url)
     pdf = await anyio.to_thread.run_sync(render_opinion, content, url, font)  # CPU-bound
-    updated = await V.update(
-        {V.status: Status.ISSUED, V.opinion_no: opinion_no, V.issued_on: issued_on, V.issued_at: issued_at,
-         V.issued_by: p.account_id, V.valid_until: until, V.digest: content["digest"], V.summary: content["summary"],
-         V.record_count: len(found.records), V.audit_seq: found.receipt.seq, V.pdf: pdf}
-    ).where((V.id == verification_id) & (V.status == Status.PENDING)).returning(V.id)
+    updated = (
+        await V.update(
+            {
+                V.status: Status.ISSUED,
+                V.opinion_no: opinion_no,
+                V.issued_on: issued_on,
+                V.issued_at: issued_at,
+                V.issued_by: p.account_id,
+                V.valid_until: until,
+                V.digest: content["digest"],
+                V.summary: content["summary"],
+                V.record_count: len(found.records),
+                V.audit_seq: found.receipt.seq,
+                V.pdf: pdf,
+            }
+        )
+        .where((V.id == verification_id) & (V.status == Status.PENDING))
+        .returning(V.id)
+    )
     if not updated:
         raise VerificationError("该申请已由他人出具查询意见", 409)
     await _tell(row, opinion_no, until)
@@ -187,7 +242,10 @@ async def issue(p: Principal, verification_id: int, base_url: str | None = None,
 
 async def _tell(row: dict, opinion_no: str, until: date) -> None:
     title = f"信用信息查询意见已出具：{opinion_no}"
-    body = f"核查申请 {row['number']} 的信用信息查询意见已出具（免费），有效期至{until:%Y年%m月%d日}，可在“信用核查”页面下载。"
+    body = (
+        f"核查申请 {row['number']} 的信用信息查询意见已出具（免费），有效期至{until:%Y年%m月%d日}，"
+        "可在“信用核查”页面下载。"
+    )
     accounts = await Account.select(Account.id).where((Account.subject == row["subject"]) & (Account.is_active == True))  # noqa: E712
     told = {a["id"] for a in accounts} | {row["applicant"]}
     for account_id in sorted(told):
@@ -206,7 +264,11 @@ async def _may_see(p: Principal, row: dict) -> bool:
         return True
     if p.role == Role.AGENCY and p.agency_id and row["agency"] == p.agency_id:
         return True
-    return p.role in (Role.CITIZEN, Role.ENTERPRISE) and p.subject_id == row["subject"] and await proofs.is_proven(p.account_id)
+    return (
+        p.role in (Role.CITIZEN, Role.ENTERPRISE)
+        and p.subject_id == row["subject"]
+        and await proofs.is_proven(p.account_id)
+    )
 
 
 async def mine(p: Principal, today: date | None = None) -> list[dict]:
@@ -227,9 +289,11 @@ async def mine(p: Principal, today: date | None = None) -> list[dict]:
 
 async def download(p: Principal, verification_id: int) -> tuple[bytes, str] | None:
     """The PDF exactly as issued, for whoever may follow the application; None otherwise (404)."""
-    row = await V.select(V.id, V.subject, V.applicant, V.agency, V.status, V.opinion_no, V.pdf).where(
-        V.id == verification_id
-    ).first()
+    row = (
+        await V.select(V.id, V.subject, V.applicant, V.agency, V.status, V.opinion_no, V.pdf)
+        .where(V.id == verification_id)
+        .first()
+    )
     if row is None or row["status"] != Status.ISSUED or not row["pdf"] or not await _may_see(p, row):
         return None
     return bytes(row["pdf"]), f"verification-{row['opinion_no']}.pdf"
@@ -241,25 +305,36 @@ async def check_token(token: str, today: date | None = None) -> dict | None:
     claim = op.read_token(token)
     if claim is None:
         return None
-    row = await V.select(*_LIST_COLUMNS, V.summary, V.record_count).where(
-        (V.opinion_no == claim[0]) & (V.status == Status.ISSUED)
-    ).first()
+    row = (
+        await V.select(*_LIST_COLUMNS, V.summary, V.record_count)
+        .where((V.opinion_no == claim[0]) & (V.status == Status.ISSUED))
+        .first()
+    )
     if row is None or row["digest"] != claim[1]:
         return None
     current = await state(row, today)
     return {
-        "opinion_no": row["opinion_no"], "subject_label": _label(row), "purpose_label": purposes.label_of(row["purpose"]),
-        "issued_on": row["issued_on"], "valid_until": row["valid_until"], "summary": row["summary"],
-        "record_count": row["record_count"], "digest": row["digest"], "state": current,
+        "opinion_no": row["opinion_no"],
+        "subject_label": _label(row),
+        "purpose_label": purposes.label_of(row["purpose"]),
+        "issued_on": row["issued_on"],
+        "valid_until": row["valid_until"],
+        "summary": row["summary"],
+        "record_count": row["record_count"],
+        "digest": row["digest"],
+        "state": current,
         "state_label": rules.State.LABELS[current],
     }
 
 
 async def for_check(subject_id: int, today: date) -> dict | None:
     """The newest valid, non-superseded opinion about the subject for the check API (R-P5), or None."""
-    rows = await V.select(V.id, V.subject, V.opinion_no, V.issued_on, V.issued_at, V.valid_until, V.digest).where(
-        (V.subject == subject_id) & (V.status == Status.ISSUED) & (V.valid_until >= today)
-    ).order_by(V.issued_at, ascending=False).limit(5)
+    rows = (
+        await V.select(V.id, V.subject, V.opinion_no, V.issued_on, V.issued_at, V.valid_until, V.digest)
+        .where((V.subject == subject_id) & (V.status == Status.ISSUED) & (V.valid_until >= today))
+        .order_by(V.issued_at, ascending=False)
+        .limit(5)
+    )
     for row in rows:
         if await state(row, today) == rules.State.VALID:
             return {
