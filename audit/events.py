@@ -11,7 +11,8 @@ import re
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-QUERY_METHODS = ("web_self", "counter", "third_party", "agency", "api")
+# "verification": the credit centre reads a subject's records to issue a 信用信息查询意见 (R-P2).
+QUERY_METHODS = ("web_self", "counter", "third_party", "agency", "api", "verification")
 # Views of personal data that are not queries of credit records (R-28, SPEC §5): staff opening an
 # identity document, letter or full ID number on a review page; a subject opening its own full ID
 # number; an auditor browsing or exporting the log. Recorded like queries, never counted as one.

@@ -52,6 +52,8 @@ from portal.products.checks.measures_routes import measures_router
 from portal.products.credit_reports.routes import credit_reports_router, my_credit_reports_router
 from portal.products.credit_reports.staff_routes import credit_agency_directory_router, staff_credit_agencies_router
 from portal.products.usage.routes import usage_router
+from portal.products.verifications.routes import verifications_router
+from portal.products.verifications.staff_routes import staff_verifications_router
 from portal.proofs.routes import staff_reviews_router
 from portal.public.routes import public_router
 from portal.queries.refusals import QueryRefused
@@ -190,6 +192,8 @@ def create_app() -> Litestar:
             credit_agency_directory_router,
             credit_reports_router,
             my_credit_reports_router,
+            verifications_router,
+            staff_verifications_router,
             static,
         ],
         request_class=HTMXRequest,

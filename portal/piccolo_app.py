@@ -23,6 +23,7 @@ from portal.products.credit_reports.tables import (
     CreditServiceAgency,
 )
 from portal.products.usage.tables import HandledMatter, ProductUse
+from portal.products.verifications.tables import Verification
 from portal.proofs.tables import IdentityClaim, IdentityProof
 from portal.queries.tables import QueryReceipt, RefusalTally
 from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordChange
@@ -87,6 +88,7 @@ TABLES = [
     CreditCheck,
     ProductUse,
     HandledMatter,
+    Verification,
 ]
 
 APP_CONFIG = AppConfig(

@@ -49,6 +49,7 @@ class Method:
     STAFF_REVIEW = "staff_review"
     OWNER_VIEW = "owner_view"
     AUDITOR_VIEW = "auditor_view"
+    VERIFICATION = "verification"
     LABELS = {
         SELF: "本人网上查询",
         COUNTER: "窗口查询",
@@ -58,6 +59,7 @@ class Method:
         STAFF_REVIEW: "信用中心审核查看",
         OWNER_VIEW: "本人查看完整证件号码",
         AUDITOR_VIEW: "审计员查阅查询记录",
+        VERIFICATION: "信用信息核查（出具查询意见）",
     }
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "counter_decision",
     "CheckDecision",
     "check_decision",
+    "verification_decision",
     "authorisation_problem",
     "credit_report_decision",
 ]
@@ -212,3 +213,15 @@ def check_decision(
             return duty
         return CheckDecision(Grant(method, Scope.of("A"), domain, reason_text, authority), withheld=duty)
     return CheckDecision(Grant(method, Scope.of("B"), domain, reason_text, authority))
+
+
+def verification_decision(principal: Principal, applicant_kind: str, reason_text: str) -> Grant | Refusal:
+    """信用信息核查 (R-P2): centre staff read the subject's records to issue a 查询意见. Class A
+    always; class B only when the applicant is the subject itself (R-15: it may see all its own
+    records) or an agency applying in its duties (R-15: B is shared with agencies for their duties).
+    Never class C: it goes only to named bodies per category with an official letter (R-18), and
+    an opinion is reusable and shown to whoever the matter needs."""
+    if principal.role != Role.STAFF:
+        return _refuse("wrong_role")
+    classes = "A,B" if applicant_kind in ("subject", "agency") else "A"
+    return Grant(Method.VERIFICATION, Scope.of(classes), "verification", reason_text.strip())

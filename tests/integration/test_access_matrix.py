@@ -232,6 +232,14 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/measures/{code:str}/withdraw"): frozenset({"staff"}),
     ("GET", "/staff/usage"): frozenset({"staff"}),
     ("GET", "/staff/usage/export.xlsx"): frozenset({"staff"}),
+    # R-P2: a subject applies for its own opinion, an agency officer about a subject; the centre issues.
+    ("GET", "/verifications"): frozenset({"citizen", "enterprise", "agency"}),
+    ("POST", "/verifications"): frozenset({"citizen", "enterprise", "agency"}),
+    ("GET", "/verifications/{verification_id:int}/opinion.pdf"): frozenset({"citizen", "enterprise", "agency"}),
+    # Whoever holds a printed opinion checks it (the page shows counts, no record).
+    ("GET", "/verifications/verify/{token:str}"): ALL,
+    ("GET", "/staff/verifications"): frozenset({"staff"}),
+    ("POST", "/staff/verifications/{verification_id:int}/issue"): frozenset({"staff"}),
 }
 # Not role-gated pages: the session's own end, the static files and the OpenAPI document.
 SKIP_PREFIXES = ("/static", "/schema", "/logout")
@@ -264,6 +272,7 @@ SAMPLES = {
     "{slug:str}": "zzb-2017-80",
     "{report_id:int}": "999999999",
     "{number:str}": "JC20261204FFFFFFFF",
+    "{verification_id:int}": "999999999",
 }
 
 

@@ -127,7 +127,11 @@ async def _owner_artefacts(app, company: dict) -> dict:
         decision_no=decision_no,
         decision_text=secret,
     )
+    # An opinion issued for the company (R-P2): its check page shows counts, never a record.
+    opinion_id, opinion_token = await _issued_opinion(owner, company)
     return {
+        "opinion": opinion_token,
+        "verification": str(opinion_id),
         "receipt": receipt,
         "report": token,
         "objection": objection,
@@ -135,6 +139,20 @@ async def _owner_artefacts(app, company: dict) -> dict:
         "decision": sign_decision(decided["id"], decision_no),
         "objection_secret": secret,
     }
+
+
+async def _issued_opinion(owner: dict, company: dict) -> tuple[int, str]:
+    from portal.accounts.sessions import Principal
+    from portal.products.verifications import opinion, service
+    from portal.products.verifications.tables import Verification
+
+    applicant = Principal(owner["id"], owner["username"], "enterprise", "", company["id"], None, "", "")
+    await service.apply(applicant, service.Application(purpose="awards", matter="评优评先测试事项"))
+    staff = await f.account("staff")
+    row = await Verification.select(Verification.id).where(Verification.subject == company["id"]).first()
+    await service.issue(Principal(staff["id"], staff["username"], "staff", "", None, None, "信用中心", ""), row["id"])
+    row = await Verification.select().where(Verification.id == row["id"]).first()
+    return row["id"], opinion.sign(row["opinion_no"], row["digest"])
 
 
 def _pdf() -> bytes:
@@ -165,6 +183,8 @@ def _values(fixtures: dict) -> dict[str, list[str]]:
         "/reset/{token:str}": ["not-a-reset-token"],
         "/password/reset/{token:str}": ["not-a-reset-token"],
         "/objections/verify/{token:str}": [fixtures["decision"]],
+        "/verifications/verify/{token:str}": [fixtures["opinion"]],
+        "{verification_id:int}": [fixtures["verification"]],
         "{authorization_id:int}": ["1"],
         "{seq:int}": ["1"],
         "/schema/{path:str}": ["openapi.json"],

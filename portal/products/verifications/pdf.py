@@ -1,0 +1,135 @@
+"""The 信用信息查询意见 (R-P2) as an A4 PDF with the CJK font embedded. Pure rendering: no
+database, no clock; everything printed comes from the `opinion` dict the service builds (the same
+dict its digest covers)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fpdf import FPDF
+from fpdf.enums import Align, XPos, YPos
+
+from portal.records.categories import CATEGORIES, Polarity
+from portal.records.tables import DisclosureClass
+from portal.reports.fonts import ReportFont, resolve_font
+from portal.reports.pdf import BRAND, FAMILY, INK, MUTED, PLATFORM, RULE, kv_table, para, qr_png, register
+
+__all__ = ["TITLE", "ISSUER", "FREE_NOTE", "render_opinion"]
+
+TITLE = "信用信息查询意见"
+ISSUER = "郑州市公共信用信息中心"
+FREE_NOTE = "本查询意见免费出具，不收取任何费用。"
+QR_SIZE = 32
+NOTES = (
+    "本查询意见依据《郑州市使用信用产品实施办法》第八条至第十条出具，内容以出具时点平台记录为准；"
+    "各项信息由提供单位负责其真实性、准确性。",
+    FREE_NOTE,
+    "有效期一年，有效期内可在不同事项中重复使用。有效期内信用主体重大信用信息发生变化的，"
+    "本意见即被更新取代，应重新申请出具。",
+    "本意见包含社会公开类和部门共享类信息，请仅用于所列事项，勿向无关人员提供。",
+    "扫描二维码或访问核验链接，可核验本意见的编号、有效状态和内容摘要（SHA-256）。",
+)
+
+
+def _day(value: date | None) -> str:
+    return value.strftime("%Y年%m月%d日") if value else "—"
+
+
+class _Opinion(FPDF):
+    def __init__(self, opinion_no: str) -> None:
+        super().__init__(orientation="portrait", unit="mm", format="A4")
+        self.opinion_no = opinion_no
+        self.set_margins(18, 20, 18)
+        self.set_auto_page_break(True, margin=20)
+        self.alias_nb_pages()
+
+    def footer(self) -> None:
+        self.set_draw_color(*RULE)
+        self.set_line_width(0.2)
+        self.line(self.l_margin, self.h - 15, self.w - self.r_margin, self.h - 15)
+        self.set_xy(self.l_margin, self.h - 14)
+        self.set_font(FAMILY, "", 8)
+        self.set_text_color(*MUTED)
+        self.cell(self.epw / 2, 5, f"查询意见编号：{self.opinion_no}")
+        self.cell(self.epw / 2, 5, f"第 {self.page_no()} 页 / 共 {{nb}} 页", align=Align.R)
+        self.set_text_color(*INK)
+
+
+def _heading(pdf: FPDF, text: str) -> None:
+    pdf.ln(2)
+    para(pdf, text, size=11.5, height=7, style="B", color=BRAND)
+
+
+def _record_lines(records: list[dict]) -> list[str]:
+    out = []
+    for i, r in enumerate(records, 1):
+        category = CATEGORIES[r["category"]].label if r["category"] in CATEGORIES else r["category"]
+        out.append(
+            f"{i}. 【{Polarity.LABELS.get(r['polarity'], r['polarity'])}·"
+            f"{DisclosureClass.LABELS.get(r['disclosure_class'], r['disclosure_class'])}】{r['title']}"
+            f"（{category}；{r['provider_name'] or '—'}；{r['decision_date'] or '—'}；{r['doc_number'] or '无文号'}）"
+        )
+    return out
+
+
+def render_opinion(opinion: dict, verify_url: str, font: ReportFont | None = None) -> bytes:
+    """The opinion as PDF bytes. Raises ReportFontMissing when no CJK font is available."""
+    font = font or resolve_font()
+    pdf = _Opinion(opinion["opinion_no"])
+    register(pdf, font)
+    pdf.set_title(f"{TITLE} {opinion['opinion_no']}")
+    pdf.set_author(ISSUER)
+    pdf.set_creator(PLATFORM)
+    pdf.set_lang("zh-CN")
+    pdf.add_page()
+    pdf.set_font(FAMILY, "B", 19)
+    pdf.set_text_color(*BRAND)
+    pdf.cell(0, 11, TITLE, align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.set_font(FAMILY, "", 10)
+    pdf.set_text_color(*MUTED)
+    pdf.cell(0, 6, f"编号：{opinion['opinion_no']}", align=Align.C, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    pdf.ln(3)
+    subject = opinion["subject"]
+    kv_table(
+        pdf,
+        [
+            ("信用主体", subject["name"], "", ""),
+            (subject["code_label"], subject["code"], "主体类别", subject["kind_label"]),
+            ("申请人", opinion["applicant"], "申请编号", opinion["number"]),
+            ("使用领域", opinion["purpose"], "", ""),
+            ("事项", opinion["matter"], "", ""),
+            ("查询时点", opinion["as_of"], "出具日期", _day(opinion["issued_on"])),
+            ("有效期至", _day(opinion["valid_until"]), "收费", "免费"),
+            ("内容摘要", opinion["digest"], "", ""),
+        ],
+        (24, 58, 20, 40),
+        small=frozenset({"内容摘要"}),
+    )
+    _heading(pdf, "一、查询结论")
+    para(pdf, opinion["summary"], size=10.5, height=6.2)
+    _heading(pdf, "二、红名单、黑名单")
+    lines = [
+        f"{e['label']}：{e['list_name']}（{e['authority'] or '—'}，{_day(e['listed_on'])}列入）"
+        for e in opinion["lists"]
+    ]
+    para(pdf, "\n".join(lines) or "未列入红名单或黑名单。", size=10, height=5.8)
+    _heading(pdf, "三、信用信息明细")
+    para(pdf, "\n".join(_record_lines(opinion["records"])) or "平台未查询到该主体的信用信息。", size=9.5, height=5.4)
+    _heading(pdf, "说明")
+    para(pdf, "\n".join(f"{i}. {n}" for i, n in enumerate(NOTES, 1)), size=9, height=5)
+    pdf.ln(6)
+    pdf.set_font(FAMILY, "", 11)
+    for line in (ISSUER, _day(opinion["issued_on"])):
+        pdf.cell(0, 7, line, align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    if pdf.will_page_break(QR_SIZE + 16):
+        pdf.add_page()
+    pdf.ln(3)
+    top = pdf.get_y()
+    pdf.image(qr_png(verify_url), x=pdf.l_margin, y=top, w=QR_SIZE, h=QR_SIZE)
+    pdf.set_xy(pdf.l_margin + QR_SIZE + 4, top + 4)
+    pdf.set_font(FAMILY, "", 9)
+    pdf.set_text_color(*MUTED)
+    pdf.multi_cell(pdf.epw - QR_SIZE - 4, 5, "扫描二维码或访问下方链接，核验本查询意见是否有效、已过期或已被更新取代。")
+    pdf.set_xy(pdf.l_margin, top + QR_SIZE + 2)
+    para(pdf, f"核验链接：{verify_url}", size=8, height=4, color=MUTED)
+    return bytes(pdf.output())
