@@ -378,3 +378,24 @@ async def test_a_successful_objection_supersedes(app):
     )
     await ObjectionStep(objection=revoked, action="told", at=datetime.now(timezone.utc)).save()
     assert (await service.check_token(token))["state"] == "superseded"
+
+
+async def test_the_check_api_shows_a_valid_opinion_until_it_is_superseded(app, client):
+    from portal.ingest import keys
+
+    company = await _company()
+    row, _, _, token = await _issued(app, company)
+    key, _ = await keys.create_key((await f.agency())["code"], ["penalty"], "审批系统", "test")
+
+    async def section() -> dict | None:
+        body = {"subject": {"kind": "legal", "uscc": company["uscc"]}, "matter_name": "政府采购资格审查",
+                "case_no": f.unique("VO-"), "domain": "procurement_bidding"}  # fmt: skip
+        r = await client.post("/api/v1/checks", json=body, headers={"authorization": f"Bearer {key}"})
+        assert r.status_code == 200, r.text
+        return r.json()["verification_opinion"]
+
+    found = await section()  # R-P2, R-P5: the approval system sees the opinion is valid
+    assert found["number"] == row["opinion_no"] and found["verify_url"].endswith(token)
+    assert date.fromisoformat(found["valid_until"]) == row["valid_until"]
+    await f.list_entry(company["id"], company["provider"]["id"], "black", created_at=datetime.now(timezone.utc))
+    assert await section() is None  # superseded by the major change: no longer offered

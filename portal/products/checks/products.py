@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from portal.products.credit_reports.service import for_check as credit_report
+from portal.products.verifications.service import for_check as verification_opinion
 
 __all__ = ["product_sections"]
 
@@ -15,6 +16,6 @@ async def product_sections(subject_id: int, today: date) -> dict:
     """Commitments in force, a valid verification opinion, a valid credit report."""
     return {
         "commitments": [],
-        "verification_opinion": None,
+        "verification_opinion": await verification_opinion(subject_id, today),
         "credit_report": await credit_report(subject_id, today),
     }
