@@ -44,6 +44,9 @@ from portal.objections.routes import objection_documents_router, objection_error
 from portal.objections.staff_routes import staff_objections_router
 from portal.objections.stages import ObjectionError
 from portal.objections.verify_routes import objection_verify_router
+from portal.products.commitments.agency_routes import agency_commitments_router
+from portal.products.commitments.routes import my_commitments_router, public_commitments_router
+from portal.products.commitments.staff_routes import staff_commitments_router
 from portal.proofs.routes import staff_reviews_router
 from portal.public.routes import public_router
 from portal.queries.refusals import QueryRefused
@@ -169,6 +172,10 @@ def create_app() -> Litestar:
             objection_figures_router,
             agency_lists_router,
             staff_lists_router,
+            my_commitments_router,
+            public_commitments_router,
+            staff_commitments_router,
+            agency_commitments_router,
             static,
         ],
         request_class=HTMXRequest,

@@ -14,6 +14,7 @@ from portal.ingest.tables import ApiKey, ImportJob, IngestBatch
 from portal.lists.tables import ListChange, ListEntry
 from portal.notices.tables import MailOutbox, Notice, NoticeEmail, NoticePhone, NoticePreference, SmsOutbox
 from portal.objections.tables import CorrectionNotice, Objection, ObjectionDocument, ObjectionStep
+from portal.products.commitments.tables import Commitment, CommitmentText
 from portal.proofs.tables import IdentityClaim, IdentityProof
 from portal.queries.tables import QueryReceipt, RefusalTally
 from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordChange
@@ -69,6 +70,8 @@ TABLES = [
     ImportJob,
     ReportingObligation,
     UrgeNotice,
+    CommitmentText,
+    Commitment,
 ]
 
 APP_CONFIG = AppConfig(

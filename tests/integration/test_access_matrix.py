@@ -188,6 +188,20 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/staff/timeliness/{agency_id:int}/urges"): frozenset({"staff"}),
     ("POST", "/staff/timeliness/{agency_id:int}/urges/{urge_id:int}/send"): frozenset({"staff"}),
     ("GET", "/staff/timeliness/urges/{urge_id:int}/notice.pdf"): frozenset({"staff"}),
+    # 信用承诺 (R-P1): subjects sign (proven ones only, refused in the handler); staff keep the texts;
+    # the accepting agency records breaches; the check page and a legal person's PDF are public.
+    ("GET", "/me/commitments"): SUBJECTS,
+    ("GET", "/me/commitments/new"): SUBJECTS,
+    ("POST", "/me/commitments"): SUBJECTS,
+    ("GET", "/me/commitments/{commitment_id:int}"): SUBJECTS,
+    ("GET", "/commitments/verify/{token:str}"): ALL,
+    ("GET", "/commitments/{commitment_id:int}/pdf"): ALL,
+    ("GET", "/staff/commitments/templates"): frozenset({"staff"}),
+    ("POST", "/staff/commitments/templates"): frozenset({"staff"}),
+    ("GET", "/staff/commitments/templates/{text_id:int}"): frozenset({"staff"}),
+    ("GET", "/agency/commitments"): frozenset({"agency"}),
+    ("GET", "/agency/commitments/{commitment_id:int}"): frozenset({"agency"}),
+    ("POST", "/agency/commitments/{commitment_id:int}/breach"): frozenset({"agency"}),
 }
 # Not role-gated pages: the session's own end, the static files and the OpenAPI document.
 SKIP_PREFIXES = ("/static", "/schema", "/logout")
@@ -216,6 +230,8 @@ SAMPLES = {
     "{key_id:int}": "999999999",
     "{urge_id:int}": "999999999",
     "{obligation_id:int}": "999999999",
+    "{commitment_id:int}": "999999999",
+    "{text_id:int}": "1",
 }
 
 
