@@ -49,6 +49,9 @@ from portal.objections.verify_routes import objection_verify_router
 from portal.products.checks.api import checks_api_router
 from portal.products.checks.desk_routes import agency_checks_router
 from portal.products.checks.measures_routes import measures_router
+from portal.products.commitments.agency_routes import agency_commitments_router
+from portal.products.commitments.routes import my_commitments_router, public_commitments_router
+from portal.products.commitments.staff_routes import staff_commitments_router
 from portal.products.credit_reports.routes import credit_reports_router, my_credit_reports_router
 from portal.products.credit_reports.staff_routes import credit_agency_directory_router, staff_credit_agencies_router
 from portal.products.usage.routes import usage_router
@@ -194,6 +197,10 @@ def create_app() -> Litestar:
             my_credit_reports_router,
             verifications_router,
             staff_verifications_router,
+            my_commitments_router,
+            public_commitments_router,
+            staff_commitments_router,
+            agency_commitments_router,
             static,
         ],
         request_class=HTMXRequest,

@@ -16,6 +16,7 @@ from portal.lists.tables import ListChange, ListEntry
 from portal.notices.tables import MailOutbox, Notice, NoticeEmail, NoticePhone, NoticePreference, SmsOutbox
 from portal.objections.tables import CorrectionNotice, Objection, ObjectionDocument, ObjectionStep
 from portal.products.checks.tables import CreditCheck, Measure
+from portal.products.commitments.tables import Commitment, CommitmentText
 from portal.products.credit_reports.tables import (
     CreditAgencyChange,
     CreditAgencyMember,
@@ -89,6 +90,8 @@ TABLES = [
     ProductUse,
     HandledMatter,
     Verification,
+    CommitmentText,
+    Commitment,
 ]
 
 APP_CONFIG = AppConfig(

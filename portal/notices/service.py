@@ -35,6 +35,7 @@ CODE_TRIES = codes.CODE_TRIES
 KINDS = {
     "authorization": "授权查询申请及其处理结果",
     "objection": "异议的受理、转送、处理结果和办理期限提醒",
+    "commitment": "信用承诺的违诺认定",
 }
 """Kinds a user may switch e-mail off for (the inbox always receives every notice)."""
 _ADDRESS = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")

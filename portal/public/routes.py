@@ -16,6 +16,7 @@ from portal.agencies import service as agencies
 from portal.lib.dates import today_cn
 from portal.lib.params import InputError, date_range
 from portal.lists.tables import ListType
+from portal.products.commitments import service as commitments
 from portal.products.credit_reports import service as credit_reports
 from portal.public import service as public
 from portal.publication import service as publication
@@ -32,6 +33,7 @@ TAB_LABELS = {
     "penalty": "行政处罚",
     "positive": "守信激励",
     "negative": "失信惩戒",
+    "commitment": "信用承诺",
 }
 
 
@@ -78,6 +80,9 @@ async def _profile_or_404(uscc: str) -> dict:
 async def _tab_context(profile: dict, tab: str, cursor: str | None) -> dict:
     if tab not in TAB_LABELS:
         raise NotFoundException("没有这个栏目")
+    if tab == "commitment":  # R-P1: a signed commitment is class A (KS 第九条)
+        rows = await commitments.public_for_subject(profile["id"])
+        return {"profile": profile, "tab": tab, "tabs": TAB_LABELS, "page": publication.Page([]), "commitments": rows}
     page = await publication.subject_records(profile["id"], tab, cursor)
     lists = []
     if tab in ("positive", "negative") and not cursor:

@@ -233,6 +233,11 @@ async def _seed() -> dict:
         queries = await _seed_queries(f, market, tax, today)
         audit_log = await _seed_audit_log(f, target)
         objections = await _seed_objections(f, today)
+        commitment = {  # tests/e2e/test_commitment_journey.py (R-P1)
+            "company": (signer := await f.legal_subject("河南E2E承诺示例食品有限公司")),
+            "owner": await f.proven("enterprise", subject_id=signer["id"]),
+            "agency": await f.agency("郑州市市场监督管理局（E2E承诺）"),
+        }
         reporting = {
             "agency": (agency := await f.agency("郑州市市场监督管理局（E2E报送）")),
             "officer": await f.account("agency", agency_id=agency["id"]),
@@ -253,6 +258,7 @@ async def _seed() -> dict:
             **queries,
             **audit_log,
             "objection": objections,
+            "commitment": commitment,
             "reporting": reporting,
         }
     finally:

@@ -240,6 +240,20 @@ EXPECT: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/verifications/verify/{token:str}"): ALL,
     ("GET", "/staff/verifications"): frozenset({"staff"}),
     ("POST", "/staff/verifications/{verification_id:int}/issue"): frozenset({"staff"}),
+    # 信用承诺 (R-P1): subjects sign (proven ones only, refused in the handler); staff keep the texts;
+    # the accepting agency records breaches; the check page and a legal person's PDF are public.
+    ("GET", "/me/commitments"): SUBJECTS,
+    ("GET", "/me/commitments/new"): SUBJECTS,
+    ("POST", "/me/commitments"): SUBJECTS,
+    ("GET", "/me/commitments/{commitment_id:int}"): SUBJECTS,
+    ("GET", "/commitments/verify/{token:str}"): ALL,
+    ("GET", "/commitments/{commitment_id:int}/pdf"): ALL,
+    ("GET", "/staff/commitments/templates"): frozenset({"staff"}),
+    ("POST", "/staff/commitments/templates"): frozenset({"staff"}),
+    ("GET", "/staff/commitments/templates/{text_id:int}"): frozenset({"staff"}),
+    ("GET", "/agency/commitments"): frozenset({"agency"}),
+    ("GET", "/agency/commitments/{commitment_id:int}"): frozenset({"agency"}),
+    ("POST", "/agency/commitments/{commitment_id:int}/breach"): frozenset({"agency"}),
 }
 # Not role-gated pages: the session's own end, the static files and the OpenAPI document.
 SKIP_PREFIXES = ("/static", "/schema", "/logout")
@@ -273,6 +287,8 @@ SAMPLES = {
     "{report_id:int}": "999999999",
     "{number:str}": "JC20261204FFFFFFFF",
     "{verification_id:int}": "999999999",
+    "{commitment_id:int}": "999999999",
+    "{text_id:int}": "1",
 }
 
 

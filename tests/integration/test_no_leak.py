@@ -155,6 +155,26 @@ async def _issued_opinion(owner: dict, company: dict) -> tuple[int, str]:
     return row["id"], opinion.sign(row["opinion_no"], row["digest"])
 
 
+async def _commitments(company: dict, person: dict, markers: list[str]) -> dict:
+    """A signed commitment of the company and a breached one of the person, accepted by an agency
+    other than the provider (whose own officer is crawled). The breach facts are a marker (R-17)."""
+    from portal.products.commitments.document import sign_token
+    from portal.products.commitments.tables import Commitment
+    from tests import commitmentflow as cf
+
+    accepting = await f.agency(name=f"承诺受理局{f.unique()}")
+    _, officer = await cf.officer(accepting["id"])
+    ids = []
+    for role, subject in (("enterprise", company), ("citizen", person)):
+        _, signer = await cf.proven_subject(role, subject["id"])
+        ids.append(await cf.signed(signer, accepting["id"], matter=f"承诺事项{f.unique()}"))
+    marker = f"MARKCOMMIT{f.unique()}"
+    markers.append(marker)
+    await cf.breached(officer, ids[1], facts=marker)
+    rows = await Commitment.select(Commitment.id, Commitment.number).where(Commitment.id.is_in(ids))
+    return {"commitments": [str(i) for i in ids], "commitment_tokens": [sign_token(r["id"], r["number"]) for r in rows]}
+
+
 def _pdf() -> bytes:
     from fpdf import FPDF
 
@@ -208,6 +228,11 @@ def _values(fixtures: dict) -> dict[str, list[str]]:
         # 逢办必查: another agency's check of the company, its answer holding class-B markers (R-P5).
         "{number:str}": [fixtures["check"], "JC20261204FFFFFFFF"],
         "/staff/measures/{code:str}": [fixtures["measure"], "M99999"],
+        # R-P1: a legal person's commitment and a natural person's breached one (its facts are a
+        # class-B record, R-17); the standard texts are staff pages of public wording.
+        "{commitment_id:int}": fixtures["commitments"],
+        "/commitments/verify/{token:str}": fixtures["commitment_tokens"],
+        "{text_id:int}": ["1"],
     }
 
 
@@ -295,6 +320,7 @@ async def test_no_b_or_c_marker_and_no_raw_id_on_any_page_a_stranger_can_open(ap
         )["id"]
     )
     fixtures |= await _check_artefacts(company)
+    fixtures.update(await _commitments(company, person, markers))
     if role:
         # A stranger's account: logging in must not widen what any page shows. An officer of another
         # agency is a stranger to the provider's records; the provider's own officer is crawled too.

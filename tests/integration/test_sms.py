@@ -92,8 +92,9 @@ async def test_phone_verified_by_sms_code_then_notices_arrive_by_sms(client, cap
 
     # SMS switched off for the kind (e-mail kept on): nothing queued, the inbox still gets it.
     await service.set_preferences(me["id"], {"authorization"}, set())
-    assert await service.preferences(me["id"], "sms") == {"authorization": False, "objection": False}
-    assert await service.preferences(me["id"]) == {"authorization": True, "objection": False}
+    off = {kind: False for kind in service.KINDS}  # every kind not named is switched off
+    assert await service.preferences(me["id"], "sms") == off
+    assert await service.preferences(me["id"]) == {**off, "authorization": True}
     queued = await SmsOutbox.count()
     await service.notify(me["id"], "authorization", "只在站内", "")
     assert await SmsOutbox.count() == queued
