@@ -112,6 +112,23 @@ async def test_a_valid_credit_report_is_in_the_answer_without_its_content(client
     assert sorted(u["product"] for u in uses) == ["list", "report"]  # R-P4: the report was used
 
 
+async def test_commitments_in_force_are_in_the_answer_and_a_breached_one_is_not(client):
+    from tests import commitmentflow as cf
+
+    company = await f.legal_subject()
+    accepting = await f.agency()
+    _, signer = await cf.proven_subject("enterprise", company["id"])
+    kept = await cf.signed(signer, accepting["id"], matter="食品经营许可（新办）")
+    broken = await cf.signed(signer, accepting["id"], matter="户外广告设置许可")
+    _, officer = await cf.officer(accepting["id"])
+    await cf.breached(officer, broken)
+    key = await _key(await f.agency())
+    r = await _check(client, key, _body({"kind": "legal", "uscc": company["uscc"]}, f.unique("CM-")))
+    assert r.status_code == 200, r.text
+    assert [c["id"] for c in r.json()["commitments"]] == [kept]  # R-P1: in force only
+    assert r.json()["commitments"][0]["verify_url"].startswith("/commitments/verify/")
+
+
 async def test_revoked_and_expired_keys_get_a_401_json_error_and_nothing_is_recorded(client):
     _, company, _ = await _company_on_black_list()
     agency = await f.agency()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from portal.products.commitments.service import for_check as commitments
 from portal.products.credit_reports.service import for_check as credit_report
 from portal.products.verifications.service import for_check as verification_opinion
 
@@ -15,7 +16,7 @@ __all__ = ["product_sections"]
 async def product_sections(subject_id: int, today: date) -> dict:
     """Commitments in force, a valid verification opinion, a valid credit report."""
     return {
-        "commitments": [],
+        "commitments": await commitments(subject_id, today),
         "verification_opinion": await verification_opinion(subject_id, today),
         "credit_report": await credit_report(subject_id, today),
     }
