@@ -72,6 +72,7 @@ class PortalMiddleware:
         self.bounds = bounds
         settings = get_settings()
         self.headers = _security_headers(settings.production)
+        self.names = frozenset(k for k, _ in self.headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -86,11 +87,12 @@ class PortalMiddleware:
         principal = await load_principal(token) if token else None
         state = scope.setdefault("state", {})
         state["principal"] = principal
-        extra = self.headers
+        extra, names = self.headers, self.names
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers") or [])
+                # Ours replace a handler's own (e.g. a download's nosniff): one value per header.
+                headers = [(k, v) for k, v in message.get("headers") or [] if k.lower() not in names]
                 headers += extra
                 if not is_static:
                     # Personal pages must never sit in a shared or back-button cache.
