@@ -34,6 +34,10 @@ MAX_DAYS = 2 * 365
 K = ApiKey
 
 
+TOUCH_EVERY = timedelta(seconds=60)
+"""How stale a key's ``last_used_at`` may get before a request notes its use again."""
+
+
 class ApiKeyError(ValueError):
     """A key cannot be made or changed as asked; the message is Chinese."""
 
@@ -122,6 +126,7 @@ async def authenticate(header: str | None, *, touch: bool = True) -> KeyHolder |
             K.categories,
             K.expires_at,
             K.revoked_at,
+            K.last_used_at,
             K.agency.id.as_alias("agency_id"),
             K.agency.code.as_alias("agency_code"),
             K.agency.name.as_alias("agency_name"),
@@ -134,7 +139,10 @@ async def authenticate(header: str | None, *, touch: bool = True) -> KeyHolder |
         return None
     if row["revoked_at"] is not None or _aware(row["expires_at"]) <= _now() or not row["agency_active"]:
         return None
-    if touch:
+    last = row["last_used_at"]
+    if touch and (last is None or _now() - _aware(last) >= TOUCH_EVERY):
+        # A write per request would cost more than the check or push itself; the minute is enough
+        # to tell staff a key is in use.
         await K.update({K.last_used_at: _now()}).where(K.id == row["id"])
     return KeyHolder(
         key_id=row["id"],

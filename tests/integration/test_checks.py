@@ -202,3 +202,20 @@ async def test_bad_input_is_a_precise_400_and_records_nothing(client):
     r = await _check(client, key, _body({"kind": "natural", "id_number": "410101199001011234"}, "A1"))
     assert r.status_code == 400 and "410101199001011234" not in r.text
     assert await CreditCheck.count().where(CreditCheck.agency == agency["id"]) == 0
+
+
+async def test_a_key_notes_its_use_at_most_once_a_minute():
+    from portal.ingest.tables import ApiKey
+
+    key = await _key(await f.agency())
+    row = ApiKey.select(ApiKey.id, ApiKey.last_used_at).where(ApiKey.secret_sha256 == keys._digest(key))
+    assert (await row.first())["last_used_at"] is None
+    assert await keys.authenticate(f"Bearer {key}") is not None
+    first = (await row.first())["last_used_at"]
+    assert first is not None
+    assert await keys.authenticate(f"Bearer {key}") is not None
+    assert (await row.first())["last_used_at"] == first  # no write for every call
+    stale = datetime.now(timezone.utc) - keys.TOUCH_EVERY - timedelta(seconds=1)
+    await ApiKey.update({ApiKey.last_used_at: stale}).where(ApiKey.id == (await row.first())["id"])
+    assert await keys.authenticate(f"Bearer {key}") is not None
+    assert (await row.first())["last_used_at"] > stale
