@@ -197,7 +197,10 @@ def test_keyboard_only_journey_search_profile_tabs(page: Page, seed, step):
     page.keyboard.press("ArrowDown")  # reading on: the panel scrolls, focus stays
     expect(page.locator("#tab-panel")).to_be_focused()
     step(page, "keyboard-penalty")
-    page.keyboard.press("Shift+Tab")  # back to the tab bar, onto the tab that was chosen
+    page.keyboard.press("Shift+Tab")  # back to the tab bar: its last tab comes before the panel
+    where = _active(page)
+    assert where["inTabBar"] and where["text"] == "信用承诺", where
+    page.keyboard.press("Shift+Tab")
     where = _active(page)
     assert where["inTabBar"] and where["text"] == "失信惩戒", where
     page.keyboard.press("Enter")
