@@ -7,7 +7,9 @@
 - a single term of 4+ characters also finds names holding its characters in order (郑州韵宇 →
   郑州市金水区韵宇…), listed after every contiguous match.
 Results come in subject-id order so that paging is a keyset (``id > cursor``), never OFFSET.
-The count is exact up to COUNT_CAP and bounded, never a scan of all matches.
+The count is exact up to COUNT_CAP and bounded, never a scan of all matches; it comes from the
+index alone where the index is exact (portal/search/sql.count_ids). After a full page of contiguous
+matches the in-order ones are not counted (shown "N+"); the in-order walk only fills short pages.
 Only legal persons are searched (natural persons are not listed by name, R-17).
 """
 
@@ -38,9 +40,10 @@ _COLUMNS = (
 )
 _SELECT = ", ".join(f"s.{column._meta.db_column_name}" for column in _COLUMNS)
 COUNT_CAP = 1000
-SUBSEQUENCE_BUDGET = 5000
-"""Candidates one request may test for the in-order fallback; a longer walk continues on the next
-page (the cursor remembers where it stopped)."""
+SUBSEQUENCE_BUDGET = 400
+"""How far one request's in-order walk goes: up to the rarest character's 400th holder (index
+entries only; the names read are those holding the three rarest characters); a longer
+walk continues on the next page (the cursor remembers where it stopped)."""
 _FALLBACK = "f"
 _PREFIX = "u"
 
@@ -147,22 +150,24 @@ async def _ids(sql_args: tuple[str, list]) -> list[int]:
 async def _by_name(result: SearchResult, parsed: q.Query, tag: str, after: int, limit: int, first: bool) -> None:
     engine = _engine()
     freq = await _gram_freq() if engine == "postgres" else {}
-    want = COUNT_CAP + 1 if first else limit + 1
     found: list[tuple[int, bool]] = []  # (id, by the in-order fallback)
     more_scan = None
     if tag != _FALLBACK:
-        ids = await _ids(sql.name_ids(engine, parsed.terms, after, want, freq))
+        ids = await _ids(sql.name_ids(engine, parsed.terms, after, limit + 1, freq))
         found = [(i, False) for i in ids]
         after = 0
-    if parsed.subsequence and len(found) < want:
-        term = parsed.terms[0]
-        ids = await _ids(sql.subsequence_ids(engine, term, after, want - len(found), SUBSEQUENCE_BUDGET, freq))
+    full = len(found) > limit
+    # The in-order walk only fills a page the contiguous matches leave short (on the first page it
+    # also counts its matches, within its budget).
+    if parsed.subsequence and not full:
+        want = (COUNT_CAP + 1 if first else limit + 1) - len(found)
+        ids, more_scan = await _subsequence(engine, parsed.terms[0], after, want)
         found += [(i, True) for i in ids]
-        if len(found) < want:  # did the walk stop at its budget rather than at the end?
-            extent = await S.raw(*_flat(sql.subsequence_extent(engine, term, after, SUBSEQUENCE_BUDGET, freq)))
-            if extent[0]["n"] >= SUBSEQUENCE_BUDGET:
-                more_scan = extent[0]["last"]
-    if first:
+    if first and full:
+        result.total = await _count_matches(engine, parsed.terms, freq)
+        # In-order matches follow the contiguous ones but are not counted here: "N+".
+        result.total_more = result.total > COUNT_CAP or parsed.subsequence
+    elif first:
         result.total = min(len(found), COUNT_CAP + 1)
         result.total_more = len(found) > COUNT_CAP or more_scan is not None
     page = found[:limit]
@@ -174,6 +179,49 @@ async def _by_name(result: SearchResult, parsed: q.Query, tag: str, after: int, 
         result.next_cursor = encode_cursor(_FALLBACK, last) if by_order else encode_cursor(last)
     elif more_scan is not None:
         result.next_cursor = encode_cursor(_FALLBACK, more_scan)
+
+
+async def _subsequence(engine: str, term: str, after: int, want: int) -> tuple[list[int], int | None]:
+    """Up to ``want`` in-order matches after ``after``, and, if the walk stopped at its budget
+    rather than at the end, the id where the next walk resumes."""
+    # The walk covers the ids up to the rarest character's SUBSEQUENCE_BUDGET-th holder.
+    chars = list(dict.fromkeys(q.search_chars(term)))
+    reach = await S.raw(*_flat(sql.char_reach(engine, term, after, SUBSEQUENCE_BUDGET)))
+    # Rarest first: fewest holders left, else the latest budget-th holder.
+    reach.sort(key=lambda r: (r["n"] >= SUBSEQUENCE_BUDGET, r["n"] if r["n"] < SUBSEQUENCE_BUDGET else -r["last"]))
+    if reach[0]["n"] == 0:
+        return [], None
+    end = reach[0]["last"] if reach[0]["n"] >= SUBSEQUENCE_BUDGET else None
+    ids = await _ids(sql.subsequence_window(engine, term, [chars[r["k"]] for r in reach[:3]], after, end, want))
+    return ids, (end if end is not None and len(ids) < want else None)
+
+
+async def _count_matches(engine: str, terms: tuple[str, ...], freq: dict) -> int:
+    """Contiguous matches, at most COUNT_CAP + 1: current names from the index alone where it is
+    exact, plus subjects matched by a former name only; otherwise the exact walk."""
+    cap = COUNT_CAP + 1
+    current = sql.count_ids(engine, terms, cap, freq)
+    if current is None:
+        return await _count_one(engine, sql.name_ids(engine, terms, 0, cap, freq))
+    n = await _count_one(engine, current)
+    if n < cap:  # over the cap, former names cannot change the answer
+        n += await _count_one(engine, sql.former_only_ids(engine, terms, cap - n, freq))
+    return min(n, cap)
+
+
+async def _count_one(engine: str, sql_args: tuple[str, list]) -> int:
+    statement = _flat(_count(sql_args))
+    if engine != "postgres":
+        return (await S.raw(*statement))[0]["n"]
+    # A thousand-row walk is costed high enough for a parallel plan, whose worker start-up costs
+    # more than the walk itself (tens of ms on a busy machine).
+    async with S._meta.db.transaction():
+        await S.raw("SET LOCAL max_parallel_workers_per_gather = 0")
+        return (await S.raw(*statement))[0]["n"]
+
+
+def _count(sql_args: tuple[str, list]) -> tuple[str, list]:
+    return f"SELECT count(*) AS n FROM ({sql_args[0]}) c", sql_args[1]
 
 
 def _flat(sql_args: tuple[str, list]) -> list:

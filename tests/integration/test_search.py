@@ -146,3 +146,26 @@ async def test_terms_separated_by_spaces_must_all_match(corpus):
         assert expected, query  # the corpus holds matches for each
         assert await _all_pages(query, limit=5) == expected, query
     assert await _all_pages(f"燚骉 {corpus['tag']}不存在", limit=5) == []
+
+
+async def test_the_first_page_counts_what_the_pages_list(corpus):
+    """The count (from the index alone where it is exact) is the number of rows every page lists;
+    "N+" only where the in-order matches after a full page of contiguous ones are not counted."""
+    for query in _queries(corpus) + ["有限", "公司", "商贸有限", "旧名"]:
+        expected = await _brute_force(query)
+        first = await service.search_subjects(query, limit=5)
+        if first.total_more:
+            assert first.total <= len(expected) and len(first.items) == 5, query
+        else:
+            assert first.total == min(len(expected), 1001), query
+
+
+async def test_the_in_order_walk_resumes_where_its_budget_ends(corpus, monkeypatch):
+    """A walk that stops at its budget (the rarest character's n-th holder) continues on the next
+    page: all pages together are still the brute-force answer. The corpus is too small to reach
+    the real budget, so it is made tiny here."""
+    monkeypatch.setattr(service, "SUBSEQUENCE_BUDGET", 2)
+    queries = [q for q in _queries(corpus) if len(q.split()) == 1 and len(search_chars(q)) >= 4]
+    assert len(queries) > 10
+    for query in queries:
+        assert await _all_pages(query, limit=4) == await _brute_force(query), query
