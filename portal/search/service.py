@@ -152,8 +152,12 @@ async def _by_name(result: SearchResult, parsed: q.Query, tag: str, after: int, 
     freq = await _gram_freq() if engine == "postgres" else {}
     found: list[tuple[int, bool]] = []  # (id, by the in-order fallback)
     more_scan = None
+    # Where no index counts exactly (PostgreSQL, common pairs: matches are dense), the first page's
+    # walk goes on to COUNT_CAP + 1 matches and is the count: one walk, not two.
+    walk_counts = first and engine == "postgres" and sql.count_ids(engine, parsed.terms, 0, freq) is None
     if tag != _FALLBACK:
-        ids = await _ids(sql.name_ids(engine, parsed.terms, after, limit + 1, freq))
+        n = COUNT_CAP + 1 if walk_counts else limit + 1
+        ids = await _ids(sql.name_ids(engine, parsed.terms, after, n, freq))
         found = [(i, False) for i in ids]
         after = 0
     full = len(found) > limit
@@ -164,7 +168,10 @@ async def _by_name(result: SearchResult, parsed: q.Query, tag: str, after: int, 
         ids, more_scan = await _subsequence(engine, parsed.terms[0], after, want)
         found += [(i, True) for i in ids]
     if first and full:
-        result.total = await _count_matches(engine, parsed.terms, freq)
+        if walk_counts:
+            result.total = min(len(found), COUNT_CAP + 1)
+        else:
+            result.total = await _count_matches(engine, parsed.terms, freq)
         # In-order matches follow the contiguous ones but are not counted here: "N+".
         result.total_more = result.total > COUNT_CAP or parsed.subsequence
     elif first:
