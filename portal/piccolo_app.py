@@ -31,13 +31,14 @@ from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, Re
 from portal.reports.tables import IssuedReport
 from portal.sharing.tables import ShareableCategory, SharingChange
 from portal.stats.tables import SiteStat
-from portal.subjects.tables import Subject
+from portal.subjects.tables import Subject, SubjectFormerName
 from portal.timeliness.tables import ReportingObligation, UrgeNotice
 from portal.uploads.tables import Upload
 
 TABLES = [
     Agency,
     Subject,
+    SubjectFormerName,
     CreditRecord,
     LicenseDetail,
     PenaltyDetail,

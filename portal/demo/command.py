@@ -35,6 +35,22 @@ def _refresh_stats(report) -> None:
     report(f"已更新首页数据概况（{time.monotonic() - started:.0f} 秒）")
 
 
+def _former_names(report) -> None:
+    """Some legal persons get a former name (曾用名), searchable like current names."""
+
+    async def seed() -> int:
+        from piccolo_conf import DB
+        from portal.demo.former_names import seed_former_names
+
+        try:
+            return await seed_former_names()
+        finally:
+            if hasattr(DB, "close_pool"):
+                await DB.close_pool()
+
+    report(f"已生成 {asyncio.run(seed())} 个曾用名")
+
+
 def _seed_queries(seed: int, report) -> None:
     """Verified demo subjects, authorisations, and a real query log (portal.demo.queries)."""
     started = time.monotonic()
@@ -106,6 +122,7 @@ def run(
     if result is None:
         report("数据库中已有主体数据（--if-empty），未做任何改动。")
         return None
+    _former_names(report)
     _refresh_stats(report)
     _seed_queries(seed, report)
     result["seconds"] = round(time.monotonic() - started, 1)

@@ -21,6 +21,7 @@ __all__ = [
     "date_range",
     "encode_cursor",
     "decode_id_cursor",
+    "decode_tagged_id_cursor",
     "decode_date_id_cursor",
 ]
 
@@ -109,6 +110,21 @@ def decode_id_cursor(cursor: str | None) -> int:
     if not cursor:
         return 0
     return _cursor_id(_decode(cursor, 1)[0])
+
+
+def decode_tagged_id_cursor(cursor: str | None, tags: tuple[str, ...]) -> tuple[str, int]:
+    """(tag, last id): a plain id cursor has tag "", ``encode_cursor(tag, id)`` one of ``tags``."""
+    if not cursor:
+        return "", 0
+    if len(cursor) > MAX_CURSOR:
+        raise InputError("cursor", BAD_CURSOR)
+    try:
+        return "", decode_id_cursor(cursor)
+    except InputError:
+        tag, last_id = _decode(cursor, 2)
+    if tag not in tags:
+        raise InputError("cursor", BAD_CURSOR)
+    return tag, _cursor_id(last_id)
 
 
 def decode_date_id_cursor(cursor: str | None) -> tuple[date, int] | None:

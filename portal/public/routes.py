@@ -20,7 +20,7 @@ from portal.products.commitments import service as commitments
 from portal.products.credit_reports import service as credit_reports
 from portal.public import service as public
 from portal.publication import service as publication
-from portal.search.service import search_subjects
+from portal.search.service import former_names, search_subjects
 from portal.settings import get_settings
 from portal.stats.service import LABELS as STAT_LABELS
 from portal.web.htmx import page_or_fragment, wants_fragment
@@ -87,7 +87,9 @@ async def _tab_context(profile: dict, tab: str, cursor: str | None) -> dict:
     lists = []
     if tab in ("positive", "negative") and not cursor:
         lists = await publication.subject_list_entries(profile["id"], "red" if tab == "positive" else "black")
-    return {"profile": profile, "tab": tab, "tabs": TAB_LABELS, "page": page, "list_entries": lists}
+    formers = (await former_names([profile["id"]])).get(profile["id"], []) if tab == "basic" else []
+    context = {"profile": profile, "tab": tab, "tabs": TAB_LABELS, "page": page, "list_entries": lists}
+    return context | {"former_names": formers}
 
 
 @get("/subjects/{uscc:str}", name="subject")

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 
 from portal.lib.ngrams import short_grams
-from portal.subjects.tables import Subject, SubjectKind
+from portal.subjects.tables import Subject, SubjectFormerName, SubjectKind
 
-__all__ = ["index_subject", "index_subjects", "unindex_subject", "rebuild_sqlite", "bigram_rows"]
+__all__ = [
+    "index_subject",
+    "index_subjects",
+    "unindex_subject",
+    "rebuild_sqlite",
+    "bigram_rows",
+    "add_former_name",
+    "replace_former_names",
+    "former_grams",
+]
 
 
 def _engine():
@@ -98,3 +108,85 @@ def rebuild_sqlite(connection) -> None:
             [(sid, " ".join(short_grams(name))) for sid, name in rows],
         )
         last = rows[-1][0]
+    rebuild_former_sqlite(connection)
+
+
+def rebuild_former_sqlite(connection) -> None:
+    """Rebuild subject_former_gram from subject_former_name on a plain sqlite3 connection."""
+    connection.execute("INSERT INTO subject_former_gram(subject_former_gram) VALUES ('delete-all')")
+    names: dict[int, list[str]] = {}
+    for subject_id, name in connection.execute("SELECT subject_id, name FROM subject_former_name ORDER BY id"):
+        names.setdefault(subject_id, []).append(name)
+    connection.executemany(
+        "INSERT INTO subject_former_gram(rowid, grams) VALUES (?, ?)",
+        [(sid, " ".join(former_grams(n))) for sid, n in names.items()],
+    )
+
+
+def former_grams(names: Iterable[str]) -> list[str]:
+    """The short-gram tokens of all of a subject's former names (subject_former_gram)."""
+    return list(dict.fromkeys(g for name in names for g in short_grams(name)))
+
+
+async def add_former_name(subject_id: int, name: str, changed_on: date | None) -> None:
+    """Record a former name (曾用名) and index it for search; one transaction."""
+    F = SubjectFormerName
+    async with Subject._meta.db.transaction():
+        old = [r["name"] for r in await F.select(F.name).where(F.subject_id == subject_id)]
+        await F.insert(F(subject_id=subject_id, name=name, changed_on=changed_on))
+        if _engine().engine_type == "postgres":
+            await Subject.raw(
+                "INSERT INTO subject_former_gram (gram, subject_id) SELECT unnest({}::varchar[]), {} "
+                "ON CONFLICT DO NOTHING",
+                short_grams(name),
+                subject_id,
+            )
+            return
+        if old:  # a contentless FTS5 row is replaced by deleting exactly what it holds
+            await Subject.raw(
+                "INSERT INTO subject_former_gram(subject_former_gram, rowid, grams) VALUES ('delete', {}, {})",
+                subject_id,
+                " ".join(former_grams(old)),
+            )
+        await Subject.raw(
+            "INSERT INTO subject_former_gram(rowid, grams) VALUES ({}, {})",
+            subject_id,
+            " ".join(former_grams([*old, name])),
+        )
+
+
+async def replace_former_names(rows: list[tuple[int, str, date | None]]) -> None:
+    """Bulk load (demo data): every former name becomes ``rows`` (subject_id, name, changed_on),
+    with the search index rebuilt to match; one transaction."""
+    db = _engine()
+    names: dict[int, list[str]] = {}
+    for subject_id, name, _ in rows:
+        names.setdefault(subject_id, []).append(name)
+    async with db.transaction():
+        await Subject.raw("DELETE FROM subject_former_name")
+        if db.engine_type == "postgres":
+            await Subject.raw("DELETE FROM subject_former_gram")
+        else:
+            await Subject.raw("INSERT INTO subject_former_gram(subject_former_gram) VALUES ('delete-all')")
+        for start in range(0, len(rows), 300):
+            batch = rows[start : start + 300]
+            await SubjectFormerName.insert(
+                *[SubjectFormerName(subject_id=s, name=n, changed_on=d) for s, n, d in batch]
+            )
+        ids = list(names)
+        for start in range(0, len(ids), 300):
+            batch = [(i, former_grams(names[i])) for i in ids[start : start + 300]]
+            if db.engine_type == "postgres":
+                pairs = [(g, i) for i, grams in batch for g in grams]
+                await Subject.raw(
+                    "INSERT INTO subject_former_gram (gram, subject_id) "
+                    "SELECT * FROM unnest({}::varchar[], {}::integer[]) ON CONFLICT DO NOTHING",
+                    [g for g, _ in pairs],
+                    [i for _, i in pairs],
+                )
+            else:
+                values = ", ".join("({}, {})" for _ in batch)
+                await Subject.raw(
+                    f"INSERT INTO subject_former_gram(rowid, grams) VALUES {values}",
+                    *[v for i, grams in batch for v in (i, " ".join(grams))],
+                )

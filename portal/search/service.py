@@ -1,26 +1,32 @@
-"""Public subject search: exact USCC, or name substring (issue 2 §5).
+"""Public subject search (issue 2 §5): a USCC, a USCC prefix, or name terms.
 
-Paths by query length (STACK.md: FTS5 trigram cannot match fewer than 3 characters):
-- an 18-character valid USCC → unique index;
-- 3+ characters → SQLite FTS5 trigram / PostgreSQL pg_trgm;
-- 1 or 2 characters → the short-gram index (single characters and pairs).
+- an 18-character valid USCC → unique index; 18 code characters with a wrong check character →
+  say so; a 6+ character code prefix → range scan of the unique index, in code order;
+- name terms (split at spaces, full-width too) must all occur in the name or in one former name
+  (曾用名); candidates come from the trigram/short-gram indexes (portal/search/sql.py);
+- a single term of 4+ characters also finds names holding its characters in order (郑州韵宇 →
+  郑州市金水区韵宇…), listed after every contiguous match.
 Results come in subject-id order so that paging is a keyset (``id > cursor``), never OFFSET.
+The count is exact up to COUNT_CAP and bounded, never a scan of all matches; it comes from the
+index alone where the index is exact (portal/search/sql.count_ids). After a full page of contiguous
+matches the in-order ones are not counted (shown "N+"); the in-order walk only fills short pages.
 Only legal persons are searched (natural persons are not listed by name, R-17).
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from portal.lib import uscc as uscc_rules
-from portal.lib.ngrams import bigrams, normalize_query, search_chars
-from portal.lib.params import decode_id_cursor, encode_cursor
-from portal.subjects.tables import Subject, SubjectKind
+from portal.lib import id_number
+from portal.lib.params import InputError, decode_tagged_id_cursor, encode_cursor
+from portal.search import query as q
+from portal.search import sql
+from portal.search.query import MAX_QUERY_CHARS
+from portal.subjects.tables import Subject, SubjectFormerName, SubjectKind
 
-__all__ = ["SearchResult", "search_subjects", "MAX_QUERY_CHARS"]
+__all__ = ["SearchResult", "search_subjects", "former_names", "MAX_QUERY_CHARS", "COUNT_CAP"]
 
-MAX_QUERY_CHARS = 50
 S = Subject
 _COLUMNS = (
     S.id,
@@ -33,6 +39,13 @@ _COLUMNS = (
     S.address,
 )
 _SELECT = ", ".join(f"s.{column._meta.db_column_name}" for column in _COLUMNS)
+COUNT_CAP = 1000
+SUBSEQUENCE_BUDGET = 400
+"""How far one request's in-order walk goes: up to the rarest character's 400th holder (index
+entries only; the names read are those holding the three rarest characters); a longer
+walk continues on the next page (the cursor remembers where it stopped)."""
+_FALLBACK = "f"
+_PREFIX = "u"
 
 
 @dataclass
@@ -41,77 +54,225 @@ class SearchResult:
     items: list[dict]
     next_cursor: str | None = None
     error: str | None = None
+    notice: str | None = None
     mode: str = ""
+    terms: tuple[str, ...] = ()
+    total: int | None = None
+    """Matches counted on the first page, at most COUNT_CAP + 1 (shown as "1,000+")."""
+    total_more: bool = False
+    """The count stopped early (over COUNT_CAP, or the in-order walk's budget)."""
+    fallback_ids: set[int] = field(default_factory=set)
+    """Items found by their characters in order, not as one piece."""
+
+
+def _engine() -> str:
+    return S._meta.db.engine_type
 
 
 async def search_subjects(
     query: str | None, cursor: str | None = None, limit: int = 20, min_chars: int = 1
 ) -> SearchResult:
-    # Substring search matches the stored spelling (full-width brackets included), so only
-    # case is folded; the bigram index is built from NFKC-normalised names on both sides.
-    text = (query or "").strip()[:MAX_QUERY_CHARS]
-    if not text:
-        return SearchResult(query="", items=[])
-    after = decode_id_cursor(cursor)
-    code = uscc_rules.normalize(normalize_query(text))
-    if len(code) == 18 and uscc_rules.is_valid(code):
-        rows = await S.raw(
-            f"SELECT {_SELECT} FROM subject s WHERE s.uscc = {{}} AND s.kind = {{}}", code, SubjectKind.LEGAL
+    parsed = q.parse(query)
+    tag, after = decode_tagged_id_cursor(cursor, (_FALLBACK, _PREFIX))
+    result = SearchResult(query=parsed.text, items=[], terms=parsed.terms)
+    if parsed.kind == "empty":
+        return result
+    if parsed.kind == "uscc":
+        result.items = await S.raw(
+            f"SELECT {_SELECT} FROM subject s WHERE s.uscc = {{}} AND s.kind = {{}}", parsed.code, SubjectKind.LEGAL
         )
-        return SearchResult(query=text, items=rows, mode="uscc")
-    chars = search_chars(text)
-    if len(chars) < min_chars:
-        return SearchResult(query=text, items=[], error="请输入企业名称中的文字，或完整的统一社会信用代码")
-    short = len(chars) <= 2
-    id_query = _short_gram_ids(chars, after, limit + 1) if short else await _substring_ids(text, after, limit + 1)
-    if id_query is not None:
-        # One round trip: the id walk and the result columns together.
-        sql, args = id_query
-        rows = await S.raw(f"SELECT {_SELECT} FROM ({sql}) q JOIN subject s ON s.id = q.id ORDER BY s.id", *args)
+        result.mode, result.total = "uscc", len(result.items)
+        if not result.items and id_number.is_valid(parsed.code):
+            parsed = q.Query(text=parsed.text, kind="id_number")  # 18 digits valid as both: a person's
+        else:
+            return result
+    if parsed.kind == "id_number":
+        result.notice = q.PERSON_NOTICE  # R-17: never a look-up by ID number in public
+        result.query = ""  # and never shown back
+        return result
+    if parsed.kind == "bad_check":
+        result.error = q.CHECK_CHAR_ERROR
+        return result
+    if parsed.kind == "uscc_prefix" and (tag == _PREFIX or (not cursor and await _prefix_exists(parsed.code))):
+        return await _by_prefix(result, parsed.code, after, limit, first=not cursor)
+    if tag == _PREFIX:
+        raise InputError("cursor", "翻页参数无效，请重新查询")
+    if len(q.search_chars(parsed.text)) < min_chars or not any(q.term_grams(t) for t in parsed.terms):
+        result.error = q.NO_TEXT_ERROR
+        return result
+    if parsed.person_like:
+        result.notice = q.PERSON_NOTICE  # R-17: legal persons with this name are still listed
+    await _by_name(result, parsed, tag, after, limit, first=not cursor)
+    return result
+
+
+async def _prefix_exists(code: str) -> bool:
+    return bool(await S.raw("SELECT 1 FROM subject WHERE uscc >= {} AND uscc < {} LIMIT 1", code, code + "~"))
+
+
+async def _by_prefix(result: SearchResult, code: str, after: int, limit: int, first: bool) -> SearchResult:
+    # Codes use 0-9 and A-Y only, so [code, code + "~") is exactly "starts with code" in any collation
+    # that orders ASCII by code point, and the unique index on uscc answers it as a range scan.
+    start = "(SELECT uscc FROM subject WHERE id = {})" if after else "{}"
+    rows = await S.raw(
+        f"SELECT {_SELECT} FROM subject s WHERE s.uscc >= {{}} AND s.uscc > {start} AND s.uscc < {{}} "
+        "AND s.kind = 'legal' ORDER BY s.uscc LIMIT {}",
+        code,
+        after if after else "",
+        code + "~",
+        limit + 1,
+    )
+    if first:
+        counted = await S.raw(
+            "SELECT count(*) AS n FROM (SELECT 1 FROM subject WHERE uscc >= {} AND uscc < {} LIMIT {}) c",
+            code,
+            code + "~",
+            COUNT_CAP + 1,
+        )
+        result.total = counted[0]["n"]
+        result.total_more = result.total > COUNT_CAP
+    result.mode, result.items = "uscc_prefix", rows[:limit]
+    if len(rows) > limit:
+        result.next_cursor = encode_cursor(_PREFIX, rows[limit - 1]["id"])
+    return result
+
+
+async def _ids(sql_args: tuple[str, list]) -> list[int]:
+    # One row with all ids (up to COUNT_CAP + 1 of them for the count): a thousand result rows
+    # would cost more to hand over than the index walk itself.
+    text, args = sql_args
+    agg = "string_agg(id::text, ',' ORDER BY id)" if _engine() == "postgres" else "group_concat(id)"
+    rows = await S.raw(f"SELECT {agg} AS ids FROM ({text}) x", *args)
+    joined = rows[0]["ids"] if rows else None
+    return sorted(int(i) for i in joined.split(",")) if joined else []
+
+
+async def _by_name(result: SearchResult, parsed: q.Query, tag: str, after: int, limit: int, first: bool) -> None:
+    engine = _engine()
+    freq = await _gram_freq() if engine == "postgres" else {}
+    found: list[tuple[int, bool]] = []  # (id, by the in-order fallback)
+    more_scan = None
+    # Where no index counts exactly (PostgreSQL, common pairs: matches are dense), the first page's
+    # walk goes on to COUNT_CAP + 1 matches and is the count: one walk, not two.
+    walk_counts = first and engine == "postgres" and sql.count_ids(engine, parsed.terms, 0, freq) is None
+    if tag != _FALLBACK:
+        n = COUNT_CAP + 1 if walk_counts else limit + 1
+        ids = await _ids(sql.name_ids(engine, parsed.terms, after, n, freq))
+        found = [(i, False) for i in ids]
+        after = 0
+    full = len(found) > limit
+    # The in-order walk only fills a page the contiguous matches leave short (on the first page it
+    # also counts its matches, within its budget).
+    if parsed.subsequence and not full:
+        want = (COUNT_CAP + 1 if first else limit + 1) - len(found)
+        ids, more_scan = await _subsequence(engine, parsed.terms[0], after, want)
+        found += [(i, True) for i in ids]
+    if first and full:
+        if walk_counts:
+            result.total = min(len(found), COUNT_CAP + 1)
+        else:
+            result.total = await _count_matches(engine, parsed.terms, freq)
+        # In-order matches follow the contiguous ones but are not counted here: "N+".
+        result.total_more = result.total > COUNT_CAP or parsed.subsequence
+    elif first:
+        result.total = min(len(found), COUNT_CAP + 1)
+        result.total_more = len(found) > COUNT_CAP or more_scan is not None
+    page = found[:limit]
+    result.items = await _rows([i for i, _ in page])
+    result.fallback_ids = {i for i, by_order in page if by_order}
+    result.mode = "short" if all(len(t) <= 2 for t in parsed.terms) else "substring"
+    if len(found) > limit:
+        last, by_order = page[-1]
+        result.next_cursor = encode_cursor(_FALLBACK, last) if by_order else encode_cursor(last)
+    elif more_scan is not None:
+        result.next_cursor = encode_cursor(_FALLBACK, more_scan)
+
+
+async def _subsequence(engine: str, term: str, after: int, want: int) -> tuple[list[int], int | None]:
+    """Up to ``want`` in-order matches after ``after``, and, if the walk stopped at its budget
+    rather than at the end, the id where the next walk resumes."""
+    # The walk covers the ids up to the rarest character's SUBSEQUENCE_BUDGET-th holder.
+    chars = list(dict.fromkeys(q.search_chars(term)))
+    reach = await S.raw(*_flat(sql.char_reach(engine, term, after, SUBSEQUENCE_BUDGET)))
+    # Rarest first: fewest holders left, else the latest budget-th holder.
+    reach.sort(key=lambda r: (r["n"] >= SUBSEQUENCE_BUDGET, r["n"] if r["n"] < SUBSEQUENCE_BUDGET else -r["last"]))
+    if reach[0]["n"] == 0:
+        return [], None
+    end = reach[0]["last"] if reach[0]["n"] >= SUBSEQUENCE_BUDGET else None
+    ids = await _ids(sql.subsequence_window(engine, term, [chars[r["k"]] for r in reach[:3]], after, end, want))
+    return ids, (end if end is not None and len(ids) < want else None)
+
+
+async def _count_matches(engine: str, terms: tuple[str, ...], freq: dict) -> int:
+    """Contiguous matches, at most COUNT_CAP + 1: current names from the index alone where it is
+    exact, plus subjects matched by a former name only; otherwise the exact walk."""
+    cap = COUNT_CAP + 1
+    current = sql.count_ids(engine, terms, cap, freq)
+    if current is None:
+        return await _count_one(engine, sql.name_ids(engine, terms, 0, cap, freq))
+    n = await _count_one(engine, current)
+    if n < cap:  # over the cap, former names cannot change the answer
+        n += await _count_one(engine, sql.former_only_ids(engine, terms, cap - n, freq))
+    return min(n, cap)
+
+
+async def _count_one(engine: str, sql_args: tuple[str, list]) -> int:
+    statement = _flat(_count(sql_args))
+    if engine != "postgres":
+        return (await S.raw(*statement))[0]["n"]
+    # A thousand-row walk is costed high enough for a parallel plan, whose worker start-up costs
+    # more than the walk itself (tens of ms on a busy machine).
+    async with S._meta.db.transaction():
+        await S.raw("SET LOCAL max_parallel_workers_per_gather = 0")
+        return (await S.raw(*statement))[0]["n"]
+
+
+def _count(sql_args: tuple[str, list]) -> tuple[str, list]:
+    return f"SELECT count(*) AS n FROM ({sql_args[0]}) c", sql_args[1]
+
+
+def _flat(sql_args: tuple[str, list]) -> list:
+    return [sql_args[0], *sql_args[1]]
+
+
+async def _rows(ids: list[int]) -> list[dict]:
+    """The shown columns and former names (曾用名) of ``ids``, in that order, in one query."""
+    if not ids:
+        return []
+    if _engine() == "postgres":
+        formers = "string_agg(f.name, chr(31) ORDER BY f.changed_on, f.id)"
     else:
-        ids = await _pg_ids_by_window(text, after, limit + 1)
-        rows = await S.select(*_COLUMNS).where(S.id.is_in(ids)).order_by(S.id) if ids else []
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return SearchResult(
-        query=text,
-        items=rows,
-        mode="short" if short else "substring",
-        next_cursor=encode_cursor(rows[-1]["id"]) if more else None,
+        formers = "group_concat(f.name, char(31))"  # rows arrive in id order, the order of change
+    rows = await S.raw(
+        f"SELECT {_SELECT}, (SELECT {formers} FROM subject_former_name f WHERE f.subject_id = s.id) AS formers "
+        f"FROM subject s WHERE s.id IN ({', '.join('{}' for _ in ids)})",
+        *ids,
     )
+    by_id = {r["id"]: r for r in rows}
+    items = [by_id[i] for i in ids if i in by_id]
+    for item in items:
+        names = item.pop("formers")
+        item["former_names"] = [{"name": n} for n in names.split("\x1f")] if names else []
+    return items
 
 
-def _postgres() -> bool:
-    return S._meta.db.engine_type == "postgres"
-
-
-def _short_gram_ids(gram: str, after: int, n: int) -> tuple[str, list]:
-    if _postgres():
-        sql = (
-            "SELECT subject_id AS id FROM subject_bigram WHERE gram = {} AND subject_id > {} "
-            "ORDER BY subject_id LIMIT {}"
-        )
-        return sql, [gram, after, n]
-    sql = (
-        "SELECT rowid AS id FROM subject_name_bigram WHERE subject_name_bigram MATCH {} "
-        "AND rowid > {} ORDER BY rowid LIMIT {}"
+async def former_names(subject_ids: list[int]) -> dict[int, list[dict]]:
+    """Former names (曾用名) per subject, oldest change first."""
+    F = SubjectFormerName
+    rows = (
+        await F.select(F.subject_id, F.name, F.changed_on).where(F.subject_id.is_in(subject_ids)).order_by(F.changed_on)
     )
-    return sql, [_fts_phrase(gram), after, n]
+    out: dict[int, list[dict]] = {}
+    for r in rows:
+        out.setdefault(r["subject_id"], []).append(r)
+    return out
 
 
-# PostgreSQL 3+ characters. The planner cannot tell "有限公司" (a million rows) from "韩旅游" (five)
-# and, for ORDER BY id LIMIT n, walks the primary key through every name for a rare one; the
-# trigram GIN index has the opposite problem for common substrings (sort of ~10^4 matches).
-# So drive from the query's rarest character pair: walk that pair's (gram, subject_id) rows in id
-# order, keep those that also hold the second-rarest pair, then check the whole pattern. Rare
-# pairs end after a few rows; common ones end after n matches, since matches are then dense.
-# Rarity comes from pg_stats (statistics target 10000 on subject_bigram.gram, migration
-# 2026-11-22T09:00): a missing or stale figure costs speed, never correctness.
+# PostgreSQL drives each walk from the query's rarest gram (portal/search/sql.py). Rarity comes from
+# pg_stats (statistics target 10000 on subject_bigram.gram, migration 2026-11-22T09:00): a missing
+# or stale figure costs speed, never correctness.
 GRAM_FREQ_TTL = 600.0  # seconds; the figures change only with ANALYZE
 _gram_freq_cache: tuple[float, dict[str, float]] = (float("-inf"), {})
-
-# Queries without any pair (e.g. "郑 州 市"): walk a bounded window in id order, then the GIN index.
-PG_WINDOW = 2000
 
 
 async def _gram_freq() -> dict[str, float]:
@@ -125,64 +286,3 @@ async def _gram_freq() -> dict[str, float]:
         freq = dict(zip(rows[0]["v"], rows[0]["f"])) if rows and rows[0]["v"] else {}
         _gram_freq_cache = (time.monotonic(), freq)
     return freq
-
-
-def _like(text: str) -> tuple[str, str]:
-    """(operator, pattern) for a literal substring. Case matters only for Latin letters, and
-    ILIKE costs twice LIKE per row (C.UTF-8 folding)."""
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    return ("ILIKE" if any("a" <= ch.lower() <= "z" for ch in text) else "LIKE"), pattern
-
-
-async def _substring_ids(text: str, after: int, n: int) -> tuple[str, list] | None:
-    """The id query for a 3+ character substring; None: no character pair, use the window path."""
-    if not _postgres():
-        sql = (
-            "SELECT rowid AS id FROM subject_name_trgm WHERE subject_name_trgm MATCH {} "
-            "AND rowid > {} ORDER BY rowid LIMIT {}"
-        )
-        return sql, [_fts_phrase(text), after, n]
-    grams = bigrams(text)
-    if not grams:
-        return None
-    freq = await _gram_freq()
-    ranked = sorted(grams, key=lambda g: freq.get(g, 0.0))  # stable: ties keep query order
-    rarest, second = ranked[0], ranked[min(1, len(ranked) - 1)]
-    like, pattern = _like(text)
-    sql = (
-        "SELECT b.subject_id AS id FROM subject_bigram b "
-        "JOIN subject_bigram b2 ON b2.gram = {} AND b2.subject_id = b.subject_id "
-        "JOIN subject s ON s.id = b.subject_id "
-        f"WHERE b.gram = {{}} AND b.subject_id > {{}} AND s.kind = 'legal' AND s.name {like} {{}} "
-        "ORDER BY b.subject_id LIMIT {}"
-    )
-    return sql, [second, rarest, after, pattern, n]
-
-
-async def _pg_ids_by_window(text: str, after: int, n: int) -> list[int]:
-    like, pattern = _like(text)
-    rows = await S.raw(
-        "SELECT id FROM (SELECT id, name FROM subject WHERE kind = 'legal' AND id > {} ORDER BY id LIMIT {}) head "
-        f"WHERE name {like} {{}} ORDER BY id LIMIT {{}}",
-        after,
-        PG_WINDOW,
-        pattern,
-        n,
-    )
-    if len(rows) == n:
-        return [r["id"] for r in rows]
-    async with S._meta.db.transaction():
-        # Never the primary-key walk (or a full scan) here; one round trip for both settings.
-        await S.raw("SELECT set_config('enable_indexscan', 'off', true), set_config('enable_seqscan', 'off', true)")
-        rows = await S.raw(
-            f"SELECT id FROM subject WHERE kind = 'legal' AND name {like} {{}} AND id > {{}} ORDER BY id LIMIT {{}}",
-            pattern,
-            after,
-            n,
-        )
-    return [r["id"] for r in rows]
-
-
-def _fts_phrase(text: str) -> str:
-    """Quote the whole query as one FTS5 phrase so no character is read as query syntax."""
-    return '"' + text.replace('"', '""') + '"'

@@ -1,9 +1,9 @@
 """信用主体: legal persons (法人和其他组织) and natural persons (自然人)."""
 
-from piccolo.columns import Date, Numeric, Text, Timestamptz, Varchar
+from piccolo.columns import Date, Integer, Numeric, Text, Timestamptz, Varchar
 from piccolo.table import Table
 
-__all__ = ["Subject", "SubjectKind", "SubjectType"]
+__all__ = ["Subject", "SubjectFormerName", "SubjectKind", "SubjectType"]
 
 
 class SubjectKind:
@@ -64,3 +64,14 @@ class Subject(Table, tablename="subject"):
     """登记状态: 存续 / 在业 / 吊销 / 注销."""
     created_at = Timestamptz()
     updated_at = Timestamptz()
+
+
+class SubjectFormerName(Table, tablename="subject_former_name"):
+    """曾用名: a name a legal person was registered under before ``changed_on``. Searched like
+    the current name (portal/search) and shown in results and on the profile."""
+
+    subject_id = Integer(index=True)
+    """subject.id (foreign key, ON DELETE CASCADE, in the migration)."""
+    name = Varchar(length=200)
+    changed_on = Date(null=True, default=None)
+    """The day the name was changed from this one."""

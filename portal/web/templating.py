@@ -98,6 +98,7 @@ def configure(env: Environment) -> None:
     from portal.authorizations.tables import AuthorizationStatus
     from portal.objections.stages import STEP_LABELS, Channel, Outcome, Stage
     from portal.proofs.tables import ProofMethod, ProofStatus
+    from portal.search.highlight import highlight
 
     env.filters.update(
         fmt_date=fmt_date,
@@ -107,6 +108,7 @@ def configure(env: Environment) -> None:
         query_method=query_method,
         reason_label=reason_label,
         subject_label=subject_heading,
+        highlight=highlight,
         proof_status=lambda v: ProofStatus.LABELS.get(v, v),
         proof_method=lambda v: ProofMethod.LABELS.get(v, v),
         auth_status=lambda v: AuthorizationStatus.LABELS.get(v, v),

@@ -289,6 +289,23 @@ def test_name_search_index_is_built(data):
         assert legal[0]["id"] in {h["rowid"] for h in hits}
 
 
+def test_some_legal_persons_have_a_searchable_former_name(data):
+    from portal.demo.former_names import FORMER_EVERY, former_name
+    from portal.search.index import former_grams
+
+    legal = [s for s in data.rows("subject") if s["kind"] == "legal" and s["id"] % FORMER_EVERY == 0]
+    expected = {s["id"]: former_name(s["id"], s["name"]) for s in legal}
+    expected = {i: (n, d.isoformat()) for i, (n, d) in ((i, f) for i, f in expected.items() if f)}
+    assert expected  # 曾用名 in the demo
+    got = {r["subject_id"]: (r["name"], str(r["changed_on"])[:10]) for r in data.rows("subject_former_name")}
+    assert got == expected
+    if data.database:
+        count = data.query("SELECT count(*) AS n FROM subject_former_gram")[0]["n"]
+        assert count == sum(len(former_grams([n])) for n, _ in expected.values())
+    else:
+        assert data.query("SELECT count(*) AS n FROM subject_former_gram_docsize")[0]["n"] == len(expected)
+
+
 def test_if_empty_leaves_a_filled_database_alone(data):
     before = data.query("SELECT count(*) AS n FROM credit_record")[0]["n"]
     assert data.command("--seed", "99", "--if-empty").returncode == 0
