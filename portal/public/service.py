@@ -8,6 +8,7 @@ from portal.lists.tables import ListType
 from portal.objections.views import correction_notices
 from portal.products.credit_reports import service as credit_reports
 from portal.publication import service as publication
+from portal.search.service import former_names
 from portal.stats.service import headline_counts
 from portal.subjects.service import public_profile
 from portal.web.datacache import VersionedCache
@@ -46,6 +47,7 @@ async def profile_page(subject_id: int) -> dict:
             "page": await publication.subject_records(subject_id, "basic", None),
             "notices": await correction_notices(subject_id),
             "credit_reports": await credit_reports.public_existence(subject_id, today_cn()),  # R-P3
+            "former_names": (await former_names([subject_id])).get(subject_id, []),  # 曾用名
         }
         return {"context": context, "rendered": {}}
 

@@ -17,6 +17,7 @@ HTMX = {"HX-Request": "true"}
 
 
 def _rows(html: str, marker: str) -> list[str]:
+    html = html.replace("<mark>", "").replace("</mark>", "")  # the matched characters are highlighted
     return re.findall(rf'href="/subjects/[0-9A-Z]+">([^<]*{marker}[^<]*)</a>', html)
 
 
