@@ -40,7 +40,7 @@ def _current(engine: str, terms: tuple[str, ...], after: int, n: int, freq: dict
     test, test_args = _all_like(engine, "s.name", terms)
     if engine != "postgres":
         long = [t for t in terms if len(t) >= 3]
-        if long:  # FTS5 trigram answers 3+ characters only (STACK.md)
+        if long:  # FTS5 trigram answers 3+ characters only; shorter terms have their own index
             index, match = "subject_name_trgm", " AND ".join(_phrase(t) for t in long)
         else:
             index, match = "subject_name_bigram", " AND ".join(_phrase(g) for t in terms for g in term_grams(t))

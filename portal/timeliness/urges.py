@@ -64,7 +64,7 @@ async def issue(agency_id: int, actor: str, today: date) -> int:
 def _transaction():
     db = U._meta.db
     if db.engine_type == "sqlite":
-        return db.transaction(transaction_type=TransactionType.immediate)  # STACK: avoid "locked"
+        return db.transaction(transaction_type=TransactionType.immediate)  # a second writer waits, never "locked"
     return db.transaction()
 
 

@@ -236,7 +236,7 @@ async def _store(
 
 def _transaction():
     db = C._meta.db
-    if db.engine_type == "sqlite":  # STACK: an immediate transaction avoids "database is locked"
+    if db.engine_type == "sqlite":  # IMMEDIATE: a second writer waits rather than fail "locked"
         return db.transaction(transaction_type=TransactionType.immediate)
     return db.transaction()
 
