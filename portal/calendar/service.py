@@ -57,7 +57,7 @@ async def _transaction(year: int):
     the same day at once would both pass the checks and one would hit the unique key (a 500)."""
     db = CalendarDay._meta.db
     if db.engine_type == "sqlite":
-        async with db.transaction(transaction_type=TransactionType.immediate):  # STACK: avoid "locked"
+        async with db.transaction(transaction_type=TransactionType.immediate):  # a second writer waits, never "locked"
             yield
         return
     async with db.transaction():

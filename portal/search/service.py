@@ -1,4 +1,4 @@
-"""Public subject search (issue 2 §5): a USCC, a USCC prefix, or name terms.
+"""Public subject search (R-17: legal persons only): a USCC, a USCC prefix, or name terms.
 
 - an 18-character valid USCC → unique index; 18 code characters with a wrong check character →
   say so; a 6+ character code prefix → range scan of the unique index, in code order;
