@@ -23,6 +23,12 @@ os.environ.setdefault("PORTAL_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,te
 
 import asyncpg
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests check results, not speed: a per-example deadline only measures how busy the
+# 2-core machine is (DeadlineExceeded while a browser and PostgreSQL run beside them).
+hypothesis_settings.register_profile("portal", deadline=None)
+hypothesis_settings.load_profile("portal")
 
 
 def _reset_postgres(url: str) -> None:
