@@ -5,7 +5,6 @@ from __future__ import annotations
 from http.cookies import SimpleCookie
 
 from litestar import Request
-from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.accounts.sessions import load_principal
@@ -80,6 +79,10 @@ class PortalMiddleware:
         self.headers = _security_headers(settings.production)
         self.names = frozenset(k for k, _ in self.headers)
         self.marker = settings.session_cookie.encode("latin-1") + b"="
+        vary = (b"vary", b"Cookie")
+        self.private = [*self.headers, (b"cache-control", b"no-store"), vary]
+        self.public = [*self.headers, (b"cache-control", b"no-cache"), vary]
+        self.cached = [*self.headers, vary]  # the handler chose its Cache-Control
 
     def _final(self, headers: list, principal: object, is_static: bool) -> list:
         """The handler's headers with ours: ours replace a handler's own (e.g. a download's nosniff),
@@ -92,21 +95,16 @@ class PortalMiddleware:
                 continue
             if low == b"cache-control" and not is_static:
                 if principal is not None:
-                    continue  # replaced by no-store below
+                    continue  # replaced by no-store
                 cached = True
             out.append((k, v))
-        out += self.headers
-        if not is_static:
-            # Personal pages must never sit in a shared or back-button cache.
-            if principal is not None:
-                out.append((b"cache-control", b"no-store"))
-            elif not cached:
-                out.append((b"cache-control", b"no-cache"))
-            out.append((b"vary", b"Cookie"))
-        return out
+        if is_static:
+            return out + self.headers
+        # Personal pages must never sit in a shared or back-button cache.
+        return out + (self.private if principal is not None else self.cached if cached else self.public)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         host = accept = if_none_match = None
@@ -160,8 +158,8 @@ class PortalMiddleware:
                 if zipping or tagging:
                     held = message
                     return
-                principal = state.get("principal")
-                await send({**message, "headers": final(headers, principal, is_static)})
+                message["headers"] = final(headers, state.get("principal"), is_static)
+                await send(message)
                 return
             if kind != "http.response.body" or (held is None and streamer is None):
                 await send(message)
