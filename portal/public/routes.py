@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from litestar import Router, get
 from litestar.exceptions import NotFoundException
@@ -57,6 +57,8 @@ async def search(
     # With a cursor, `shown` counts the rows already on the page; without, how many to show again.
     size = get_settings().page_size
     result = await search_subjects(q, cursor, limit=max(size, shown or 0) if not cursor else size)
+    if result.error:  # beside the search field, linked to it; a 400 like every unusable input
+        return _search_error(request, result)
     total = ((shown or 0) if cursor else 0) + len(result.items)
     fragment = "portal/search/_rows.html" if cursor else "portal/search/_results.html"
     response = page_or_fragment(request, "portal/search/page.html", fragment, {"result": result, "shown": total})
@@ -65,6 +67,16 @@ async def search(
         response.headers["HX-Push-Url"] = f"/search?{urlencode({'q': result.query, 'shown': min(total, MAX_SHOWN)})}"
         # Told through the one live region (static/src/a11y.js); JSON keeps the header ASCII.
         response.headers["HX-Trigger"] = json.dumps({"announce": f"已加载更多，共显示 {total} 条结果"})
+    return response
+
+
+def _search_error(request: HTMXRequest, result) -> Template:
+    current = (request.htmx.current_url_abs_path or "") if request.htmx else ""
+    context = {"result": result, "shown": 0, "big": urlsplit(current).path == "/"}  # the home page's big box
+    response = page_or_fragment(request, "portal/search/page.html", "portal/search/_error.html", context)
+    response.status_code = 400
+    if wants_fragment(request):
+        response.headers["HX-Inline-Error"] = "1"  # static/src/a11y.js swaps it in place
     return response
 
 
