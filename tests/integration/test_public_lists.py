@@ -61,7 +61,7 @@ async def test_lists_bad_filters_answer_400_beside_the_field(client):
     bad = await client.get("/lists/red", params={"category": "没有这种名单"})
     assert bad.status_code == 400 and "没有这个名单类别" in bad.text
     assert 'aria-invalid="true" aria-describedby="list-category-error"' in bad.text
-    assert 'id="list-category-error"' in bad.text
+    assert bad.text.count('id="list-category-error"') == 1 and bad.text.count('id="list-filters"') == 1
     long = await client.get("/lists/red", params={"name": "长" * 60}, headers={"HX-Request": "true"})
     assert long.status_code == 400 and long.headers["HX-Inline-Error"] == "1"
     assert 'hx-swap-oob="true"' in long.text and 'aria-describedby="list-name-error"' in long.text
@@ -190,6 +190,7 @@ async def test_disclosures_search_by_name_and_doc_number(client):
     assert long.headers["HX-Inline-Error"] == "1"
     agency = await client.get("/disclosures", params={"agency": "NO-SUCH"})
     assert agency.status_code == 400 and 'aria-describedby="disclosure-agency-error"' in agency.text
+    assert agency.text.count('id="text-filters"') == 1 and agency.text.count('id="date-fields"') == 1  # no copies
 
 
 def _filename(response) -> str:
