@@ -93,3 +93,24 @@ def test_export_the_filtered_disclosures_as_csv(page: Page, seed, step):
     assert rows[0][0] == "类型" and {r[0] for r in rows[1:]} == {"行政处罚"}
     assert any(r[4] == titles["penalty"] for r in rows[1:])
     assert titles["hidden"] not in str(rows) and titles["license"] not in str(rows)
+
+
+def test_search_box_says_beside_the_field_that_the_check_character_is_wrong(page: Page, seed, guard, step):
+    guard.allow(r"status of 400")
+    code = seed["target"]["uscc"]
+    wrong = code[:17] + ("0" if code[17] != "0" else "1")
+    page.goto("/")
+    page.evaluate("window.__kept = 1")
+    box = page.get_by_role("searchbox", name="企业名称或统一社会信用代码")
+    box.fill(wrong)
+    box.press("Enter")
+    expect(page.locator("#q-error")).to_contain_text("校验位错误")
+    box = page.get_by_role("searchbox", name="企业名称或统一社会信用代码")
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(box).to_have_attribute("aria-describedby", "q-error")
+    assert page.evaluate("window.__kept") == 1, "the error replaced the whole page instead of the field"
+    step(page, "search-check-character")
+    box.fill(code)
+    box.press("Enter")
+    expect(page.locator("#q-error")).to_have_count(0)
+    expect(box).not_to_have_attribute("aria-invalid", "true")
