@@ -1,7 +1,9 @@
-"""双公示 search by 决定书文号 and its 数据更新时间: two indexes on credit_record. Without them a
-search for one document number, and the newest class-A licence or penalty change shown on the page,
-each read every record (millions at city scale); the list tables are small and need none.
-Frozen SQL for both engines."""
+"""双公示 search by 决定书文号 and its 数据更新时间: two indexes on credit_record. Without them, at
+10M records, a search for one document number took 11 s and the newest change 6.6 s (both read
+every record); with them 0.3 ms and 0.06 ms. The 数据更新时间 index is on updated_at alone on
+purpose: a (record_type, disclosure_class, updated_at) index took SQLite's planner off the
+(record_type, decision_date, id) walk of the 双公示 page (0.35 ms became 7.4 s). The list tables
+are small and need none. Frozen SQL for both engines."""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
@@ -11,8 +13,7 @@ DESCRIPTION = "credit_record doc_number and updated indexes"
 
 COMMON = [
     'CREATE INDEX IF NOT EXISTS "credit_record_doc_number" ON "credit_record" ("doc_number")',
-    'CREATE INDEX IF NOT EXISTS "credit_record_class_updated" ON "credit_record" '
-    '("record_type", "disclosure_class", "updated_at")',
+    'CREATE INDEX IF NOT EXISTS "credit_record_updated" ON "credit_record" ("updated_at")',
 ]
 
 

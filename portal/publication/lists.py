@@ -1,9 +1,10 @@
 """The public read path of 红名单 / 黑名单 (R-P5, R-15, R-17): entries the rule
 ``public_list_entry`` lets through, and nothing else.
 
-The list tables are small (thousands of entries, not millions): the name search is a LIKE on the
-joined subject name and the category filter an equality, both checked against the listing index's
-walk; neither needs an index of its own.
+The list tables are small (tens of thousands of entries, not millions): the name search is a LIKE
+on the joined subject name and the category filter an equality, both tested along the listing
+index's walk; neither needs an index of its own (56k entries at 1.7M subjects: a name that matches
+nothing reads a whole list in ~130 ms, a common one fills a page in ~15 ms).
 """
 
 from __future__ import annotations
