@@ -7,10 +7,12 @@ for htmx the fields are swapped out of band and static/src/a11y.js shows the 400
 
 from __future__ import annotations
 
+import math
+import time
 from typing import Annotated
 
 from litestar import get
-from litestar.exceptions import NotFoundException, ValidationException
+from litestar.exceptions import NotFoundException, TooManyRequestsException, ValidationException
 from litestar.params import Parameter
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Stream, Template
@@ -22,8 +24,10 @@ from portal.public import export, freshness
 from portal.publication import lists as public_lists
 from portal.publication import service as publication
 from portal.settings import get_settings
+from portal.web.client import client_address
 from portal.web.htmx import page_or_fragment, wants_fragment
 from portal.web.params import Cursor
+from portal.web.ratelimit import TokenBuckets
 
 __all__ = ["list_page", "list_entry_page", "disclosure_list", "disclosure_export"]
 
@@ -117,8 +121,26 @@ async def disclosure_list(
     return page_or_fragment(request, "portal/disclosures/page.html", fragment, context)
 
 
+_exports = TokenBuckets()
+EXPORT_BURST = 3
+
+
+def _export_allowed(request: HTMXRequest) -> None:
+    """One client cannot keep the workers busy with exports (per process, like the API's limit)."""
+    rate = get_settings().export_per_minute / 60
+    if rate <= 0:
+        return
+    wait = _exports.take(client_address(request), rate, EXPORT_BURST, time.monotonic())
+    if wait:
+        seconds = max(1, math.ceil(wait))
+        raise TooManyRequestsException(
+            detail=f"导出过于频繁，请在 {seconds} 秒后重试", headers={"Retry-After": str(seconds)}
+        )
+
+
 @get("/disclosures/export/{fmt:str}", name="disclosure_export")
 async def disclosure_export(
+    request: HTMXRequest,
     fmt: str,
     type: DisclosureType = None,
     agency: Annotated[str | None, Parameter(max_length=32)] = None,
@@ -130,6 +152,7 @@ async def disclosure_export(
     if fmt not in export.FORMATS:
         raise NotFoundException("只能导出 CSV 或 XLSX 文件")
     filters = await _disclosure_filters(type, agency, raw_from, raw_to, name, doc)
+    _export_allowed(request)
     cap = get_settings().export_max_rows
     if await publication.count_disclosures(**filters, cap=cap) > cap:
         raise ValidationException(

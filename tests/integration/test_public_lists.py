@@ -243,3 +243,21 @@ async def test_export_row_cap_says_so_in_chinese_and_bad_input_is_400(client, mo
     bad = await client.get("/disclosures/export/csv", params={"from": "2026-02-30"})
     assert bad.status_code == 400 and "日期格式" in bad.text
     assert (await client.get("/disclosures/export/xlsx", params={"agency": "NO-SUCH"})).status_code == 400
+
+
+async def test_one_client_cannot_keep_exporting(client, monkeypatch):
+    monkeypatch.setenv("PORTAL_EXPORT_PER_MINUTE", "6")
+    get_settings.cache_clear()
+    try:
+        statuses = [
+            (await client.get("/disclosures/export/csv", params={"doc": "无此文号"})).status_code for _ in range(4)
+        ]
+        assert statuses == [200, 200, 200, 429]  # a burst of 3, then one per 10 s
+        refused = await client.get("/disclosures/export/xlsx")
+        assert (
+            refused.status_code == 429 and "导出过于频繁" in refused.text and int(refused.headers["retry-after"]) >= 1
+        )
+        assert (await client.get("/disclosures")).status_code == 200  # the page itself is not limited
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
