@@ -261,3 +261,20 @@ async def test_one_client_cannot_keep_exporting(client, monkeypatch):
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+async def test_a_name_too_common_for_the_index_is_matched_along_the_list(client, monkeypatch):
+    from portal.publication import lists as public_lists
+
+    agency = await f.agency()
+    token = f.unique()[-4:]
+    companies = [await f.legal_subject(f"洛阳琅璇{token}第{i}有限公司") for i in range(4)]
+    entries = [await f.list_entry(c["id"], agency["id"], "red", list_name="守信激励对象") for c in companies]
+    person = await f.natural_subject(name=f"琅璇{token}")
+    await f.list_entry(person["id"], agency["id"], "red")
+    found = {}
+    for cap in (200, 2):  # the index's few subjects, then the LIKE fallback
+        monkeypatch.setattr(public_lists, "NAME_IDS", cap)
+        page = await client.get("/lists/red", params={"name": f"琅璇{token}"})
+        found[cap] = sorted(map(int, re.findall(r'href="/lists/red/(\d+)"', page.text)))
+    assert found[200] == found[2] == sorted(entries)  # and never the natural person (R-17)
