@@ -18,7 +18,6 @@ from portal.lib.params import InputError
 from portal.lists.tables import ListChange, ListEntry
 from portal.publication.rules import public_list_entry
 from portal.records.tables import DisclosureClass
-from portal.search.query import like_pattern
 from portal.search.service import legal_ids_by_name
 from portal.subjects.tables import SubjectKind
 
@@ -87,7 +86,9 @@ async def list_entries(
         # A common one: the LIKE along the listing walk fills a page quickly.
         ids = await legal_ids_by_name(name, NAME_IDS)
         if ids is None:
-            where &= (L.subject.kind == SubjectKind.LEGAL) & L.subject.name.like(like_pattern(name))
+            # No ESCAPE clause here (SQLite has no default escape character): the wildcards go.
+            literal = name.replace("%", "").replace("_", "")
+            where &= (L.subject.kind == SubjectKind.LEGAL) & L.subject.name.like(f"%{literal}%")
         elif not ids:
             return Page([])
         else:
