@@ -19,6 +19,8 @@ if not os.environ.get("PORTAL_DATA_DIR"):
 os.environ.setdefault("PORTAL_PG_POOL_SIZE", "0")
 # The housekeeping scheduler is driven by its own tests (tick by tick), never in the background.
 os.environ.setdefault("PORTAL_SCHEDULER", "off")
+# The crawls export many times from one address; test_public_lists turns the limit on.
+os.environ.setdefault("PORTAL_EXPORT_PER_MINUTE", "0")
 os.environ.setdefault("PORTAL_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,testserver.local")
 
 import asyncpg
