@@ -106,17 +106,28 @@ async def csv_chunks(lines: AsyncIterator[list[str]]) -> AsyncIterator[bytes]:
         yield buffer.getvalue().encode()
 
 
-async def xlsx_chunks(lines: AsyncIterator[list[str]], chunk: int = 64 * 1024) -> AsyncIterator[bytes]:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("双公示")
-    sheet.append(HEADERS)
-    async for line in lines:
+def _append(sheet, lines: list[list[str]]) -> None:
+    for line in lines:
         cells = []
         for value in line:
             cell = WriteOnlyCell(sheet, value=value)
             cell.data_type = "s"  # text, never a formula, whatever it starts with
             cells.append(cell)
         sheet.append(cells)
+
+
+async def xlsx_chunks(lines: AsyncIterator[list[str]], chunk: int = 64 * 1024) -> AsyncIterator[bytes]:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("双公示")
+    sheet.append(HEADERS)
+    batch: list[list[str]] = []
+    async for line in lines:  # the cells are built in a thread: ~0.1 s of CPU per batch
+        batch.append(line)
+        if len(batch) >= BATCH:
+            await anyio.to_thread.run_sync(_append, sheet, batch)
+            batch = []
+    if batch:
+        await anyio.to_thread.run_sync(_append, sheet, batch)
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
     try:
