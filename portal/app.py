@@ -80,7 +80,7 @@ from portal.web.errors import (
 )
 from portal.web.htmx import PortalRequest
 from portal.web.middleware import AllowedHostsMiddleware, PortalMiddleware
-from portal.web.params import IntBoundsMiddleware, input_error
+from portal.web.params import IntBounds, input_error
 from portal.workbench.routes import workbench_router
 
 
@@ -206,10 +206,11 @@ def create_app() -> Litestar:
         plugins=[HTMXPlugin()],
         template_config=_template_config(),
         middleware=[
-            DefineMiddleware(
-                PortalMiddleware, hosts=AllowedHostsMiddleware(settings.allowed_hosts), bounds=IntBoundsMiddleware()
-            ),
+            DefineMiddleware(PortalMiddleware, hosts=AllowedHostsMiddleware(settings.allowed_hosts)),
         ],
+        # Inside the route's own error handling, so a 400 for an out-of-range integer passes through
+        # PortalMiddleware's send wrapper and carries the security headers like every other answer.
+        before_request=IntBounds().before_request,
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name=settings.csrf_cookie,

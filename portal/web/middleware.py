@@ -11,7 +11,6 @@ from portal.accounts.sessions import load_principal
 from portal.lib.hosts import InvalidHost, base_url_for, parse_host
 from portal.settings import get_settings
 from portal.web import compression, etag
-from portal.web.params import IntBoundsMiddleware
 
 __all__ = [
     "PortalMiddleware",
@@ -65,16 +64,14 @@ def _security_headers(production: bool) -> list[tuple[bytes, bytes]]:
 class PortalMiddleware:
     """Every per-request step in one plain ASGI layer with one send wrapper (each middleware layer
     costs a call, a closure and a header scan per request, and /healthz measures them): the Host
-    check, who is logged in (``scope["state"]["principal"]``), the integer bounds of the handler's
-    parameters, gzip (``portal.web.compression``), ETag/304 (``portal.web.etag``) and the security
+    check, who is logged in (``scope["state"]["principal"]``), gzip (``portal.web.compression``), ETag/304 (``portal.web.etag``) and the security
     headers every response carries. The request headers are read in one pass; work is skipped where
     a request does not need it: no session look-up without a session cookie or for /static/, and a
     response that needs neither gzip nor a tag is passed on without being held."""
 
-    def __init__(self, app: ASGIApp, hosts: AllowedHostsMiddleware, bounds: IntBoundsMiddleware) -> None:
+    def __init__(self, app: ASGIApp, hosts: AllowedHostsMiddleware) -> None:
         self.app = app
         self.hosts = hosts
-        self.bounds = bounds
         settings = get_settings()
         self.headers = _security_headers(settings.production)
         self.names = frozenset(k for k, _ in self.headers)
@@ -198,7 +195,6 @@ class PortalMiddleware:
             await send({**start, "headers": final(headers, principal, is_static)})
             await send(message)
 
-        self.bounds.check(scope)
         await self.app(scope, receive, send_wrapper)
 
 

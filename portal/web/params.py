@@ -2,7 +2,7 @@
 
 ``portal.lib.params`` parses (pure, raises ``InputError``); this module ties it to Litestar:
 
-* ``IntBoundsMiddleware`` — every handler parameter typed ``int`` (path ``{x:int}`` or query) must
+* ``IntBounds`` — every handler parameter typed ``int`` (path ``{x:int}`` or query) must
   lie in [0, 2^63-1]: Litestar turns digits into an unbounded Python int, and one past SQLite's and
   PostgreSQL's 64-bit integers made the database driver raise (a 500). The parameters are found
   from the handlers' signatures, so a new route is covered without remembering to.
@@ -26,7 +26,7 @@ from litestar.types import Scope
 from portal.lib.params import DB_INT_MAX, MAX_CURSOR, InputError, parse_int
 from portal.web.errors import http_error
 
-__all__ = ["Cursor", "IntBoundsMiddleware", "input_error", "validation_error"]
+__all__ = ["Cursor", "IntBounds", "input_error", "validation_error"]
 
 Cursor = Annotated[
     str | None,
@@ -74,8 +74,8 @@ def _int_parameters(handler) -> tuple[tuple[str, str], ...]:
     return tuple(found)
 
 
-class IntBoundsMiddleware:
-    """The check itself; ``PortalMiddleware`` runs it on every HTTP request."""
+class IntBounds:
+    """The check itself, run before every handler (``before_request``)."""
 
     def __init__(self) -> None:
         self._cache: dict[int, tuple[tuple[str, str], ...]] = {}
@@ -106,3 +106,6 @@ class IntBoundsMiddleware:
             except InputError as exc:
                 exc.source = source
                 raise validation_error(exc) from None
+
+    async def before_request(self, request) -> None:
+        self.check(request.scope)

@@ -100,7 +100,9 @@ async def test_list_entry_page_and_404_for_what_is_not_public(client):
         assert response.status_code == 404, url
         assert "不存在" in response.text
     assert (await client.get(f"/lists/grey/{shown}")).status_code == 404
-    assert (await client.get("/lists/red/99999999999999999999")).status_code == 400
+    too_big = await client.get("/lists/red/99999999999999999999")
+    assert too_big.status_code == 400
+    assert "frame-ancestors 'none'" in too_big.headers["content-security-policy"]  # like every answer
 
 
 async def test_updated_at_shown_on_every_list_page(client):
