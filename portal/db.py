@@ -89,14 +89,18 @@ class PooledSQLiteEngine(SQLiteEngine):
             self._readers[key] = connection
         return connection
 
+    def read(self, query: str, args=()) -> list[dict]:
+        """A read statement (``?`` placeholders) on this loop's reader connection, now."""
+        connection = self._reader()
+        try:
+            return connection.execute(query, args).fetchall()
+        finally:
+            if connection.in_transaction:  # never hold a read snapshot between requests
+                connection.rollback()
+
     async def _run_in_new_connection(self, query, args=None, query_type="generic", table=None):
         if query_type != "insert" and is_read(query):
-            connection = self._reader()
-            try:
-                return connection.execute(query, args or []).fetchall()
-            finally:
-                if connection.in_transaction:  # never hold a read snapshot between requests
-                    connection.rollback()
+            return self.read(query, args or [])
         connection = await self._acquire()
         try:
             async with connection.execute(query, args or []) as cursor:
