@@ -3,12 +3,15 @@ in-order fallback, the first characters that spell the term in order. Text is es
 
 from __future__ import annotations
 
+import re
+
 from markupsafe import Markup, escape
 
 __all__ = ["highlight"]
 
 # The databases fold ASCII case only; str.translate keeps every index where it was.
 _FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_SPECIAL = re.compile(r"[<>&'\"]")
 
 
 def _spans(name: str, terms: tuple[str, ...], in_order: bool) -> list[tuple[int, int]]:
@@ -51,9 +54,10 @@ def highlight(name: str, terms: tuple[str, ...] | list[str] = (), in_order: bool
     spans = _spans(name, tuple(terms), in_order)
     if not spans:
         return escape(name)
+    esc = escape if _SPECIAL.search(name) else str  # most names hold nothing to escape
     out, pos = [], 0
     for start, end in spans:
-        out += (escape(name[pos:start]), "<mark>", escape(name[start:end]), "</mark>")
+        out += (esc(name[pos:start]), "<mark>", esc(name[start:end]), "</mark>")
         pos = end
-    out.append(escape(name[pos:]))
+    out.append(esc(name[pos:]))
     return Markup("".join(out))

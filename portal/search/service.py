@@ -165,7 +165,7 @@ async def _by_name(result: SearchResult, parsed: q.Query, tag: str, after: int, 
         # index alone: it only matters when the page is full).
         count = None
         if first and index_count is not None:
-            count = _index_count(index_count, sql.former_only_ids(engine, parsed.terms, cap, freq), cap)
+            count = _index_count(engine, index_count, sql.former_only_ids(engine, parsed.terms, cap, freq), cap)
         # SQLite: no round trip to save, and the count in the same statement cost more than alone.
         later, count = (count, None) if engine != "postgres" else (None, count)
         page_rows, counted = await _fetch_rows(*_page(engine, ids, limit + 1, walk_counts, count))
@@ -221,11 +221,13 @@ async def _subsequence(engine: str, term: str, after: int, want: int) -> tuple[l
     return ids, (end if end is not None and len(ids) < want else None)
 
 
-def _index_count(current: tuple[str, list], former_only: tuple[str, list], cap: int) -> tuple[str, list]:
+def _index_count(engine: str, current: tuple[str, list], former_only: tuple[str, list], cap: int) -> tuple[str, list]:
     """Contiguous matches, at most ``cap``: current names from the index alone, plus subjects
     matched by a former name only (looked at only under the cap, where they change the answer)."""
+    least = "least" if engine == "postgres" else "min"
     sql_text = (
-        f"SELECT min({cap}, c.n + CASE WHEN c.n < {cap} THEN (SELECT count(*) FROM ({former_only[0]}) f) ELSE 0 END) "
+        f"SELECT {least}({cap}, c.n + CASE WHEN c.n < {cap} "
+        f"THEN (SELECT count(*) FROM ({former_only[0]}) f) ELSE 0 END) "
         f"FROM (SELECT count(*) AS n FROM ({current[0]}) x) c"
     )
     return sql_text, [*former_only[1], *current[1]]
