@@ -5,7 +5,8 @@
 Takes the query set of a ``python -m bench`` run (per class: 2char, 3plus, uscc) and reports, per
 class, the mean of: ``search_subjects`` (the service), the SQL statements it sends (how many, and
 their time: the engine's ``run_querystring`` wrapped), the fragment rendered by the real ASGI app
-(HTTP + middleware + Jinja + gzip, no socket). ``--cprofile CLASS`` prints the cProfile top of the
+(HTTP + middleware + Jinja + gzip, no socket); and the service's wall-clock p50/p95 (PostgreSQL's
+work included). ``--cprofile CLASS`` prints the cProfile top of the
 ASGI requests of that class.
 """
 
@@ -70,18 +71,26 @@ async def main_async(args) -> None:
     cookies = [v.split(b";", 1)[0] for k, v in hdrs if k.lower() == b"set-cookie"]
     headers = base + [(b"cookie", b"; ".join(cookies)), (b"hx-request", b"true")]
     classes = _queries(args.results)
-    print(f"{'class':8} {'n':>4} {'service ms':>10} {'stmts':>6} {'sql ms':>7} {'asgi ms':>8} {'asgi-svc':>8}")
+    print(
+        f"{'class':8} {'n':>4} {'service ms':>10} {'stmts':>6} {'sql ms':>7} {'asgi ms':>8} {'asgi-svc':>8}"
+        f" {'wall p50':>8} {'wall p95':>8}"
+    )
     for name, qs in classes.items():
         for q in qs:  # warm
             await search_subjects(q)
             await _call(app, f"/search?q={quote(q)}", headers)
         wrap(True)
         stats.update(n=0, ms=0.0)
+        walls = []
         t0 = time.thread_time()
         for _ in range(args.n):
             for q in qs:
+                w0 = time.perf_counter()
                 await search_subjects(q)
+                walls.append((time.perf_counter() - w0) * 1000)
         service = (time.thread_time() - t0) * 1000
+        walls.sort()
+        p50, p95 = walls[len(walls) // 2], walls[min(len(walls) - 1, int(len(walls) * 0.95))]
         wrap(False)
         t0 = time.thread_time()
         for _ in range(args.n):
@@ -91,7 +100,7 @@ async def main_async(args) -> None:
         k = args.n * len(qs)
         print(
             f"{name:8} {len(qs):4} {service / k:10.3f} {stats['n'] / k:6.2f} {stats['ms'] / k:7.3f} "
-            f"{asgi / k:8.3f} {(asgi - service) / k:8.3f}"
+            f"{asgi / k:8.3f} {(asgi - service) / k:8.3f} {p50:8.3f} {p95:8.3f}"
         )
         if name in args.cprofile:
             prof = cProfile.Profile()

@@ -160,7 +160,10 @@ async def _by_name(result: SearchResult, parsed: q.Query, tag: str, after: int, 
     # walk goes on to COUNT_CAP + 1 matches and is the count: one walk, not two.
     walk_counts = first and engine == "postgres" and index_count is None
     if tag != _FALLBACK:
-        ids = sql.name_ids(engine, parsed.terms, after, cap if walk_counts else limit + 1, freq)
+        if walk_counts:
+            ids = sql.counted_name_ids(engine, parsed.terms, limit + 1, cap, freq)
+        else:
+            ids = sql.name_ids(engine, parsed.terms, after, limit + 1, freq)
         # One statement: the page's rows, and the count where it is cheap (the walk itself, or the
         # index alone: it only matters when the page is full).
         count = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from portal.lib.ngrams import search_chars
 from portal.search.query import has_latin, like_pattern, subsequence_pattern, term_grams
 
-__all__ = ["name_ids", "count_ids", "former_only_ids", "char_reach", "subsequence_window"]
+__all__ = ["name_ids", "counted_name_ids", "count_ids", "former_only_ids", "char_reach", "subsequence_window"]
 
 ESC = "ESCAPE '\\'"
 
@@ -107,6 +107,20 @@ def name_ids(engine: str, terms: tuple[str, ...], after: int, n: int, freq: dict
     former, former_args = _former(engine, terms, after, n, freq)
     sql = f"SELECT id FROM (SELECT id FROM ({current}) a UNION SELECT id FROM ({former}) b) u ORDER BY id LIMIT {{}}"
     return sql, [*current_args, *former_args, n]
+
+
+def counted_name_ids(engine: str, terms: tuple[str, ...], n: int, cap: int, freq: dict[str, float]) -> tuple[str, list]:
+    """``name_ids`` from the start, up to ``cap`` ids, for a first page whose walk is the count
+    (PostgreSQL). Once the current names alone reach ``cap`` the count is ``cap`` whatever the
+    former names add, so their walk (a ``subject`` row per candidate) stops after ``n``, the page."""
+    current, current_args = _current(engine, terms, 0, cap, freq)
+    former, former_args = _former(engine, terms, 0, cap, freq)
+    sql = (
+        f"WITH c AS MATERIALIZED ({current}) SELECT id FROM (SELECT id FROM c UNION SELECT id FROM (SELECT id FROM "
+        f"({former}) f0 LIMIT CASE WHEN (SELECT count(*) FROM c) >= {int(cap)} THEN {int(n)} ELSE {int(cap)} END) f) u "
+        f"ORDER BY id LIMIT {int(cap)}"
+    )
+    return sql, [*current_args, *former_args]
 
 
 def _index_exact(term: str) -> bool:
