@@ -140,7 +140,9 @@ def prepare_sqlite_file(path: Path) -> None:
 
 def make_engine(database_url: str | None, sqlite_path: Path) -> SQLiteEngine | PostgresEngine:
     if database_url:
-        return PostgresEngine(config={"dsn": database_url}, extensions=("pg_trgm",))
+        # No JIT: the portal's statements are short look-ups, and one whose plan is costed past
+        # jit_above_cost (a search walk that may read a thousand rows) spent 40+ ms compiling.
+        return PostgresEngine(config={"dsn": database_url, "server_settings": {"jit": "off"}}, extensions=("pg_trgm",))
     prepare_sqlite_file(sqlite_path)
     return PooledSQLiteEngine(path=str(sqlite_path.resolve()))
 
