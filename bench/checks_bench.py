@@ -26,7 +26,7 @@ from bench import dataset as ds
 from bench.ingest_bench import Scratch, _child
 from bench.server import Server
 from bench.throughput import ensure_wrk
-from bench.util import RESULTS, CpuWatch, log, machine_info, scale_label
+from bench.util import RESULTS, CpuWatch, log, machine_info, scale_label, tree_cpu_seconds
 
 P95_MAX_MS = 15.0
 RATIO_MIN = 0.9
@@ -98,7 +98,9 @@ def _p(out_res: dict, raw: str) -> None:
             out_res[f"latency_{key.lower()}_ms"] = round(int(m.group(1)) / 1000, 3)
 
 
-def measure(port: int, path: str, key: str, usccs: list[str], duration: int, connections: int, roots) -> dict:
+def measure(
+    port: int, path: str, key: str, usccs: list[str], duration: int, connections: int, roots, server_pid: int = 0
+) -> dict:
     import subprocess
 
     script = tempfile.NamedTemporaryFile("w", suffix=".lua", prefix="bench-checks-", delete=False)
@@ -119,13 +121,18 @@ def measure(port: int, path: str, key: str, usccs: list[str], duration: int, con
         f"http://127.0.0.1:{port}{path}",
     ]
     watch = CpuWatch(roots).start()
+    cpu0 = tree_cpu_seconds(server_pid, *roots)
     try:
         raw = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60).stdout
     finally:
         Path(script.name).unlink(missing_ok=True)
+    server_cpu = tree_cpu_seconds(server_pid, *roots) - cpu0
     from bench.throughput import parse
 
     res = parse(raw) | {"path": path, "duration_s": duration, "interference": watch.stop()}
+    # The server's (and its audit writer's, and PostgreSQL's) CPU per answered request: the cost
+    # the throughput ratio stands for, measurable on a busy machine too.
+    res["server_cpu_ms_per_request"] = round(1000 * server_cpu / max(res.get("requests") or 1, 1), 3)
     _p(res, raw)
     if "rps" not in res or "latency_p95_ms" not in res:
         raise SystemExit(f"bench: could not parse wrk output:\n{raw}")
@@ -154,18 +161,32 @@ def bench_engine(engine: str, args, machine: dict, workdir: Path) -> dict:
         with BenchServer(scratch.env, logfile) as server:
             log("warm-up (untimed)")
             for path in (AUDITED, UNAUDITED):
-                measure(server.port, path, setup["key"], usccs, 2, args.connections, data.roots())
+                measure(server.port, path, setup["key"], usccs, 2, args.connections, data.roots(), server.proc.pid)
             for r in range(args.rounds):
                 pair = {}
                 for path in (AUDITED, UNAUDITED) if r % 2 == 0 else (UNAUDITED, AUDITED):
                     log(f"round {r + 1}: wrk {path} {args.duration}s")
                     pair["audited" if path == AUDITED else "unaudited"] = measure(
-                        server.port, path, setup["key"], usccs, args.duration, args.connections, data.roots()
+                        server.port,
+                        path,
+                        setup["key"],
+                        usccs,
+                        args.duration,
+                        args.connections,
+                        data.roots(),
+                        server.proc.pid,
                     )
                 rounds.append(pair)
             log(f"latency: wrk {AUDITED} {args.duration}s, {args.latency_connections} connection(s)")
             latency = measure(
-                server.port, AUDITED, setup["key"], usccs, args.duration, args.latency_connections, data.roots()
+                server.port,
+                AUDITED,
+                setup["key"],
+                usccs,
+                args.duration,
+                args.latency_connections,
+                data.roots(),
+                server.proc.pid,
             )
     finally:
         if scratch is not None:
@@ -209,6 +230,10 @@ def report(engine, args, machine, data, rounds, latency) -> dict:
         "audited_p95_ms": p95,
         "audited_p50_ms": latency.get("latency_p50_ms"),
         "latency_run": latency,
+        "server_cpu_ms_per_request": {
+            "audited": _mean(rounds, "audited", "server_cpu_ms_per_request"),
+            "unaudited": _mean(rounds, "unaudited", "server_cpu_ms_per_request"),
+        },
         "audited_p95_ms_saturated_worst_round": max(r["audited"]["latency_p95_ms"] for r in rounds),
         "unaudited_p95_ms_saturated_worst_round": max(r["unaudited"]["latency_p95_ms"] for r in rounds),
         "rounds": rounds,
@@ -222,6 +247,7 @@ def summary(reports: list[dict]) -> str:
     lines = []
     for r in reports:
         t = r["targets"]
+        cpu = r["server_cpu_ms_per_request"]
         lines += [
             "",
             f"{r['engine']} — data set {r['dataset']['label']}; "
@@ -231,6 +257,8 @@ def summary(reports: list[dict]) -> str:
             f" saturated: audited {r['audited_rps']:.0f} req/s, unaudited {r['unaudited_rps']:.0f} req/s;"
             f" ratio {t['audited_over_unaudited']['value']} {t['audited_over_unaudited']['limit']}"
             f" {'PASS' if t['audited_over_unaudited']['pass'] else 'FAIL'}",
+            f"  server CPU per check (server, audit writer, PostgreSQL): audited"
+            f" {cpu['audited']} ms, unaudited {cpu['unaudited']} ms",
         ]
         lines += [f"  ! {x}" for x in r["problems"]]
     return "\n".join(lines)

@@ -171,6 +171,23 @@ def _ppid_map() -> dict[int, int]:
     return out
 
 
+def tree_cpu_seconds(*roots: int) -> float:
+    """CPU seconds so far of `roots` and their living descendants (a server and its audit writer;
+    a PostgreSQL postmaster and its backends). Compared before/after a run, it is the work the
+    server did for that run, whatever else the machine was doing meanwhile."""
+    ppid = _ppid_map()
+    tree = {r for r in roots if r}
+    changed = True
+    while changed:
+        changed = False
+        for pid, parent in ppid.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                changed = True
+    times = _proc_times()
+    return sum(times[pid][0] for pid in tree if pid in times)
+
+
 def _total_busy() -> tuple[float, float]:
     parts = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
     vals = [int(x) for x in parts]

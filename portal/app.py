@@ -12,7 +12,7 @@ from litestar.exceptions import HTTPException
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.plugins.htmx import HTMXPlugin, HTMXRequest
+from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -70,7 +70,6 @@ from portal.sharing.routes import sharing_router
 from portal.timeliness.routes import agency_urges_router, timeliness_router
 from portal.uploads.routes import uploads_router
 from portal.web import templating
-from portal.web.compression import GzipMiddleware
 from portal.web.errors import (
     audit_unavailable,
     http_error,
@@ -79,7 +78,7 @@ from portal.web.errors import (
     receipt_expired,
     server_error,
 )
-from portal.web.etag import ETagMiddleware
+from portal.web.htmx import PortalRequest
 from portal.web.middleware import AllowedHostsMiddleware, PortalMiddleware
 from portal.web.params import IntBoundsMiddleware, input_error
 from portal.workbench.routes import workbench_router
@@ -203,15 +202,13 @@ def create_app() -> Litestar:
             agency_commitments_router,
             static,
         ],
-        request_class=HTMXRequest,
+        request_class=PortalRequest,  # before HTMXPlugin, which sets HTMXRequest only when none is set
         plugins=[HTMXPlugin()],
         template_config=_template_config(),
         middleware=[
             DefineMiddleware(
                 PortalMiddleware, hosts=AllowedHostsMiddleware(settings.allowed_hosts), bounds=IntBoundsMiddleware()
             ),
-            ETagMiddleware,
-            GzipMiddleware,
         ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,

@@ -5,6 +5,12 @@ transaction (STACK.md). That costs milliseconds on every page, so queries outsid
 borrow from a small per-process pool of long-lived connections instead. Transactions still get
 their own connection from Piccolo, which is what SQLite's locking wants.
 
+Transactions borrow a long-lived connection too (an idle list per loop, never a wait), and the
+writing ones (IMMEDIATE, EXCLUSIVE) of one process queue on an asyncio lock per loop: they wait
+their turn in line instead of in SQLite's busy handler, which sleeps in growing steps of up to
+100 ms and let concurrent writers of one process starve each other. Other processes (housekeeping,
+the CLI) still meet the busy timeout as before.
+
 Reads outside a transaction (the public pages' indexed look-ups, well under a millisecond) run
 synchronously on the event loop on one long-lived stdlib connection per loop: the hop to
 aiosqlite's worker thread and back cost more than the read itself. In WAL mode a reader never
@@ -22,7 +28,7 @@ from typing import Any
 
 import aiosqlite
 from piccolo.engine.postgres import PostgresEngine
-from piccolo.engine.sqlite import SQLiteEngine, dict_factory
+from piccolo.engine.sqlite import SQLiteEngine, SQLiteTransaction, TransactionType, dict_factory
 from piccolo.querystring import QueryString
 
 # Per-connection settings: a bigger page cache and memory-mapped reads for search (FTS5).
@@ -51,6 +57,33 @@ class PooledSQLiteEngine(SQLiteEngine):
         self._pools: dict[int, asyncio.LifoQueue] = {}
         self._opened: dict[int, int] = {}
         self._readers: dict[int, sqlite3.Connection] = {}
+        self._idle: dict[int, list[aiosqlite.Connection]] = {}
+        self._write_locks: dict[int, asyncio.Lock] = {}
+
+    def transaction(
+        self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True
+    ) -> SQLiteTransaction:
+        return _PooledTransaction(self, transaction_type=transaction_type, allow_nested=allow_nested)
+
+    async def _take_for_transaction(self) -> aiosqlite.Connection:
+        idle = self._idle.setdefault(id(asyncio.get_running_loop()), [])
+        return idle.pop() if idle else await self.get_connection()
+
+    async def _give_back(self, connection: aiosqlite.Connection) -> None:
+        idle = self._idle.setdefault(id(asyncio.get_running_loop()), [])
+        if connection.in_transaction:  # a failed COMMIT or ROLLBACK: never hand on an open one
+            try:
+                await connection.rollback()
+            except Exception:
+                await connection.close()
+                return
+        if len(idle) < self.pool_size:
+            idle.append(connection)
+        else:
+            await connection.close()
+
+    def _write_lock(self) -> asyncio.Lock:
+        return self._write_locks.setdefault(id(asyncio.get_running_loop()), asyncio.Lock())
 
     async def get_connection(self) -> aiosqlite.Connection:
         connection = aiosqlite.connect(**self.connection_kwargs)
@@ -126,6 +159,58 @@ class PooledSQLiteEngine(SQLiteEngine):
         self._opened.pop(id(asyncio.get_running_loop()), None)
         while pool is not None and not pool.empty():
             await pool.get_nowait().close()
+        for connection in self._idle.pop(id(asyncio.get_running_loop()), []):
+            await connection.close()
+        self._write_locks.pop(id(asyncio.get_running_loop()), None)
+
+
+class _PooledTransaction(SQLiteTransaction):
+    """Piccolo's SQLite transaction on a borrowed connection; writers of this loop take turns."""
+
+    __slots__ = ("_lock",)
+
+    async def __aenter__(self) -> SQLiteTransaction:
+        if self._parent is not None:
+            return self._parent
+        engine: PooledSQLiteEngine = self.engine  # type: ignore[assignment]
+        self._lock = None if self.transaction_type == TransactionType.deferred else engine._write_lock()
+        if self._lock is not None:
+            try:  # the same bound and error as SQLite's own busy timeout
+                async with asyncio.timeout(engine.connection_kwargs.get("timeout", 30)):
+                    await self._lock.acquire()
+            except TimeoutError:
+                raise sqlite3.OperationalError("database is locked") from None
+        try:
+            self.connection = await engine._take_for_transaction()
+            try:
+                await self.begin()
+            except BaseException:
+                await engine._give_back(self.connection)
+                raise
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
+        self.context = engine.current_transaction.set(self)
+        return self
+
+    async def __aexit__(self, exception_type, exception, traceback) -> bool:
+        if self._parent:
+            return exception is None
+        try:
+            if exception:
+                if not self._rolled_back:
+                    await self.rollback()
+            elif not self._committed and not self._rolled_back:
+                await self.commit()
+        finally:
+            try:
+                await self.engine._give_back(self.connection)  # type: ignore[attr-defined]
+            finally:
+                self.engine.current_transaction.reset(self.context)
+                if self._lock is not None:
+                    self._lock.release()
+        return exception is None
 
 
 def prepare_sqlite_file(path: Path) -> None:

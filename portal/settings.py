@@ -106,6 +106,12 @@ class Settings:
     """Largest total uncompressed size of an uploaded workbook (zip bombs), from its zip directory."""
     xlsx_max_rows: int = 100_000
     """Largest accepted image, in pixels (decompression bombs)."""
+    export_max_rows: int = 10_000
+    """Most rows one 双公示 export (CSV or XLSX) may hold (``PORTAL_EXPORT_MAX_ROWS``); more → a
+    message asking to narrow the filters."""
+    export_per_minute: float = 6.0
+    """双公示 exports one client address may start per minute, after a burst of 3
+    (``PORTAL_EXPORT_PER_MINUTE``; 0 = no limit): a 10,000-row workbook costs seconds of CPU."""
     base_url: str | None = None
     """The public address absolute links are built from (``PORTAL_BASE_URL``, e.g. the reports'
     verification links); required in production. In development, unset: rebuilt from the checked
@@ -237,6 +243,8 @@ def get_settings() -> Settings:
         pg_pool_size=int(os.environ.get("PORTAL_PG_POOL_SIZE", "10")),
         upload_max_bytes=int(os.environ.get("PORTAL_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024))),
         xlsx_max_bytes=int(os.environ.get("PORTAL_XLSX_MAX_BYTES", str(20 * 1024 * 1024))),
+        export_max_rows=int(os.environ.get("PORTAL_EXPORT_MAX_ROWS", "10000")),
+        export_per_minute=float(os.environ.get("PORTAL_EXPORT_PER_MINUTE", "6")),
         base_url=base_url,
         query_receipt_seconds=int(os.environ.get("PORTAL_QUERY_RECEIPT_SECONDS", str(15 * 60))),
         trusted_proxies=_env_networks("PORTAL_TRUSTED_PROXIES"),

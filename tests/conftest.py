@@ -19,10 +19,18 @@ if not os.environ.get("PORTAL_DATA_DIR"):
 os.environ.setdefault("PORTAL_PG_POOL_SIZE", "0")
 # The housekeeping scheduler is driven by its own tests (tick by tick), never in the background.
 os.environ.setdefault("PORTAL_SCHEDULER", "off")
+# The crawls export many times from one address; test_public_lists turns the limit on.
+os.environ.setdefault("PORTAL_EXPORT_PER_MINUTE", "0")
 os.environ.setdefault("PORTAL_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver,testserver.local")
 
 import asyncpg
 import pytest
+from hypothesis import settings as hypothesis_settings
+
+# Property tests check results, not speed: a per-example deadline only measures how busy the
+# 2-core machine is (DeadlineExceeded while a browser and PostgreSQL run beside them).
+hypothesis_settings.register_profile("portal", deadline=None)
+hypothesis_settings.load_profile("portal")
 
 
 def _reset_postgres(url: str) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 from itsdangerous import BadData, URLSafeSerializer
 
@@ -20,7 +19,8 @@ from portal.disclosure.service import subject_label
 from portal.objections.stages import Outcome, Stage
 from portal.objections.tables import Objection
 from portal.reports.fonts import ReportFont, resolve_font
-from portal.reports.pdf import BRAND, FAMILY, INK, MUTED, PLATFORM, RULE, kv_table, para, qr_png, register
+from portal.reports.letter import NumberedLetter, verification_block
+from portal.reports.pdf import BRAND, FAMILY, MUTED, PLATFORM, kv_table, para, register
 from portal.settings import get_settings
 from portal.subjects.tables import Subject
 
@@ -40,7 +40,6 @@ TITLE = "信用信息异议处理结果告知书"
 ISSUER = "郑州市公共信用信息中心"
 SALT = "portal.objections.decision.v1"
 MAX_TOKEN_LENGTH = 512
-QR_SIZE = 32
 
 
 @dataclass(frozen=True)
@@ -113,26 +112,6 @@ def _day(value: date | None) -> str:
     return value.strftime("%Y年%m月%d日") if value else "—"
 
 
-class _Letter(FPDF):
-    def __init__(self, decision_no: str) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.decision_no = decision_no
-        self.set_margins(20, 20, 20)
-        self.set_auto_page_break(True, margin=20)
-        self.alias_nb_pages()
-
-    def footer(self) -> None:
-        self.set_draw_color(*RULE)
-        self.set_line_width(0.2)
-        self.line(self.l_margin, self.h - 15, self.w - self.r_margin, self.h - 15)
-        self.set_xy(self.l_margin, self.h - 14)
-        self.set_font(FAMILY, "", 8)
-        self.set_text_color(*MUTED)
-        self.cell(self.epw / 2, 5, f"告知书编号：{self.decision_no}")
-        self.cell(self.epw / 2, 5, f"第 {self.page_no()} 页 / 共 {{nb}} 页", align=Align.R)
-        self.set_text_color(*INK)
-
-
 def _record_rows(detail: dict) -> list[tuple[str, str, str, str]]:
     record = detail.get("record_disputed") or detail.get("record_now") or {}  # as the applicant disputed it
     return [
@@ -145,20 +124,6 @@ def _record_rows(detail: dict) -> list[tuple[str, str, str, str]]:
     ]
 
 
-def _verification(pdf: FPDF, verify_url: str) -> None:
-    if pdf.will_page_break(QR_SIZE + 16):
-        pdf.add_page()
-    pdf.ln(4)
-    top = pdf.get_y()
-    pdf.image(qr_png(verify_url), x=pdf.l_margin, y=top, w=QR_SIZE, h=QR_SIZE)
-    pdf.set_xy(pdf.l_margin + QR_SIZE + 4, top + 4)
-    pdf.set_font(FAMILY, "", 9)
-    pdf.set_text_color(*MUTED)
-    pdf.multi_cell(pdf.epw - QR_SIZE - 4, 5, "扫描二维码或访问下方链接，可核验本告知书的编号、处理结果和出具日期。")
-    pdf.set_xy(pdf.l_margin, top + QR_SIZE + 2)
-    para(pdf, f"核验链接：{verify_url}", size=8, height=4, color=MUTED)
-
-
 def render_decision(detail: dict, verify_url: str, font: ReportFont | None = None) -> bytes:
     """书面告知 of one closed objection as PDF bytes (pure: no database, no clock).
 
@@ -167,7 +132,7 @@ def render_decision(detail: dict, verify_url: str, font: ReportFont | None = Non
     """
     font = font or resolve_font()
     issued_on = detail.get("closed_on")
-    pdf = _Letter(detail["decision_no"])
+    pdf = NumberedLetter("告知书编号", detail["decision_no"])
     register(pdf, font)
     pdf.set_title(f"{TITLE} {detail['decision_no']}")
     pdf.set_author(ISSUER)
@@ -202,5 +167,5 @@ def render_decision(detail: dict, verify_url: str, font: ReportFont | None = Non
     pdf.set_font(FAMILY, "", 11)
     for line in (ISSUER, _day(issued_on)):
         pdf.cell(0, 7, line, align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    _verification(pdf, verify_url)
+    verification_block(pdf, verify_url, "扫描二维码或访问下方链接，可核验本告知书的编号、处理结果和出具日期。")
     return bytes(pdf.output())

@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import json
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from litestar import Router, get
-from litestar.exceptions import NotFoundException, ValidationException
+from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 from litestar.plugins.htmx import HTMXRequest
 from litestar.response import Template
 
-from portal.agencies import service as agencies
 from portal.lib.dates import today_cn
-from portal.lib.params import InputError, date_range
-from portal.lists.tables import ListType
 from portal.products.commitments import service as commitments
 from portal.products.credit_reports import service as credit_reports
 from portal.public import service as public
+from portal.public.listing import disclosure_export, disclosure_list, list_entry_page, list_page
 from portal.publication import service as publication
 from portal.search.service import former_names, search_subjects
 from portal.settings import get_settings
@@ -59,6 +57,8 @@ async def search(
     # With a cursor, `shown` counts the rows already on the page; without, how many to show again.
     size = get_settings().page_size
     result = await search_subjects(q, cursor, limit=max(size, shown or 0) if not cursor else size)
+    if result.error:  # beside the search field, linked to it; a 400 like every unusable input
+        return _search_error(request, result)
     total = ((shown or 0) if cursor else 0) + len(result.items)
     fragment = "portal/search/_rows.html" if cursor else "portal/search/_results.html"
     response = page_or_fragment(request, "portal/search/page.html", fragment, {"result": result, "shown": total})
@@ -67,6 +67,16 @@ async def search(
         response.headers["HX-Push-Url"] = f"/search?{urlencode({'q': result.query, 'shown': min(total, MAX_SHOWN)})}"
         # Told through the one live region (static/src/a11y.js); JSON keeps the header ASCII.
         response.headers["HX-Trigger"] = json.dumps({"announce": f"已加载更多，共显示 {total} 条结果"})
+    return response
+
+
+def _search_error(request: HTMXRequest, result) -> Template:
+    current = (request.htmx.current_url_abs_path or "") if request.htmx else ""
+    context = {"result": result, "shown": 0, "big": urlsplit(current).path == "/"}  # the home page's big box
+    response = page_or_fragment(request, "portal/search/page.html", "portal/search/_error.html", context)
+    response.status_code = 400
+    if wants_fragment(request):
+        response.headers["HX-Inline-Error"] = "1"  # static/src/a11y.js swaps it in place
     return response
 
 
@@ -110,72 +120,6 @@ async def subject_tab(request: HTMXRequest, uscc: str, tab: str, cursor: Cursor 
     return page_or_fragment(request, "portal/subjects/page.html", fragment, context)
 
 
-@get("/disclosures", name="disclosures")
-async def disclosure_list(
-    request: HTMXRequest,
-    type: Annotated[str | None, Parameter(pattern="^(license|penalty)?$")] = None,
-    agency: Annotated[str | None, Parameter(max_length=32)] = None,
-    raw_from: Annotated[str | None, Parameter(query="from", max_length=10)] = None,
-    raw_to: Annotated[str | None, Parameter(query="to", max_length=10)] = None,
-    cursor: Cursor = None,
-) -> Template:
-    try:
-        date_from, date_to = date_range(raw_from, raw_to)
-    except InputError as exc:
-        return await _disclosure_date_error(request, exc, type or "", agency or "", raw_from, raw_to)
-    provider = await agencies.by_code(agency) if agency else None
-    if agency and provider is None:
-        raise ValidationException("未知的部门代码")
-    page = await publication.disclosures(
-        type or None, provider["id"] if provider else None, date_from, date_to, cursor, limit=get_settings().page_size
-    )
-    context = {
-        "page": page,
-        "type": type or "",
-        "agency": agency or "",
-        "agencies": await agencies.all_active(),
-        "date_from": date_from,
-        "date_to": date_to,
-    }
-    fragment = "portal/disclosures/_rows.html" if cursor else "portal/disclosures/_results.html"
-    return page_or_fragment(request, "portal/disclosures/page.html", fragment, context)
-
-
-async def _disclosure_date_error(
-    request: HTMXRequest, exc: InputError, type: str, agency: str, raw_from: str | None, raw_to: str | None
-) -> Template:
-    """A bad date range: 400 with the message beside the date fields; for htmx only the fields and a
-    notice in place of the results (the form and the other filters stay as they are)."""
-    context = {
-        "page": None,
-        "type": type,
-        "agency": agency,
-        "agencies": await agencies.all_active(),
-        "date_from": raw_from or "",
-        "date_to": raw_to or "",
-        "errors": {exc.field: exc.message},
-    }
-    response = page_or_fragment(request, "portal/disclosures/page.html", "portal/disclosures/_date_error.html", context)
-    response.status_code = 400
-    if wants_fragment(request):
-        response.headers["HX-Inline-Error"] = "1"  # static/src/a11y.js swaps it in place
-    return response
-
-
-@get("/lists/{list_type:str}", name="lists")
-async def list_page(request: HTMXRequest, list_type: str, cursor: Cursor = None) -> Template:
-    if list_type not in ListType.LABELS:
-        raise NotFoundException("没有这个名单")
-    page = await publication.list_entries(list_type, cursor, limit=get_settings().page_size)
-    context = {"page": page, "list_type": list_type}
-    return page_or_fragment(
-        request,
-        "portal/lists/page.html",
-        "portal/lists/_rows.html" if cursor else "portal/lists/_results.html",
-        context,
-    )
-
-
 # A probe's GET changes nothing and shows no form: no CSRF cookie to read or set.
 @get("/healthz", name="healthz", include_in_schema=False, opt={"exclude_from_csrf": True})
 async def healthz() -> dict:
@@ -184,6 +128,16 @@ async def healthz() -> dict:
 
 public_router = Router(
     path="/",
-    route_handlers=[home, search, subject, subject_tab, disclosure_list, list_page, healthz],
+    route_handlers=[
+        home,
+        search,
+        subject,
+        subject_tab,
+        disclosure_list,
+        disclosure_export,
+        list_page,
+        list_entry_page,
+        healthz,
+    ],
     include_in_schema=False,
 )

@@ -9,15 +9,16 @@ masks hidden (R-17).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from portal.catalogue import service as catalogue
-from portal.lib.dates import today_cn
-from portal.lib.params import decode_date_id_cursor, encode_cursor
-from portal.lists.tables import ListEntry
+from portal.lib.dates import to_china, today_cn
+from portal.lib.params import InputError, decode_date_id_cursor, encode_cursor
 from portal.objections.views import correction_notices, pending_record_ids
-from portal.publication.rules import public, public_list_entry
-from portal.records.tables import CreditRecord, LicenseDetail, PenaltyDetail, RecordType
+from portal.publication.lists import list_entries, subject_list_entries
+from portal.publication.rules import public
+from portal.records.tables import CreditRecord, DisclosureClass, LicenseDetail, PenaltyDetail, RecordType
+from portal.search.service import legal_ids_by_name
 from portal.subjects.tables import SubjectKind
 
 __all__ = [
@@ -28,12 +29,14 @@ __all__ = [
     "subject_list_entries",
     "TABS",
     "latest_disclosures",
+    "disclosures_updated_at",
+    "count_disclosures",
+    "MAX_DOC_NUMBER",
     "mark_pending",
     "correction_notices",
 ]
 
 R = CreditRecord
-L = ListEntry
 
 # Profile tabs (issue 2 §6) → which public records each one shows.
 TABS = {
@@ -64,6 +67,9 @@ _SUBJECT_COLUMNS = (
     R.subject.id_number_masked.as_alias("subject_id_masked"),
 )
 _DETAIL_EXCLUDE = {"id", "record"}
+MAX_DOC_NUMBER = 100  # the column's length
+NAME_CAP = 1000
+"""Most subjects a 双公示 name filter may stand for; a name matching more is too broad to filter by."""
 
 
 async def _catalogue_rule():
@@ -133,16 +139,17 @@ async def disclosures(
     limit: int = 20,
     today: date | None = None,
     ascending: bool = False,
+    *,
+    name: str = "",
+    doc_number: str = "",
 ) -> Page:
-    """双公示: public licence and penalty decisions, newest first (or oldest first for feeds)."""
-    today = today or today_cn()
-    where = public(today) & await _catalogue_rule()
-    if provider_id:
-        where &= R.provider == provider_id
-    if date_from:
-        where &= R.decision_date >= date_from
-    if date_to:
-        where &= R.decision_date <= date_to
+    """双公示: public licence and penalty decisions, newest first (or oldest first for feeds).
+
+    ``name``: legal persons whose name holds it (the name index gives their ids; natural persons
+    are never found by name, R-17); ``doc_number``: the 决定书文号 exactly (its own index)."""
+    where = await _filtered(today or today_cn(), provider_id, date_from, date_to, name, doc_number)
+    if where is None:
+        return Page([])
     key = decode_date_id_cursor(cursor)
     if key is not None:
         day, last_id = key
@@ -171,58 +178,61 @@ async def disclosures(
     return page
 
 
+async def _filtered(today, provider_id, date_from, date_to, name: str, doc_number: str):
+    """The 双公示 conditions for these filters, or None when nothing can match."""
+    where = public(today) & await _catalogue_rule()
+    if name:
+        ids = await legal_ids_by_name(name, NAME_CAP)
+        if ids is None:
+            raise InputError("name", f"名称过于宽泛：超过 {NAME_CAP} 个主体的名称含有这些字，请输入更完整的名称")
+        if not ids:
+            return None
+        where &= R.subject.is_in(ids)
+    if doc_number:
+        where &= R.doc_number == doc_number
+    if provider_id:
+        where &= R.provider == provider_id
+    if date_from:
+        where &= R.decision_date >= date_from
+    if date_to:
+        where &= R.decision_date <= date_to
+    return where
+
+
+async def count_disclosures(
+    record_type: str | None,
+    provider_id: int | None,
+    date_from: date | None,
+    date_to: date | None,
+    *,
+    name: str = "",
+    doc_number: str = "",
+    cap: int,
+) -> int:
+    """How many rows ``disclosures`` would give for these filters, counted up to ``cap + 1`` only
+    (the export's row cap: never a count of everything)."""
+    where = await _filtered(today_cn(), provider_id, date_from, date_to, name, doc_number)
+    if where is None:
+        return 0
+    total = 0
+    for one_type in [record_type] if record_type else [RecordType.LICENSE, RecordType.PENALTY]:
+        total += len(await R.select(R.id).where(where & (R.record_type == one_type)).limit(cap + 1 - total))
+        if total > cap:
+            break
+    return total
+
+
 async def latest_disclosures(limit: int = 8) -> list[dict]:
     return (await disclosures(limit=limit)).items
 
 
-async def list_entries(list_type: str, cursor: str | None = None, limit: int = 20, today: date | None = None) -> Page:
-    """红名单 / 黑名单 entries in force, newest first."""
-    today = today or today_cn()
-    where = public_list_entry(today) & (L.list_type == list_type)
-    if (after := _after(cursor, L.listed_on, L.id)) is not None:
-        where &= after
-    rows = (
-        await L.select(
-            L.id,
-            L.list_type,
-            L.list_name,
-            L.reason,
-            L.doc_number,
-            L.listed_on,
-            L.expires_on,
-            L.decided_by.name.as_alias("authority"),
-            L.subject.id.as_alias("subject_id"),
-            L.subject.kind.as_alias("subject_kind"),
-            L.subject.name.as_alias("subject_name"),
-            L.subject.uscc.as_alias("subject_uscc"),
-            L.subject.id_number_masked.as_alias("subject_id_masked"),
-        )
-        .where(where)
-        .order_by(L.listed_on, L.id, ascending=False)
-        .limit(limit + 1)
-    )
-    page = _page(rows, limit, "listed_on")
-    for row in page.items:
-        _public_subject_code(row)
-    return page
-
-
-async def subject_list_entries(subject_id: int, list_type: str, today: date | None = None) -> list[dict]:
-    today = today or today_cn()
-    return (
-        await L.select(
-            L.id,
-            L.list_name,
-            L.reason,
-            L.doc_number,
-            L.listed_on,
-            L.expires_on,
-            L.decided_by.name.as_alias("authority"),
-        )
-        .where(public_list_entry(today) & (L.subject == subject_id) & (L.list_type == list_type))
-        .order_by(L.listed_on, ascending=False)
-        .limit(50)
-    )
+async def disclosures_updated_at() -> datetime | None:
+    """数据更新时间 of 双公示: the newest change of a class-A licence or penalty record, walking the
+    updated_at index from its newest end (an index with the type and class first would draw the
+    planner off the page's own walk)."""
+    mine = R.record_type.is_in([RecordType.LICENSE, RecordType.PENALTY]) & (R.disclosure_class == DisclosureClass.A)
+    row = await R.select(R.updated_at).where(mine).order_by(R.updated_at, ascending=False).first()
+    return to_china(row["updated_at"]) if row and row["updated_at"] else None
 
 
 def _public_subject_code(row: dict) -> None:

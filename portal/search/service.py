@@ -26,7 +26,7 @@ from portal.search.query import MAX_QUERY_CHARS
 from portal.search.reads import fetch
 from portal.subjects.tables import Subject, SubjectFormerName, SubjectKind
 
-__all__ = ["SearchResult", "search_subjects", "former_names", "MAX_QUERY_CHARS", "COUNT_CAP"]
+__all__ = ["SearchResult", "search_subjects", "legal_ids_by_name", "former_names", "MAX_QUERY_CHARS", "COUNT_CAP"]
 
 S = Subject
 _COLUMNS = (
@@ -105,6 +105,19 @@ async def search_subjects(
         result.notice = q.PERSON_NOTICE  # R-17: legal persons with this name are still listed
     await _by_name(result, parsed, tag, after, limit, first=not cursor)
     return result
+
+
+async def legal_ids_by_name(text: str, cap: int = COUNT_CAP) -> list[int] | None:
+    """Ids of the legal persons whose name or a former name holds every term of ``text``, found
+    through the name indexes as the search page finds them; None when more than ``cap`` match (a
+    filter that broad is no filter). Natural persons are never found by name (R-17)."""
+    terms = tuple(q.parse(text).text.split())
+    if not terms or not any(q.term_grams(t) for t in terms):
+        return []
+    engine = _engine()
+    freq = await _gram_freq() if engine == "postgres" else {}
+    ids = await _ids(sql.name_ids(engine, terms, 0, cap + 1, freq))
+    return None if len(ids) > cap else ids
 
 
 async def _prefix_exists(code: str) -> bool:

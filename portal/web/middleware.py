@@ -5,12 +5,12 @@ from __future__ import annotations
 from http.cookies import SimpleCookie
 
 from litestar import Request
-from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from portal.accounts.sessions import load_principal
 from portal.lib.hosts import InvalidHost, base_url_for, parse_host
 from portal.settings import get_settings
+from portal.web import compression, etag
 from portal.web.params import IntBoundsMiddleware
 
 __all__ = [
@@ -30,19 +30,22 @@ CSP = (
 
 
 def session_token(scope: Scope) -> str | None:
+    marker = get_settings().session_cookie.encode("latin-1") + b"="
+    return _token_in([v for k, v in scope.get("headers", []) if k == b"cookie" and marker in v])
+
+
+def _token_in(cookie_headers: list[bytes]) -> str | None:
+    """The session token in the Cookie headers that mention the session cookie (most public
+    requests carry none, and then nothing is parsed)."""
     name = get_settings().session_cookie
-    marker = name.encode("latin-1") + b"="
-    for key, value in scope.get("headers", []):
-        if key == b"cookie":
-            if marker not in value:  # most public requests carry no session: skip the parse
-                continue
-            cookie = SimpleCookie()
-            try:
-                cookie.load(value.decode("latin-1"))
-            except Exception:  # a malformed cookie header is treated as none
-                return None
-            if name in cookie:
-                return cookie[name].value
+    for value in cookie_headers:
+        cookie = SimpleCookie()
+        try:
+            cookie.load(value.decode("latin-1"))
+        except Exception:  # a malformed cookie header is treated as none
+            return None
+        if name in cookie:
+            return cookie[name].value
     return None
 
 
@@ -60,11 +63,13 @@ def _security_headers(production: bool) -> list[tuple[bytes, bytes]]:
 
 
 class PortalMiddleware:
-    """Every per-request step in one plain ASGI layer (each Litestar middleware layer costs a wrapper
-    and a header re-parse per request): the Host check, who is logged in
-    (``scope["state"]["principal"]``), the integer bounds of the handler's parameters, and the
-    security headers every response carries. Work is skipped where a request does not need it:
-    no session look-up without a session cookie or for /static/."""
+    """Every per-request step in one plain ASGI layer with one send wrapper (each middleware layer
+    costs a call, a closure and a header scan per request, and /healthz measures them): the Host
+    check, who is logged in (``scope["state"]["principal"]``), the integer bounds of the handler's
+    parameters, gzip (``portal.web.compression``), ETag/304 (``portal.web.etag``) and the security
+    headers every response carries. The request headers are read in one pass; work is skipped where
+    a request does not need it: no session look-up without a session cookie or for /static/, and a
+    response that needs neither gzip nor a tag is passed on without being held."""
 
     def __init__(self, app: ASGIApp, hosts: AllowedHostsMiddleware, bounds: IntBoundsMiddleware) -> None:
         self.app = app
@@ -73,40 +78,128 @@ class PortalMiddleware:
         settings = get_settings()
         self.headers = _security_headers(settings.production)
         self.names = frozenset(k for k, _ in self.headers)
+        self.marker = settings.session_cookie.encode("latin-1") + b"="
+        vary = (b"vary", b"Cookie")
+        self.private = [*self.headers, (b"cache-control", b"no-store"), vary]
+        self.public = [*self.headers, (b"cache-control", b"no-cache"), vary]
+        self.cached = [*self.headers, vary]  # the handler chose its Cache-Control
+
+    def _final(self, headers: list, principal: object, is_static: bool) -> list:
+        """The handler's headers with ours: ours replace a handler's own (e.g. a download's nosniff),
+        one value per header."""
+        names, cached = self.names, False
+        out = []
+        for k, v in headers:
+            low = k.lower()
+            if low in names:
+                continue
+            if low == b"cache-control" and not is_static:
+                if principal is not None:
+                    continue  # replaced by no-store
+                cached = True
+            out.append((k, v))
+        if is_static:
+            return out + self.headers
+        # Personal pages must never sit in a shared or back-button cache.
+        return out + (self.private if principal is not None else self.cached if cached else self.public)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        host = next((v for k, v in scope.get("headers", []) if k == b"host"), None)
+        host = accept = if_none_match = None
+        cookies: list[bytes] = []
+        marker = self.marker
+        for key, value in scope.get("headers", ()):  # one pass; the first of each header counts
+            if key == b"host":
+                if host is None:
+                    host = value
+            elif key == b"cookie":
+                if marker in value:
+                    cookies.append(value)
+            elif key == b"accept-encoding":
+                if accept is None:
+                    accept = value
+            elif key == b"if-none-match" and if_none_match is None:
+                if_none_match = value
         if not self.hosts.allows(host.decode("latin-1") if host is not None else None):
             await _refuse_host(send)
             return
         is_static = scope["path"].startswith("/static/")
-        token = None if is_static else session_token(scope)
+        token = None if is_static or not cookies else _token_in(cookies)
         principal = await load_principal(token) if token else None
         state = scope.setdefault("state", {})
         state["principal"] = principal
-        extra, names = self.headers, self.names
+        gzip = accept is not None and b"gzip" in accept
+        level = compression.STATIC_LEVEL if is_static else compression.PAGE_LEVEL
+        # ETag only for anonymous GETs of pages (portal.web.etag).
+        taggable = principal is None and not is_static and scope["method"] == "GET"
+        final = self._final
+        held: Message | None = None  # a start message kept until its body shows what to do
+        zipping = tagging = False
+        streamer = None
 
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                # Ours replace a handler's own (e.g. a download's nosniff): one value per header.
-                headers = [(k, v) for k, v in message.get("headers") or [] if k.lower() not in names]
-                headers += extra
-                if not is_static:
-                    # Personal pages must never sit in a shared or back-button cache.
-                    if state.get("principal") is not None:
-                        headers = [(k, v) for k, v in headers if k.lower() != b"cache-control"]
-                        headers.append((b"cache-control", b"no-store"))
-                    elif not any(k.lower() == b"cache-control" for k, _ in headers):
-                        headers.append((b"cache-control", b"no-cache"))
-                    headers.append((b"vary", b"Cookie"))
-                message = {**message, "headers": headers}
+        async def send_wrapper(message: Message) -> None:
+            nonlocal held, zipping, tagging, streamer
+            kind = message["type"]
+            if kind == "http.response.start":
+                headers = message.get("headers") or []
+                zipping, tagging = gzip, False
+                if gzip or taggable:
+                    for k, v in headers:
+                        low = k.lower()
+                        if low == b"content-encoding":
+                            zipping = False  # already encoded: leave it alone
+                        elif low == b"content-length":
+                            if v.isdigit() and int(v) < compression.MINIMUM_SIZE:
+                                zipping = False
+                        elif low == b"content-type" and taggable and message["status"] == 200:
+                            tagging = v.startswith(b"text/html")
+                if zipping or tagging:
+                    held = message
+                    return
+                message["headers"] = final(headers, state.get("principal"), is_static)
+                await send(message)
+                return
+            if kind != "http.response.body" or (held is None and streamer is None):
+                await send(message)
+                return
+            body = message.get("body", b"")
+            more = message.get("more_body", False)
+            if streamer is not None:  # the rest of a streamed gzip body
+                data = streamer.compress(body)
+                if not more:
+                    data += streamer.flush()
+                await send({"type": "http.response.body", "body": data, "more_body": more})
+                return
+            start, held = held, None
+            headers = start.get("headers") or []
+            principal = state.get("principal")
+            if more:  # streamed (exports): gzip through one compressor, no tag
+                if zipping:
+                    streamer = compression.compressor(level)
+                    headers = compression.with_encoding(headers, None)
+                    body = streamer.compress(body)
+                await send({**start, "headers": final(headers, principal, is_static)})
+                await send({"type": "http.response.body", "body": body, "more_body": True})
+                return
+            if zipping and len(body) >= compression.MINIMUM_SIZE:
+                body = compression.compress(body, level)
+                headers = compression.with_encoding(headers, len(body))
+                message = {"type": "http.response.body", "body": body, "more_body": False}
+            if tagging:
+                tag = etag.etag(body)
+                headers = [*headers, (b"etag", tag)]
+                if etag.matches(tag, if_none_match):
+                    headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+                    await send({**start, "status": 304, "headers": final(headers, principal, is_static)})
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    return
+            await send({**start, "headers": final(headers, principal, is_static)})
             await send(message)
 
         self.bounds.check(scope)
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, receive, send_wrapper)
 
 
 async def _refuse_host(send: Send) -> None:

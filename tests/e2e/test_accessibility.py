@@ -246,7 +246,7 @@ def test_phone_journey_search_profile_tabs_disclosures(page: Page, seed, step):
     _assert_cards(
         page,
         "main table.cards tbody tr:not(#more-entries)",
-        ["主体", "代码", "名单", "认定单位", "列入日期", "有效期至"],
+        ["主体", "代码", "名单类别", "认定单位", "列入日期", "有效期至", "详情"],
     )
     fits("phone-black-list")
 

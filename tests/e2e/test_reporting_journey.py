@@ -93,6 +93,7 @@ def test_template_upload_progress_rejected_rows_scorecard_and_black_list(
     expect(page).to_have_url(re.compile(r"/agency/uploads/\d+$"))
     progress = page.locator("#upload-progress")
     expect(progress).to_contain_text("已完成", timeout=SLOW)
+    expect(page.locator("[aria-live]")).to_have_count(1)  # progress speaks through #announcer
     expect(progress.get_by_role("row", name=re.compile("^新增"))).to_contain_text("3")
     expect(progress.get_by_role("row", name=re.compile("^拒收"))).to_contain_text("1")
     step(page, "upload-done")

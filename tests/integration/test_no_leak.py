@@ -5,6 +5,7 @@ each is fetched anonymously and as a logged-in stranger of every role."""
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import date, timedelta
 
@@ -197,6 +198,9 @@ def _values(fixtures: dict) -> dict[str, list[str]]:
         "{tab:str}": list(TAB_LABELS),
         "/staff/catalogue/{code:str}": ["person_penalty", "penalty", "no_such_code"],
         "{list_type:str}": list(ListType.LABELS),
+        # A class-B entry (its list name a marker) and a public one, on both lists (R-15).
+        "/lists/{list_type:str}/{entry_id:int}#{entry_id:int}": fixtures["list_entries"],
+        "{fmt:str}": ["csv", "xlsx"],
         "{token:path}": [fixtures["report"]],
         "/queries/{token:str}": [fixtures["receipt"]],
         "/uploads/{token:str}": ["A" * 32],
@@ -238,9 +242,13 @@ def _values(fixtures: dict) -> dict[str, list[str]]:
 
 def _query_params(fixtures: dict) -> dict[str, list[dict]]:
     company, provider, today = fixtures["company"], fixtures["provider"], date.today().isoformat()
+    by_name = [{"name": company["name"]}, {"name": "泄检"}, {"doc": fixtures["doc_number"]}]
     return {
         "/search": [{"q": "泄检"}, {"q": company["name"]}, {"q": company["uscc"]}, {"q": "钱泄检"}],
-        "/disclosures": [{}, {"type": "penalty"}, {"type": "license"}, {"agency": provider["code"]}],
+        "/disclosures": [{}, {"type": "penalty"}, {"type": "license"}, {"agency": provider["code"]}, *by_name],
+        # The export holds what the page shows: class A only, masked alike (R-15, R-17).
+        "/disclosures/export/{fmt:str}": [{}, {"agency": provider["code"]}, *by_name],
+        "/lists/{list_type:str}": [{}, {"name": company["name"]}, {"name": "泄检"}],
         "/api/v1/public/subjects": [{"q": "泄检"}],
         "/api/v1/public/disclosures": [{"since": today}, {"type": "penalty", "since": today}],
         "/staff/lists": [{}, {"list_type": "black", "agency": str(provider["id"])}, {"state": "removed"}],
@@ -266,6 +274,20 @@ def _urls(app, fixtures: dict) -> list[tuple[str, dict]]:
     return out
 
 
+async def _list_artefacts(provider: dict, company: dict) -> dict:
+    """Ids of the planted class-B list entry and of a public one; a class-B record's 决定书文号."""
+    from portal.lists.tables import ListEntry as L
+
+    public = await f.list_entry(company["id"], provider["id"], "red", list_name="守信激励对象")
+    hidden = await L.select(L.id).where((L.decided_by == provider["id"]) & L.list_name.like("MARKL%")).first()
+    secret = (
+        await CreditRecord.select(CreditRecord.doc_number)
+        .where((CreditRecord.provider == provider["id"]) & CreditRecord.title.like("MARKB%"))
+        .first()
+    )
+    return {"list_entries": [str(hidden["id"]), str(public)], "doc_number": secret["doc_number"]}
+
+
 async def _check_artefacts(company: dict) -> dict:
     """A check by an agency that is none of the crawled accounts': its answer and printable record
     hold the company's class-B records, so every crawled role is a stranger to it (R-P5, R-15)."""
@@ -281,6 +303,17 @@ async def _check_artefacts(company: dict) -> dict:
     return {"check": answer.number, "measure": code}
 
 
+def _text(response) -> str:
+    """What a reader sees: a workbook's cell values (its XML is compressed), no PDF bytes."""
+    kind = response.headers.get("content-type", "")
+    if "spreadsheetml" in kind and response.status_code == 200:
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(io.BytesIO(response.content), read_only=True).active
+        return "\n".join(" ".join(str(v) for v in row if v is not None) for row in sheet.iter_rows(values_only=True))
+    return response.text if "pdf" not in kind else ""
+
+
 async def _fetch_all(client, urls) -> tuple[str, dict[str, int]]:
     bodies, statuses = [], {}
     for url, query in urls:
@@ -288,7 +321,7 @@ async def _fetch_all(client, urls) -> tuple[str, dict[str, int]]:
             response = await client.get(url, params=query, headers=headers, follow_redirects=False)
             assert response.status_code < 500, f"{url} {query}: {response.status_code}"
             statuses[url] = response.status_code
-            bodies.append(response.text if "pdf" not in response.headers.get("content-type", "") else "")
+            bodies.append(_text(response))
     return "\n".join(bodies), statuses
 
 
@@ -320,6 +353,7 @@ async def test_no_b_or_c_marker_and_no_raw_id_on_any_page_a_stranger_can_open(ap
         )["id"]
     )
     fixtures |= await _check_artefacts(company)
+    fixtures |= await _list_artefacts(provider, company)
     fixtures.update(await _commitments(company, person, markers))
     if role:
         # A stranger's account: logging in must not widen what any page shows. An officer of another
@@ -336,6 +370,9 @@ async def test_no_b_or_c_marker_and_no_raw_id_on_any_page_a_stranger_can_open(ap
     assert statuses[f"/queries/{fixtures['receipt']}"] in (302, 303, 401, 404)  # someone else's receipt
     assert statuses[f"/objections/verify/{fixtures['decision']}"] == 200  # a genuine decision, checked
     assert fixtures["objection_secret"] not in everything
+    hidden, shown = fixtures["list_entries"]
+    assert statuses[f"/lists/black/{hidden}"] == 404 and statuses[f"/lists/red/{shown}"] == 200
+    assert statuses["/disclosures/export/xlsx"] == 200
     assert fixtures["credit_report"]["agency_name"] in everything  # its existence is public (R-P3)
     assert statuses[f"/agency/checks/{fixtures['check']}"] in (302, 303, 401, 403, 404)  # another agency's check
     assert statuses[f"/agency/checks/{fixtures['check']}/record.pdf"] in (302, 303, 401, 403, 404)

@@ -89,7 +89,7 @@ async def test_data_tables_label_their_cells_for_phones(client):
     await f.list_entry(subject["id"], agency["id"], "black")
     for path, labels in (
         ("/disclosures", ["类型", "行政相对人", "代码", "决定内容", "决定机关", "决定日期"]),
-        ("/lists/black", ["主体", "代码", "名单", "认定单位", "列入日期", "有效期至"]),
+        ("/lists/black", ["主体", "代码", "名单类别", "认定单位", "列入日期", "有效期至", "详情"]),
     ):
         html = (await client.get(path)).text
         assert '<table class="cards' in html, path

@@ -77,7 +77,14 @@ async def test_a_full_code_with_a_wrong_check_character_says_so(client):
     result = await service.search_subjects(wrong)
     assert result.error and "校验位错误" in result.error and not result.items
     page = await client.get("/search", params={"q": wrong.lower()})
-    assert page.status_code == 200 and "校验位错误" in page.text and "未找到" not in page.text
+    assert page.status_code == 400 and "校验位错误" in page.text and "未找到" not in page.text
+    # The message sits under the search field and is linked to it (WCAG 3.3.1)
+    assert 'aria-invalid="true" aria-describedby="q-error"' in page.text and '<p id="q-error"' in page.text
+    htmx = await client.get(
+        "/search", params={"q": wrong}, headers={"HX-Request": "true", "HX-Current-URL": "http://testserver.local/"}
+    )
+    assert htmx.status_code == 400 and htmx.headers["HX-Inline-Error"] == "1"
+    assert '<div id="q-field" class="min-w-0 flex-1" hx-swap-oob="true">' in htmx.text and "py-3 text-lg" in htmx.text
     api = await client.get("/api/v1/public/subjects", params={"q": wrong})
     assert api.status_code == 400 and "校验位错误" in api.text
     assert (await service.search_subjects(code)).items[0]["id"] == subject["id"]

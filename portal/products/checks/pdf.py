@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 
 from portal.authorizations.reasons import label as domain_label
 from portal.lib.dates import to_china
 from portal.reports.fonts import ReportFont, resolve_font
-from portal.reports.pdf import BRAND, FAMILY, INK, MUTED, PLATFORM, RULE, kv_table, para, register
+from portal.reports.letter import NumberedLetter
+from portal.reports.pdf import BRAND, FAMILY, MUTED, PLATFORM, kv_table, para, register
 
 __all__ = ["TITLE", "render_check", "pdf_filename"]
 
 TITLE = "信用核查记录单（逢办必查）"
 ISSUER = "郑州市公共信用信息平台"
-
-
-class _Record(FPDF):
-    def __init__(self, number: str) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.number = number
-        self.set_margins(20, 20, 20)
-        self.set_auto_page_break(True, margin=20)
-        self.alias_nb_pages()
-
-    def footer(self) -> None:
-        self.set_draw_color(*RULE)
-        self.line(self.l_margin, self.h - 15, self.w - self.r_margin, self.h - 15)
-        self.set_xy(self.l_margin, self.h - 14)
-        self.set_font(FAMILY, "", 8)
-        self.set_text_color(*MUTED)
-        self.cell(self.epw / 2, 5, f"核查编号：{self.number}")
-        self.cell(self.epw / 2, 5, f"第 {self.page_no()} 页 / 共 {{nb}} 页", align=Align.R)
-        self.set_text_color(*INK)
 
 
 def pdf_filename(number: str) -> str:
@@ -43,7 +24,7 @@ def render_check(row: dict, font: ReportFont | None = None) -> bytes:
     """The record of one stored check (pure: the row's stored answer, no database, no clock)."""
     font = font or resolve_font()
     a = row["answer"]
-    pdf = _Record(row["number"])
+    pdf = NumberedLetter("核查编号", row["number"])
     register(pdf, font)
     pdf.set_title(f"{TITLE} {row['number']}")
     pdf.set_author(ISSUER)

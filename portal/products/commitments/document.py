@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fpdf import FPDF
 from fpdf.enums import Align, XPos, YPos
 from itsdangerous import BadData, URLSafeSerializer
 
@@ -17,7 +16,8 @@ from portal.disclosure.service import subject_label
 from portal.lib.dates import to_china
 from portal.products.commitments.tables import Commitment, CommitmentDomain, CommitmentStatus
 from portal.reports.fonts import ReportFont, resolve_font
-from portal.reports.pdf import BRAND, FAMILY, INK, MUTED, PLATFORM, RULE, kv_table, para, qr_png, register
+from portal.reports.letter import NumberedLetter, verification_block
+from portal.reports.pdf import BRAND, FAMILY, MUTED, PLATFORM, kv_table, para, register
 from portal.settings import get_settings
 from portal.subjects.tables import Subject, SubjectKind
 
@@ -25,7 +25,6 @@ __all__ = ["sign_token", "read_token", "verify_path", "verify_url", "check", "re
 
 SALT = "portal.products.commitments.v1"
 MAX_TOKEN_LENGTH = 512
-QR_SIZE = 30
 
 
 @dataclass(frozen=True)
@@ -109,46 +108,10 @@ def pdf_filename(found: dict) -> str:
     return f"信用承诺书-{found['number']}.pdf"
 
 
-class _Letter(FPDF):
-    def __init__(self, number: str) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.number = number
-        self.set_margins(20, 20, 20)
-        self.set_auto_page_break(True, margin=20)
-        self.alias_nb_pages()
-
-    def footer(self) -> None:
-        self.set_draw_color(*RULE)
-        self.set_line_width(0.2)
-        self.line(self.l_margin, self.h - 15, self.w - self.r_margin, self.h - 15)
-        self.set_xy(self.l_margin, self.h - 14)
-        self.set_font(FAMILY, "", 8)
-        self.set_text_color(*MUTED)
-        self.cell(self.epw / 2, 5, f"承诺书编号：{self.number}")
-        self.cell(self.epw / 2, 5, f"第 {self.page_no()} 页 / 共 {{nb}} 页", align=Align.R)
-        self.set_text_color(*INK)
-
-
-def _verification(pdf: FPDF, url: str) -> None:
-    if pdf.will_page_break(QR_SIZE + 16):
-        pdf.add_page()
-    pdf.ln(4)
-    top = pdf.get_y()
-    pdf.image(qr_png(url), x=pdf.l_margin, y=top, w=QR_SIZE, h=QR_SIZE)
-    pdf.set_xy(pdf.l_margin + QR_SIZE + 4, top + 4)
-    pdf.set_font(FAMILY, "", 9)
-    pdf.set_text_color(*MUTED)
-    pdf.multi_cell(
-        pdf.epw - QR_SIZE - 4, 5, "扫描二维码或访问下方链接，可核验本承诺书的编号、履约状态、范本版本和摘要。"
-    )
-    pdf.set_xy(pdf.l_margin, top + QR_SIZE + 2)
-    para(pdf, f"核验链接：{url}", size=8, height=4, color=MUTED)
-
-
 def render(found: dict, url: str, font: ReportFont | None = None) -> bytes:
     """A signed commitment (service.detail) as PDF bytes: pure, no database, no clock."""
     font = font or resolve_font()
-    pdf = _Letter(found["number"])
+    pdf = NumberedLetter("承诺书编号", found["number"])
     register(pdf, font)
     pdf.set_title(f"{found['text_title']} {found['number']}")
     pdf.set_author(found["signer_name"])
@@ -193,5 +156,5 @@ def render(found: dict, url: str, font: ReportFont | None = None) -> bytes:
             style="B",
             color=BRAND,
         )
-    _verification(pdf, url)
+    verification_block(pdf, url, "扫描二维码或访问下方链接，可核验本承诺书的编号、履约状态、范本版本和摘要。")
     return bytes(pdf.output())

@@ -208,7 +208,9 @@ async def create(principal: Principal, form: ReportForm, data: bytes, filename: 
 
 
 async def _major_events_after(subject_id: int, since: date) -> bool:
-    """R-P3: a major negative record or a black-list entry dated, or entered, after ``since``."""
+    """R-P3: a major negative record or a black-list entry dated, or entered, after ``since``.
+    Narrower than an opinion's supersession (verifications.opinion.major_change_since, R-P2): a
+    report's grade is the agency's judgement, and only a credit crisis calls for re-rating."""
     next_day = datetime(since.year, since.month, since.day, tzinfo=CHINA_TZ) + timedelta(days=1)
     C = CreditRecord
     after = (C.decision_date > since) | (C.created_at >= next_day)

@@ -156,7 +156,9 @@ async def major_change_since(subject_id: int, since: datetime) -> bool:
     """R-P2 "major info changes": since `since`, a class-A record of the subject that is negative —
     by its own polarity or by its category's polarity in the indicator catalogue — was added or
     changed (corrected, revoked, expired), or one of its red/black-list entries was listed,
-    amended or removed. The one definition of "major"."""
+    amended or removed. Broader on purpose than a credit report's re-rating event
+    (credit_reports.service._major_events_after, R-P3 "重大信用危机"): an opinion lists every
+    record as of its day, so any such change makes it out of date."""
     R = CreditRecord
     negative = (R.polarity == Polarity.NEGATIVE) | R.category.is_in(await _negative_categories() or ["-"])
     if await R.exists().where(

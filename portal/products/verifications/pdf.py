@@ -12,14 +12,14 @@ from fpdf.enums import Align, XPos, YPos
 from portal.records.categories import CATEGORIES, Polarity
 from portal.records.tables import DisclosureClass
 from portal.reports.fonts import ReportFont, resolve_font
-from portal.reports.pdf import BRAND, FAMILY, INK, MUTED, PLATFORM, RULE, kv_table, para, qr_png, register
+from portal.reports.letter import NumberedLetter, verification_block
+from portal.reports.pdf import BRAND, FAMILY, MUTED, PLATFORM, kv_table, para, register
 
 __all__ = ["TITLE", "ISSUER", "FREE_NOTE", "render_opinion"]
 
 TITLE = "信用信息查询意见"
 ISSUER = "郑州市公共信用信息中心"
 FREE_NOTE = "本查询意见免费出具，不收取任何费用。"
-QR_SIZE = 32
 NOTES = (
     "本查询意见依据《郑州市使用信用产品实施办法》第八条至第十条出具，内容以出具时点平台记录为准；"
     "各项信息由提供单位负责其真实性、准确性。",
@@ -33,26 +33,6 @@ NOTES = (
 
 def _day(value: date | None) -> str:
     return value.strftime("%Y年%m月%d日") if value else "—"
-
-
-class _Opinion(FPDF):
-    def __init__(self, opinion_no: str) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
-        self.opinion_no = opinion_no
-        self.set_margins(18, 20, 18)
-        self.set_auto_page_break(True, margin=20)
-        self.alias_nb_pages()
-
-    def footer(self) -> None:
-        self.set_draw_color(*RULE)
-        self.set_line_width(0.2)
-        self.line(self.l_margin, self.h - 15, self.w - self.r_margin, self.h - 15)
-        self.set_xy(self.l_margin, self.h - 14)
-        self.set_font(FAMILY, "", 8)
-        self.set_text_color(*MUTED)
-        self.cell(self.epw / 2, 5, f"查询意见编号：{self.opinion_no}")
-        self.cell(self.epw / 2, 5, f"第 {self.page_no()} 页 / 共 {{nb}} 页", align=Align.R)
-        self.set_text_color(*INK)
 
 
 def _heading(pdf: FPDF, text: str) -> None:
@@ -75,7 +55,7 @@ def _record_lines(records: list[dict]) -> list[str]:
 def render_opinion(opinion: dict, verify_url: str, font: ReportFont | None = None) -> bytes:
     """The opinion as PDF bytes. Raises ReportFontMissing when no CJK font is available."""
     font = font or resolve_font()
-    pdf = _Opinion(opinion["opinion_no"])
+    pdf = NumberedLetter("查询意见编号", opinion["opinion_no"], side_margin=18)
     register(pdf, font)
     pdf.set_title(f"{TITLE} {opinion['opinion_no']}")
     pdf.set_author(ISSUER)
@@ -121,15 +101,7 @@ def render_opinion(opinion: dict, verify_url: str, font: ReportFont | None = Non
     pdf.set_font(FAMILY, "", 11)
     for line in (ISSUER, _day(opinion["issued_on"])):
         pdf.cell(0, 7, line, align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    if pdf.will_page_break(QR_SIZE + 16):
-        pdf.add_page()
-    pdf.ln(3)
-    top = pdf.get_y()
-    pdf.image(qr_png(verify_url), x=pdf.l_margin, y=top, w=QR_SIZE, h=QR_SIZE)
-    pdf.set_xy(pdf.l_margin + QR_SIZE + 4, top + 4)
-    pdf.set_font(FAMILY, "", 9)
-    pdf.set_text_color(*MUTED)
-    pdf.multi_cell(pdf.epw - QR_SIZE - 4, 5, "扫描二维码或访问下方链接，核验本查询意见是否有效、已过期或已被更新取代。")
-    pdf.set_xy(pdf.l_margin, top + QR_SIZE + 2)
-    para(pdf, f"核验链接：{verify_url}", size=8, height=4, color=MUTED)
+    verification_block(
+        pdf, verify_url, "扫描二维码或访问下方链接，核验本查询意见是否有效、已过期或已被更新取代。", space_before=3
+    )
     return bytes(pdf.output())
