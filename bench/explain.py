@@ -5,7 +5,8 @@
 For each query, ``portal.search.service.search_subjects`` runs as it does in the server, with the
 engine's ``run_querystring`` wrapped so that every SQL statement it sends is recorded with its
 arguments, its time (best of 3 calls) and its row count. Nothing here copies the service's SQL, so
-this stays true when the service changes. The statements are then explained on a raw driver
+this stays true when the service changes (the search's own reads, ``portal.search.reads.fetch``,
+are wrapped the same way). The statements are then explained on a raw driver
 connection:
   SQLite      EXPLAIN QUERY PLAN;
   PostgreSQL  EXPLAIN (ANALYZE, BUFFERS) of the statement prepared server-side, once with the custom
@@ -45,7 +46,22 @@ async def capture(queries: list[str], repeat: int = 3) -> list[dict]:
         log.append(entry)
         return result
 
+    from portal.search import service as search_service
+    from portal.search.reads import _compiled
+
+    original_fetch = search_service.fetch  # the search's own reads, past Piccolo (portal/search/reads.py)
+
+    async def recording_fetch(sql, *args):
+        entry = {"sql": _compiled(sql, db.engine_type == "postgres"), "params": list(args), "in_transaction": False}
+        t0 = time.perf_counter()
+        result = await original_fetch(sql, *args)
+        entry["ms"] = round((time.perf_counter() - t0) * 1000, 3)
+        entry["rows"] = len(result)
+        log.append(entry)
+        return result
+
     cls.run_querystring = recording
+    search_service.fetch = recording_fetch
     out = []
     try:
         for q in queries:
@@ -73,6 +89,7 @@ async def capture(queries: list[str], repeat: int = 3) -> list[dict]:
             )
     finally:
         cls.run_querystring = original
+        search_service.fetch = original_fetch
     return out
 
 

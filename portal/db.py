@@ -122,14 +122,18 @@ class PooledSQLiteEngine(SQLiteEngine):
             self._readers[key] = connection
         return connection
 
+    def read(self, query: str, args=()) -> list[dict]:
+        """A read statement (``?`` placeholders) on this loop's reader connection, now."""
+        connection = self._reader()
+        try:
+            return connection.execute(query, args).fetchall()
+        finally:
+            if connection.in_transaction:  # never hold a read snapshot between requests
+                connection.rollback()
+
     async def _run_in_new_connection(self, query, args=None, query_type="generic", table=None):
         if query_type != "insert" and is_read(query):
-            connection = self._reader()
-            try:
-                return connection.execute(query, args or []).fetchall()
-            finally:
-                if connection.in_transaction:  # never hold a read snapshot between requests
-                    connection.rollback()
+            return self.read(query, args or [])
         connection = await self._acquire()
         try:
             async with connection.execute(query, args or []) as cursor:
@@ -221,7 +225,9 @@ def prepare_sqlite_file(path: Path) -> None:
 
 def make_engine(database_url: str | None, sqlite_path: Path) -> SQLiteEngine | PostgresEngine:
     if database_url:
-        return PostgresEngine(config={"dsn": database_url}, extensions=("pg_trgm",))
+        # No JIT: the portal's statements are short look-ups, and one whose plan is costed past
+        # jit_above_cost (a search walk that may read a thousand rows) spent 40+ ms compiling.
+        return PostgresEngine(config={"dsn": database_url, "server_settings": {"jit": "off"}}, extensions=("pg_trgm",))
     prepare_sqlite_file(sqlite_path)
     return PooledSQLiteEngine(path=str(sqlite_path.resolve()))
 

@@ -3,49 +3,61 @@ in-order fallback, the first characters that spell the term in order. Text is es
 
 from __future__ import annotations
 
+import re
+
 from markupsafe import Markup, escape
 
 __all__ = ["highlight"]
 
+# The databases fold ASCII case only; str.translate keeps every index where it was.
+_FOLD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+_SPECIAL = re.compile(r"[<>&'\"]")
 
-def _fold(ch: str) -> str:
-    return ch.lower() if ch.isascii() else ch  # the databases fold ASCII case only
 
-
-def _spans(name: str, terms: tuple[str, ...], in_order: bool) -> list[bool]:
-    marked = [False] * len(name)
-    folded = "".join(_fold(ch) for ch in name)
+def _spans(name: str, terms: tuple[str, ...], in_order: bool) -> list[tuple[int, int]]:
+    """Sorted, merged [start, end) runs of matched characters."""
+    folded = name.translate(_FOLD)
     if in_order:
-        chars = [_fold(ch) for t in terms for ch in t if not ch.isspace()]
-        at = 0
-        for i, ch in enumerate(folded):
-            if at < len(chars) and ch == chars[at]:
-                marked[i], at = True, at + 1
-        return marked if at == len(chars) else [False] * len(name)
-    for term in terms:
-        needle = "".join(_fold(ch) for ch in term)
-        start = folded.find(needle) if needle else -1
-        while start >= 0:
-            for i in range(start, start + len(needle)):
-                marked[i] = True
-            start = folded.find(needle, start + 1)
-    return marked
+        chars = "".join(terms).translate(_FOLD)
+        chars = "".join(ch for ch in chars if not ch.isspace())
+        at, hits = 0, []
+        for ch in chars:
+            at = folded.find(ch, at)
+            if at < 0:
+                return []
+            hits.append(at)
+            at += 1
+        points = [(i, i + 1) for i in hits]
+    else:
+        points = []
+        for term in terms:
+            needle = term.translate(_FOLD)
+            start = folded.find(needle) if needle else -1
+            while start >= 0:
+                points.append((start, start + len(needle)))
+                start = folded.find(needle, start + 1)
+        points.sort()
+    spans: list[tuple[int, int]] = []
+    for start, end in points:
+        if spans and start <= spans[-1][1]:
+            if end > spans[-1][1]:
+                spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans
 
 
 def highlight(name: str, terms: tuple[str, ...] | list[str] = (), in_order: bool = False) -> Markup:
     """``name`` as HTML with the matched characters in ``<mark>``."""
     if not name or not terms:
         return escape(name or "")
-    marked = _spans(name, tuple(terms), in_order)
-    out, run, state = [], [], False
-    for ch, m in zip(name, marked):
-        if m != state and run:
-            text = escape("".join(run))
-            out.append(Markup("<mark>%s</mark>") % text if state else text)
-            run = []
-        state = m
-        run.append(ch)
-    if run:
-        text = escape("".join(run))
-        out.append(Markup("<mark>%s</mark>") % text if state else text)
-    return Markup("").join(out)
+    spans = _spans(name, tuple(terms), in_order)
+    if not spans:
+        return escape(name)
+    esc = escape if _SPECIAL.search(name) else str  # most names hold nothing to escape
+    out, pos = [], 0
+    for start, end in spans:
+        out += (esc(name[pos:start]), "<mark>", esc(name[start:end]), "</mark>")
+        pos = end
+    out.append(esc(name[pos:]))
+    return Markup("".join(out))

@@ -23,6 +23,7 @@ from portal.lib.params import InputError, decode_tagged_id_cursor, encode_cursor
 from portal.search import query as q
 from portal.search import sql
 from portal.search.query import MAX_QUERY_CHARS
+from portal.search.reads import fetch
 from portal.subjects.tables import Subject, SubjectFormerName, SubjectKind
 
 __all__ = ["SearchResult", "search_subjects", "legal_ids_by_name", "former_names", "MAX_QUERY_CHARS", "COUNT_CAP"]
@@ -78,7 +79,7 @@ async def search_subjects(
     if parsed.kind == "empty":
         return result
     if parsed.kind == "uscc":
-        result.items = await S.raw(
+        result.items = await fetch(
             f"SELECT {_SELECT} FROM subject s WHERE s.uscc = {{}} AND s.kind = {{}}", parsed.code, SubjectKind.LEGAL
         )
         result.mode, result.total = "uscc", len(result.items)
@@ -120,14 +121,14 @@ async def legal_ids_by_name(text: str, cap: int = COUNT_CAP) -> list[int] | None
 
 
 async def _prefix_exists(code: str) -> bool:
-    return bool(await S.raw("SELECT 1 FROM subject WHERE uscc >= {} AND uscc < {} LIMIT 1", code, code + "~"))
+    return bool(await fetch("SELECT 1 FROM subject WHERE uscc >= {} AND uscc < {} LIMIT 1", code, code + "~"))
 
 
 async def _by_prefix(result: SearchResult, code: str, after: int, limit: int, first: bool) -> SearchResult:
     # Codes use 0-9 and A-Y only, so [code, code + "~") is exactly "starts with code" in any collation
     # that orders ASCII by code point, and the unique index on uscc answers it as a range scan.
     start = "(SELECT uscc FROM subject WHERE id = {})" if after else "{}"
-    rows = await S.raw(
+    rows = await fetch(
         f"SELECT {_SELECT} FROM subject s WHERE s.uscc >= {{}} AND s.uscc > {start} AND s.uscc < {{}} "
         "AND s.kind = 'legal' ORDER BY s.uscc LIMIT {}",
         code,
@@ -136,7 +137,7 @@ async def _by_prefix(result: SearchResult, code: str, after: int, limit: int, fi
         limit + 1,
     )
     if first:
-        counted = await S.raw(
+        counted = await fetch(
             "SELECT count(*) AS n FROM (SELECT 1 FROM subject WHERE uscc >= {} AND uscc < {} LIMIT {}) c",
             code,
             code + "~",
@@ -155,7 +156,7 @@ async def _ids(sql_args: tuple[str, list]) -> list[int]:
     # would cost more to hand over than the index walk itself.
     text, args = sql_args
     agg = "string_agg(id::text, ',' ORDER BY id)" if _engine() == "postgres" else "group_concat(id)"
-    rows = await S.raw(f"SELECT {agg} AS ids FROM ({text}) x", *args)
+    rows = await fetch(f"SELECT {agg} AS ids FROM ({text}) x", *args)
     joined = rows[0]["ids"] if rows else None
     return sorted(int(i) for i in joined.split(",")) if joined else []
 
@@ -163,35 +164,54 @@ async def _ids(sql_args: tuple[str, list]) -> list[int]:
 async def _by_name(result: SearchResult, parsed: q.Query, tag: str, after: int, limit: int, first: bool) -> None:
     engine = _engine()
     freq = await _gram_freq() if engine == "postgres" else {}
+    cap = COUNT_CAP + 1
     found: list[tuple[int, bool]] = []  # (id, by the in-order fallback)
-    more_scan = None
+    rows: dict[int, dict] = {}
+    counted = more_scan = later = None
+    index_count = sql.count_ids(engine, parsed.terms, cap, freq)
     # Where no index counts exactly (PostgreSQL, common pairs: matches are dense), the first page's
     # walk goes on to COUNT_CAP + 1 matches and is the count: one walk, not two.
-    walk_counts = first and engine == "postgres" and sql.count_ids(engine, parsed.terms, 0, freq) is None
+    walk_counts = first and engine == "postgres" and index_count is None
     if tag != _FALLBACK:
-        n = COUNT_CAP + 1 if walk_counts else limit + 1
-        ids = await _ids(sql.name_ids(engine, parsed.terms, after, n, freq))
-        found = [(i, False) for i in ids]
+        if walk_counts:
+            ids = sql.counted_name_ids(engine, parsed.terms, limit + 1, cap, freq)
+        else:
+            ids = sql.name_ids(engine, parsed.terms, after, limit + 1, freq)
+        # One statement: the page's rows, and the count where it is cheap (the walk itself, or the
+        # index alone: it only matters when the page is full).
+        count = None
+        if first and index_count is not None:
+            count = _index_count(engine, index_count, sql.former_only_ids(engine, parsed.terms, cap, freq), cap)
+        # SQLite: no round trip to save, and the count in the same statement cost more than alone.
+        later, count = (count, None) if engine != "postgres" else (None, count)
+        page_rows, counted = await _fetch_rows(*_page(engine, ids, limit + 1, walk_counts, count))
+        rows = {r["id"]: r for r in page_rows}
+        found = [(i, False) for i in rows]
         after = 0
     full = len(found) > limit
     # The in-order walk only fills a page the contiguous matches leave short (on the first page it
     # also counts its matches, within its budget).
     if parsed.subsequence and not full:
-        want = (COUNT_CAP + 1 if first else limit + 1) - len(found)
+        want = (cap if first else limit + 1) - len(found)
         ids, more_scan = await _subsequence(engine, parsed.terms[0], after, want)
         found += [(i, True) for i in ids]
     if first and full:
-        if walk_counts:
-            result.total = min(len(found), COUNT_CAP + 1)
-        else:
-            result.total = await _count_matches(engine, parsed.terms, freq)
+        if later is not None:
+            counted = (await fetch(f"SELECT ({later[0]}) AS n", *later[1]))[0]["n"]
+        elif counted is None:
+            counted = await _count_one(engine, sql.name_ids(engine, parsed.terms, 0, cap, freq))
+        result.total = min(counted, cap)
         # In-order matches follow the contiguous ones but are not counted here: "N+".
         result.total_more = result.total > COUNT_CAP or parsed.subsequence
-    elif first:
-        result.total = min(len(found), COUNT_CAP + 1)
+    elif first:  # every contiguous match is on this page
+        result.total = min(len(found), cap)
         result.total_more = len(found) > COUNT_CAP or more_scan is not None
     page = found[:limit]
-    result.items = await _rows([i for i, _ in page])
+    missing = [i for i, _ in page if i not in rows]
+    if missing:
+        more_rows, _ = await _fetch_rows(*_page(engine, _id_list(engine, missing), len(missing)))
+        rows |= {r["id"]: r for r in more_rows}
+    result.items = [rows[i] for i, _ in page if i in rows]
     result.fallback_ids = {i for i, by_order in page if by_order}
     result.mode = "short" if all(len(t) <= 2 for t in parsed.terms) else "substring"
     if len(found) > limit:
@@ -206,7 +226,8 @@ async def _subsequence(engine: str, term: str, after: int, want: int) -> tuple[l
     rather than at the end, the id where the next walk resumes."""
     # The walk covers the ids up to the rarest character's SUBSEQUENCE_BUDGET-th holder.
     chars = list(dict.fromkeys(q.search_chars(term)))
-    reach = await S.raw(*_flat(sql.char_reach(engine, term, after, SUBSEQUENCE_BUDGET)))
+    reach_sql, reach_args = sql.char_reach(engine, term, after, SUBSEQUENCE_BUDGET)
+    reach = await fetch(reach_sql, *reach_args)
     # Rarest first: fewest holders left, else the latest budget-th holder.
     reach.sort(key=lambda r: (r["n"] >= SUBSEQUENCE_BUDGET, r["n"] if r["n"] < SUBSEQUENCE_BUDGET else -r["last"]))
     if reach[0]["n"] == 0:
@@ -216,57 +237,68 @@ async def _subsequence(engine: str, term: str, after: int, want: int) -> tuple[l
     return ids, (end if end is not None and len(ids) < want else None)
 
 
-async def _count_matches(engine: str, terms: tuple[str, ...], freq: dict) -> int:
-    """Contiguous matches, at most COUNT_CAP + 1: current names from the index alone where it is
-    exact, plus subjects matched by a former name only; otherwise the exact walk."""
-    cap = COUNT_CAP + 1
-    current = sql.count_ids(engine, terms, cap, freq)
-    if current is None:
-        return await _count_one(engine, sql.name_ids(engine, terms, 0, cap, freq))
-    n = await _count_one(engine, current)
-    if n < cap:  # over the cap, former names cannot change the answer
-        n += await _count_one(engine, sql.former_only_ids(engine, terms, cap - n, freq))
-    return min(n, cap)
+def _index_count(engine: str, current: tuple[str, list], former_only: tuple[str, list], cap: int) -> tuple[str, list]:
+    """Contiguous matches, at most ``cap``: current names from the index alone, plus subjects
+    matched by a former name only (looked at only under the cap, where they change the answer)."""
+    least = "least" if engine == "postgres" else "min"
+    sql_text = (
+        f"SELECT {least}({cap}, c.n + CASE WHEN c.n < {cap} "
+        f"THEN (SELECT count(*) FROM ({former_only[0]}) f) ELSE 0 END) "
+        f"FROM (SELECT count(*) AS n FROM ({current[0]}) x) c"
+    )
+    return sql_text, [*former_only[1], *current[1]]
 
 
-async def _count_one(engine: str, sql_args: tuple[str, list]) -> int:
-    statement = _flat(_count(sql_args))
-    if engine != "postgres":
-        return (await S.raw(*statement))[0]["n"]
-    # A thousand-row walk is costed high enough for a parallel plan, whose worker start-up costs
-    # more than the walk itself (tens of ms on a busy machine).
-    async with S._meta.db.transaction():
-        await S.raw("SET LOCAL max_parallel_workers_per_gather = 0")
-        return (await S.raw(*statement))[0]["n"]
-
-
-def _count(sql_args: tuple[str, list]) -> tuple[str, list]:
-    return f"SELECT count(*) AS n FROM ({sql_args[0]}) c", sql_args[1]
-
-
-def _flat(sql_args: tuple[str, list]) -> list:
-    return [sql_args[0], *sql_args[1]]
-
-
-async def _rows(ids: list[int]) -> list[dict]:
-    """The shown columns and former names (曾用名) of ``ids``, in that order, in one query."""
-    if not ids:
-        return []
+def _formers_column() -> str:
     if _engine() == "postgres":
         formers = "string_agg(f.name, chr(31) ORDER BY f.changed_on, f.id)"
     else:
         formers = "group_concat(f.name, char(31))"  # rows arrive in id order, the order of change
-    rows = await S.raw(
-        f"SELECT {_SELECT}, (SELECT {formers} FROM subject_former_name f WHERE f.subject_id = s.id) AS formers "
-        f"FROM subject s WHERE s.id IN ({', '.join('{}' for _ in ids)})",
-        *ids,
+    return f"(SELECT {formers} FROM subject_former_name f WHERE f.subject_id = s.id) AS formers"
+
+
+def _page(
+    engine: str, ids: tuple[str, list], n: int, walk: bool = False, count: tuple[str, list] | None = None
+) -> tuple[str, list]:
+    """The shown columns and former names (曾用名) of the first ``n`` of ``ids`` in id order, with
+    ``total``: the number of ``ids`` (``walk``), or, when there are ``n``, ``count``'s answer (a
+    short page is its own count), else null."""
+    join = "CROSS JOIN" if engine != "postgres" else "JOIN"  # SQLite: the ids drive, the rows follow
+    columns = f"{_SELECT}, {_formers_column()}"
+    if not walk and not count:
+        sql_text = f"SELECT {columns}, NULL AS total FROM ({ids[0]}) p {join} subject s ON s.id = p.id ORDER BY p.id"
+        return sql_text, ids[1]
+    if walk:
+        total, total_args = "(SELECT count(*) FROM w)", []
+    else:
+        total, total_args = f"CASE WHEN (SELECT count(*) FROM w) >= {int(n)} THEN ({count[0]}) END", count[1]
+    # A CTE read twice is computed once.
+    return (
+        f"WITH w AS MATERIALIZED ({ids[0]}) SELECT {columns}, {total} AS total "
+        f"FROM (SELECT id FROM w ORDER BY id LIMIT {int(n)}) p {join} subject s ON s.id = p.id ORDER BY p.id",
+        [*ids[1], *total_args],
     )
-    by_id = {r["id"]: r for r in rows}
-    items = [by_id[i] for i in ids if i in by_id]
-    for item in items:
+
+
+def _id_list(engine: str, ids: list[int]) -> tuple[str, list]:
+    if engine == "postgres":
+        return "SELECT unnest({}::integer[]) AS id", [list(ids)]
+    return " UNION ALL ".join("SELECT {} AS id" for _ in ids), list(ids)
+
+
+async def _fetch_rows(sql_text: str, args: list) -> tuple[list[dict], int | None]:
+    """The rows, and their ``total`` column (null where none was asked for)."""
+    rows = await fetch(sql_text, *args)
+    total = rows[0]["total"] if rows else 0
+    for item in rows:
+        del item["total"]
         names = item.pop("formers")
         item["former_names"] = [{"name": n} for n in names.split("\x1f")] if names else []
-    return items
+    return rows, total
+
+
+async def _count_one(engine: str, sql_args: tuple[str, list]) -> int:
+    return (await fetch(f"SELECT count(*) AS n FROM ({sql_args[0]}) c", *sql_args[1]))[0]["n"]
 
 
 async def former_names(subject_ids: list[int]) -> dict[int, list[dict]]:
