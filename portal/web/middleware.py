@@ -66,8 +66,9 @@ class PortalMiddleware:
     costs a call, a closure and a header scan per request, and /healthz measures them): the Host
     check, who is logged in (``scope["state"]["principal"]``), gzip (``portal.web.compression``),
     ETag/304 (``portal.web.etag``) and the security headers every response carries. The request
-    headers are read in one pass; work is skipped where a request does not need it: no session look-up without a session cookie or for /static/, and a
-    response that needs neither gzip nor a tag is passed on without being held."""
+    headers are read in one pass; work is skipped where a request does not need it: no session
+    look-up without a session cookie or for /static/, and a response that needs neither gzip nor a
+    tag is passed on without being held."""
 
     def __init__(self, app: ASGIApp, hosts: AllowedHostsMiddleware) -> None:
         self.app = app
