@@ -44,8 +44,11 @@ class _New:
     """("uscc", code) or ("digest", hex): the subject, found or to be registered."""
 
 
-async def apply_chunk(reporter, entries: list[tuple[int, object]], today: date, transaction) -> list:
-    parsed = [(index, raw, parse(raw, today)) for index, raw in entries]
+async def apply_chunk(
+    reporter, entries: list[tuple[int, object]], today: date, transaction, known: dict | None = None
+) -> list:
+    known = known or {}
+    parsed = [(index, raw, known[index] if index in known else parse(raw, today)) for index, raw in entries]
     sent = Counter(p.ref for _, _, p in parsed if isinstance(p, Item))
     creates = [p.ref for _, _, p in parsed if isinstance(p, Item) and p.action == "create" and sent[p.ref] == 1]
     stored = await _stored_refs(reporter.agency_id, creates)
