@@ -4,8 +4,10 @@
 client), checks it by content (``workbook.inspect``, the header row) and queues a job; ``run``
 claims the job by a conditional UPDATE and imports it chunk by chunk through ``service.apply_many``
 (the rules every path shares; one transaction per chunk, each row whole or not at all), committing its
-progress with each chunk. The sheet is parsed once: the first pass (row count, duplicate record ids)
-keeps the rows it read beside the upload for the import and the rejected rows' workbook. A job whose worker died is
+progress with each chunk. The reading half (the sheet parsed once, rows into items, ``items.parse``
+with the R-09 checks) runs in a child process, ``reader``, which sends the row count and record ids
+(duplicates inside the file need the whole file first), then the parsed chunks while this process
+writes the chunk before: on two cores the two halves run side by side. A job whose worker died is
 claimed again by the housekeeping job (``resume_stale``) and continues after the last committed
 chunk: the rows are idempotent by (agency, record_id), and rejections are kept in a side file by
 row number, so a row applied twice is counted ``unchanged`` at worst.
