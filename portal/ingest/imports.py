@@ -217,7 +217,7 @@ async def _process(job: dict) -> None:
     try:
         await _import(job, proc, today, done, headers, index_of, columns, side)
     finally:
-        await anyio.to_thread.run_sync(_stop, proc)
+        _stop(proc)  # not awaited: also runs when the task is cancelled; a killed child ends at once
     rejected_name = ""
     if job["counts"]["rejected"]:
         rejected_name = secrets.token_urlsafe(24) + ".rejected.xlsx"
