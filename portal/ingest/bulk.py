@@ -70,11 +70,25 @@ async def apply_chunk(
 
 async def _stored_refs(agency_id: int, refs: list[str]) -> set[str]:
     found: set[str] = set()
+    postgres = R._meta.db.engine_type == "postgres"
     for i in range(0, len(refs), _LOOKUP):
         part = refs[i : i + _LOOKUP]
-        # The predicate of the unique (provider, provider_ref) index spelled out, as ``one.WITH_REF``.
-        sql = "SELECT provider_ref FROM credit_record WHERE provider = {} AND provider_ref <> '' AND provider_ref IN ("
-        rows = await _fetch(R, sql + ", ".join(["{}"] * len(part)) + ")", [agency_id, *part])
+        if postgres:
+            # One probe of the unique (provider, provider_ref) index per id. With ``provider_ref IN
+            # (…)`` PostgreSQL's plan (statistics from before the upload: the agency's ids look few)
+            # used only the index's first column and filtered every record of the agency, for every
+            # chunk: the upload slowed down as it went (server log: 91 s of 146 s of statements).
+            sql = (
+                "SELECT c.provider_ref FROM unnest({}::varchar[]) AS r(ref) CROSS JOIN LATERAL ("
+                "SELECT provider_ref FROM credit_record WHERE provider = {} AND provider_ref = r.ref"
+                " AND provider_ref <> '' LIMIT 1) AS c"
+            )
+            rows = await _fetch(R, sql, [part, agency_id])
+        else:
+            # The predicate of the unique index spelled out, as ``one.WITH_REF`` (EXPLAIN QUERY PLAN).
+            sql = "SELECT provider_ref FROM credit_record WHERE provider = {} AND provider_ref <> ''"
+            sql += " AND provider_ref IN ("
+            rows = await _fetch(R, sql + ", ".join(["{}"] * len(part)) + ")", [agency_id, *part])
         found |= {r["provider_ref"] for r in rows}
     return found
 
