@@ -259,7 +259,7 @@ async def _import(job: dict, proc: subprocess.Popen, today, done: int, headers, 
         if formulas:
             names = "、".join(columns[i].header for i in sorted(formulas))
             errors.append(FieldError("", "formula", f"含公式的单元格不读取，请填写数值：{names}"))
-        if ref and refs[ref] > 1:
+        if ref and ref in refs:  # sent more than once in the file
             errors.append(FieldError("record_id", "duplicate_in_file", "记录编号在本文件中重复出现，请只保留一行"))
         if errors and isinstance(parsed, list):
             errors += parsed

@@ -11,9 +11,10 @@ writing what was read (``bulk``: subjects, records, search index). This process 
    items, chunk by chunk, while the importer writes the chunk before.
 
 Messages on stdout are pickles (the importer is this process's parent, the only reader):
-``("counted", total, refs)``, ``("chunk", [(number, ref, formulas, raw, parsed), …])``, ``("end",)``,
-or ``("rejected", code, message)`` for a file refused by ``workbook``. Anything else is a crash:
-a traceback on stderr and a non-zero exit, and the importer fails the job.
+``("counted", total, {duplicated record id: count})``, ``("chunk", [(number, ref, formulas, raw,
+parsed), …])``, ``("end",)``, or ``("rejected", code, message)`` for a file refused by
+``workbook``. Anything else is a crash: a traceback on stderr and a non-zero exit, and the importer
+fails the job.
 
 ``python -m portal.ingest.reader UPLOAD RECORD_TYPE MAX_ROWS KEPT SKIP TODAY CHUNK``
 """
@@ -86,7 +87,7 @@ def run(path: Path, record_type: str, max_rows: int, kept: Path, skip: int, toda
     except workbook.WorkbookRejected as exc:
         _send(out, ("rejected", exc.code, exc.message))
         return
-    _send(out, ("counted", total, refs))
+    _send(out, ("counted", total, {ref: n for ref, n in refs.items() if n > 1}))  # the importer needs only these
     for parsed in _parsed(kept, record_type, skip, today):
         _send(out, ("chunk", parsed))
     _send(out, ("end",))
