@@ -154,8 +154,13 @@ def _proc_times() -> dict[int, tuple[float, str]]:
         close = raw.rfind(")")
         comm = raw[raw.find("(") + 1 : close]
         fields = raw[close + 2 :].split()
-        # fields[0] is state (stat field 3): utime/stime are stat fields 14/15
-        out[int(entry.name)] = ((int(fields[11]) + int(fields[12])) / _CLK, comm)
+        # fields[0] is state (stat field 3): utime/stime are stat fields 14/15; cutime/cstime
+        # (16/17) are its children's that it waited for (a helper process that came and went).
+        pid = int(entry.name)
+        own = int(fields[11]) + int(fields[12])
+        if pid != os.getpid():  # ours are counted by _reaped_children
+            own += int(fields[13]) + int(fields[14])
+        out[pid] = (own / _CLK, comm)
     return out
 
 
