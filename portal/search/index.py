@@ -55,7 +55,7 @@ async def index_subjects(subjects: list[tuple[int, str]]) -> None:
     if not subjects:
         return
     if _engine().engine_type == "postgres":
-        pairs = sorted(bigram_rows(subjects))  # in key order: the primary key's B-tree is filled page by page
+        pairs = list(bigram_rows(subjects))
         await Subject.raw(
             "INSERT INTO subject_bigram (gram, subject_id) SELECT * FROM unnest({}::varchar[], {}::integer[]) "
             "ON CONFLICT DO NOTHING",
