@@ -187,7 +187,11 @@ def _start_reader(path: Path, record_type: str, kept: Path, skip: int, today) ->
     env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))}
     args = (path, record_type, get_settings().xlsx_max_rows, kept, skip, today.isoformat(), CHUNK)
     return subprocess.Popen(
-        [sys.executable, "-m", "portal.ingest.reader", *map(str, args)], stdout=subprocess.PIPE, env=env, cwd=root
+        [sys.executable, "-m", "portal.ingest.reader", *map(str, args)],
+        stdout=subprocess.PIPE,
+        env=env,
+        cwd=root,
+        start_new_session=True,  # a Ctrl-C at the server's terminal is for the server
     )
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import sys
 from collections import Counter
 from datetime import date
@@ -94,6 +95,11 @@ def run(path: Path, record_type: str, max_rows: int, kept: Path, skip: int, toda
 
 
 def main(argv: list[str]) -> None:
+    # The importer ends this process (kill, or a broken pipe when the importer is gone). A shutdown
+    # signal sent to the whole group must not end it first: the job would fail instead of staying
+    # resumable by housekeeping.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     upload, record_type, max_rows, kept, skip, today, chunk = argv
     out = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing but messages on the pipe
