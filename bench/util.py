@@ -154,8 +154,10 @@ def _proc_times() -> dict[int, tuple[float, str]]:
         close = raw.rfind(")")
         comm = raw[raw.find("(") + 1 : close]
         fields = raw[close + 2 :].split()
-        # fields[0] is state (stat field 3): utime/stime are stat fields 14/15
-        out[int(entry.name)] = ((int(fields[11]) + int(fields[12])) / _CLK, comm)
+        # fields[0] is state (stat field 3): utime/stime are stat fields 14/15; cutime/cstime
+        # (16/17) those of the children it waited for.
+        own, children = int(fields[11]) + int(fields[12]), int(fields[13]) + int(fields[14])
+        out[int(entry.name)] = (own / _CLK, comm, children / _CLK)
     return out
 
 
@@ -240,11 +242,14 @@ class CpuWatch:
         others: dict[str, float] = {}
         other_total = 0.0
         ours_total = self._reaped_children() - self.reaped0  # wrk, probe: exited and reaped meanwhile
-        for pid, (t1, comm) in procs1.items():
+        for pid, (t1, comm, c1) in procs1.items():
             if pid in ours:
-                ours_total += t1 - self.procs0.get(pid, (0.0, comm))[0]
+                t0, _, c0 = self.procs0.get(pid, (0.0, comm, 0.0))
+                # A server's helper process (the upload's reader) may come and go inside the window:
+                # counted through its parent's waited-for children; ours through _reaped_children.
+                ours_total += t1 - t0 + (c1 - c0 if pid != os.getpid() else 0.0)
                 continue
-            t0 = self.procs0.get(pid, (0.0, comm))[0] if pid in self.procs0 else 0.0
+            t0 = self.procs0.get(pid, (0.0, comm, 0.0))[0] if pid in self.procs0 else 0.0
             d = t1 - t0
             if d > 0:
                 other_total += d

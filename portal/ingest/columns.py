@@ -168,6 +168,8 @@ def example_date(column: Column, today: date) -> date | None:
 
 
 def _cell(value: object) -> object:
+    if type(value) is str:  # most cells: the common case first
+        return value.strip()
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, float) and value.is_integer():

@@ -4,8 +4,10 @@
 client), checks it by content (``workbook.inspect``, the header row) and queues a job; ``run``
 claims the job by a conditional UPDATE and imports it chunk by chunk through ``service.apply_many``
 (the rules every path shares; one transaction per chunk, each row whole or not at all), committing its
-progress with each chunk. The sheet is parsed once: the first pass (row count, duplicate record ids)
-keeps the rows it read beside the upload for the import and the rejected rows' workbook. A job whose worker died is
+progress with each chunk. The reading half (the sheet parsed once, rows into items, ``items.parse``
+with the R-09 checks) runs in a child process, ``reader``, which sends the row count and record ids
+(duplicates inside the file need the whole file first), then the parsed chunks while this process
+writes the chunk before: on two cores the two halves run side by side. A job whose worker died is
 claimed again by the housekeeping job (``resume_stale``) and continues after the last committed
 chunk: the rows are idempotent by (agency, record_id), and rejections are kept in a side file by
 row number, so a row applied twice is counted ``unchanged`` at worst.
@@ -18,18 +20,18 @@ import logging
 import os
 import pickle
 import secrets
-from collections import Counter, deque
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
-from itertools import islice
 from pathlib import Path
 
 import anyio.to_thread
 
 from portal.accounts.tables import Account
-from portal.ingest import service, workbook
-from portal.ingest.columns import COLUMNS, to_item
-from portal.ingest.items import FieldError, parse
+from portal.ingest import reader, service, workbook
+from portal.ingest.columns import COLUMNS
+from portal.ingest.items import FieldError
 from portal.ingest.service import Reporter
 from portal.ingest.tables import Channel, ImportJob, ImportStatus, IngestBatch
 from portal.lib.dates import today_cn
@@ -165,35 +167,6 @@ async def _claim(job_id: int) -> dict | None:
     return await J.select().where(J.id == job_id).first()
 
 
-def _ref(row: workbook.Row) -> str:
-    return str(row.values.get(1, "")).strip()  # column 1: 记录编号
-
-
-def _first_pass(path: Path, record_type: str, rows: Path) -> tuple[int, Counter]:
-    """Rows and record ids (for duplicates inside the file); the rows read are kept in ``rows``
-    (0600, next to the upload, removed with it) so the sheet's XML is parsed once, not per pass."""
-    total, refs = 0, Counter()
-    fd = os.open(rows, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        read = workbook.read_rows(path, record_type, get_settings().xlsx_max_rows)
-        while chunk := list(islice(read, CHUNK)):
-            # Written and read only by this job, in the private imports directory.
-            pickle.dump(chunk, out, protocol=pickle.HIGHEST_PROTOCOL)
-            total += len(chunk)
-            refs.update(_ref(row) for row in chunk)
-    return total, refs
-
-
-def _kept_rows(rows: Path) -> Iterator[workbook.Row]:
-    with rows.open("rb") as source:
-        while True:
-            try:
-                chunk = pickle.load(source)
-            except EOFError:
-                return
-            yield from chunk
-
-
 def _scratch(path: Path) -> tuple[Path, Path]:
     """The rejections' side file and the rows read from the workbook."""
     return path.with_suffix(".rejected.jsonl"), path.with_suffix(".rows")
@@ -207,13 +180,74 @@ def _reason(errors, headers: dict[str, str]) -> str:
     return "；".join(parts)
 
 
+def _start_reader(path: Path, record_type: str, kept: Path, skip: int, today) -> subprocess.Popen:
+    """The reading half of the job in a process of its own (``reader``): on two cores the
+    workbook is parsed while the chunk before is written."""
+    root = str(Path(__file__).resolve().parents[2])
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, (root, os.environ.get("PYTHONPATH"))))}
+    args = (path, record_type, get_settings().xlsx_max_rows, kept, skip, today.isoformat(), CHUNK)
+    return subprocess.Popen(
+        [sys.executable, "-m", "portal.ingest.reader", *map(str, args)],
+        stdout=subprocess.PIPE,
+        env=env,
+        cwd=root,
+        start_new_session=True,  # a Ctrl-C at the server's terminal is for the server
+    )
+
+
+def _receive(proc: subprocess.Popen) -> tuple:
+    try:
+        # From our own child process, about the upload this job stored.
+        return pickle.load(proc.stdout)
+    except EOFError:
+        raise RuntimeError(f"the reader process ended early (exit code {proc.wait()})") from None
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    proc.wait()
+    proc.stdout.close()
+
+
 async def _process(job: dict) -> None:
     path, record_type = _path(job["stored_name"]), job["record_type"]
     columns = COLUMNS[record_type]
     headers = {c.path: c.header for c in columns if c.path}
     index_of = {c.path: i for i, c in enumerate(columns) if c.path}
     side, kept = _scratch(path)
-    total, refs = await anyio.to_thread.run_sync(_first_pass, path, record_type, kept)
+    today, done = today_cn(), job["rows_done"]
+    proc = await anyio.to_thread.run_sync(_start_reader, path, record_type, kept, done, today)
+    try:
+        await _import(job, proc, today, done, headers, index_of, columns, side)
+    finally:
+        _stop(proc)  # not awaited: also runs when the task is cancelled; a killed child ends at once
+    rejected_name = ""
+    if job["counts"]["rejected"]:
+        rejected_name = secrets.token_urlsafe(24) + ".rejected.xlsx"
+        await anyio.to_thread.run_sync(_write_rejected, kept, record_type, side, _path(rejected_name))
+    await IngestBatch.insert(
+        IngestBatch(
+            agency=job["agency"],
+            channel=Channel.XLSX,
+            account=job["account"],
+            received_at=_now(),
+            items=job["done"],
+            **job["counts"],
+        )
+    )
+    await J.update(
+        {J.status: ImportStatus.DONE, J.finished_at: _now(), J.rejected_name: rejected_name, J.stored_name: ""}
+    ).where(J.id == job["id"])
+    for name in (path, side, kept):  # the original holds ID numbers: kept no longer than the import
+        name.unlink(missing_ok=True)
+
+
+async def _import(job: dict, proc: subprocess.Popen, today, done: int, headers, index_of, columns, side: Path) -> None:
+    message = await anyio.to_thread.run_sync(_receive, proc)
+    if message[0] == "rejected":
+        raise workbook.WorkbookRejected(message[1], message[2])
+    _, total, refs = message
     await J.update({J.rows_total: total}).where(J.id == job["id"])
     account = await Account.select(Account.username).where(Account.id == job["account"]).first()
     reporter = Reporter(
@@ -222,35 +256,34 @@ async def _process(job: dict) -> None:
         actor=f"{account['username'] if account else ''}（批量上传）",
         account_id=job["account"],
     )
-    today, done = today_cn(), job["rows_done"]
-    counts = {k: job[k] for k in _OUTCOMES}
-    rows = _kept_rows(kept)
-    await anyio.to_thread.run_sync(lambda: deque(islice(rows, done), maxlen=0))  # resumed: skip the committed rows
+    counts = job["counts"] = {k: job[k] for k in _OUTCOMES}
 
-    def checked(row) -> tuple[dict, list[FieldError]]:
-        raw = to_item(record_type, columns, row.values)
+    def checked(ref: str, formulas: set[int], parsed) -> list[FieldError]:
         errors = []
-        if row.formulas:
-            names = "、".join(columns[i].header for i in sorted(row.formulas))
+        if formulas:
+            names = "、".join(columns[i].header for i in sorted(formulas))
             errors.append(FieldError("", "formula", f"含公式的单元格不读取，请填写数值：{names}"))
-        if _ref(row) and refs[_ref(row)] > 1:
+        if ref and ref in refs:  # sent more than once in the file
             errors.append(FieldError("record_id", "duplicate_in_file", "记录编号在本文件中重复出现，请只保留一行"))
-        if errors:
-            parsed = parse(raw, today)
-            errors += parsed if isinstance(parsed, list) else []
-        return raw, errors
+        if errors and isinstance(parsed, list):
+            errors += parsed
+        return errors
 
     async def import_chunk(chunk, transaction) -> list[str]:
-        seen = [(row, *checked(row)) for row in chunk]
+        seen = [(number, raw, parsed, checked(ref, formulas, parsed)) for number, ref, formulas, raw, parsed in chunk]
         applied = await service.apply_many(
-            reporter, [(row.number, raw) for row, raw, errors in seen if not errors], today, transaction
+            reporter,
+            [(number, raw) for number, raw, _, errors in seen if not errors],
+            today,
+            transaction,
+            parsed={number: parsed for number, _, parsed, errors in seen if not errors},
         )
         outcome = {r.index: r for r in applied}
         lines = []
-        for row, _, errors in seen:
+        for number, _, _, errors in seen:
             status = "rejected"
             if not errors:
-                status, errors = outcome[row.number].status, outcome[row.number].errors
+                status, errors = outcome[number].status, outcome[number].errors
             counts[status] += 1
             if status != "rejected":
                 continue
@@ -258,10 +291,11 @@ async def _process(job: dict) -> None:
             refused = sorted(
                 {index_of[e.field] for e in errors if e.code.startswith("forbidden") and e.field in index_of}
             )
-            lines.append(json.dumps({"row": row.number, "reason": _reason(errors, headers), "refused": refused}))
+            lines.append(json.dumps({"row": number, "reason": _reason(errors, headers), "refused": refused}))
         return lines
 
-    while chunk := await anyio.to_thread.run_sync(lambda: list(islice(rows, CHUNK))):
+    while (message := await anyio.to_thread.run_sync(_receive, proc))[0] == "chunk":
+        chunk = message[1]
         async with service.batch() as transaction:  # one commit per chunk, a few statements for its rows
             lines = await import_chunk(chunk, transaction)
         if lines:
@@ -270,20 +304,9 @@ async def _process(job: dict) -> None:
         await J.update(
             {J.rows_done: done, J.heartbeat_at: _now(), **{getattr(J, k): v for k, v in counts.items()}}
         ).where(J.id == job["id"])
-    rejected_name = ""
-    if counts["rejected"]:
-        rejected_name = secrets.token_urlsafe(24) + ".rejected.xlsx"
-        await anyio.to_thread.run_sync(_write_rejected, kept, record_type, side, _path(rejected_name))
-    await IngestBatch.insert(
-        IngestBatch(
-            agency=job["agency"], channel=Channel.XLSX, account=job["account"], received_at=_now(), items=done, **counts
-        )
-    )
-    await J.update(
-        {J.status: ImportStatus.DONE, J.finished_at: _now(), J.rejected_name: rejected_name, J.stored_name: ""}
-    ).where(J.id == job["id"])
-    for name in (path, side, kept):  # the original holds ID numbers: kept no longer than the import
-        name.unlink(missing_ok=True)
+    if message[0] != "end":
+        raise RuntimeError(f"unexpected message from the reader: {message[0]}")
+    job["done"] = done
 
 
 def _append(side: Path, lines: list[str]) -> None:
@@ -302,9 +325,10 @@ def _write_rejected(kept: Path, record_type: str, side: Path, target: Path) -> N
             found[entry["row"]] = (entry["reason"], set(entry["refused"]))  # a re-run row: the last word
 
     def rows() -> Iterator:
-        for row in _kept_rows(kept):
-            if row.number in found:
-                yield (row, *found[row.number])
+        for rows in reader.kept_chunks(kept):
+            for row in rows:
+                if row.number in found:
+                    yield (row, *found[row.number])
 
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     os.close(fd)

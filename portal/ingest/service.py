@@ -308,13 +308,14 @@ apply_in = _apply
 
 
 async def apply_many(
-    reporter: Reporter, entries: list[tuple[int, object]], today: date, transaction
+    reporter: Reporter, entries: list[tuple[int, object]], today: date, transaction, parsed: dict | None = None
 ) -> list[ItemResult]:
     """(index, item) pairs in one transaction, each whole or not at all, with a few statements for
-    the whole chunk instead of about ten per item; outcomes as if applied one by one, in order."""
+    the whole chunk instead of about ten per item; outcomes as if applied one by one, in order.
+    ``parsed``: ``parse(item, today)`` by index, when the caller has it already (the upload's reader)."""
     from portal.ingest import bulk  # bulk builds on the rules of this module
 
-    return await bulk.apply_chunk(reporter, entries, today, transaction)
+    return await bulk.apply_chunk(reporter, entries, today, transaction, parsed)
 
 
 async def apply_one(reporter: Reporter, index: int, raw: object, today: date) -> ItemResult:

@@ -160,11 +160,12 @@ class Sheet:
 
 
 _ROOT = re.compile(rb"<(?![?!])([A-Za-z_][\w.:-]*)")
-_PIECE = 1 << 20
+_PIECE = 1 << 18
+"""Bytes of XML per parse: the parsed piece is ~10x its size, and C3 bounds the import's memory."""
 
 
 def _pieces(source, container: bytes, item: bytes) -> Iterator:
-    """The container element (sheetData, or the shared strings' sst) in pieces of about 1 MB of
+    """The container element (sheetData, or the shared strings' sst) in pieces of about 256 KB of
     whole items (rows, strings), each parsed by the C parser in one call with the document's
     opening up to the container's start tag and the closing tags around it: no Python call per
     XML element, memory bounded by the piece. Yields the parsed container of each piece."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import zipfile
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -391,3 +392,55 @@ async def test_rejected_rows_workbooks_are_deleted_after_30_days(client):
     ] == ""
     assert (await client.get(f"/agency/uploads/{job['id']}/rejected.xlsx")).status_code == 404
     assert "下载未导入的行" not in (await client.get(f"/agency/uploads/{job['id']}")).text
+
+
+async def test_a_resumed_job_skips_the_rows_its_dead_worker_committed(client, monkeypatch):
+    """The reading process skips the rows before ``rows_done`` (committed by the worker that died):
+    they are neither read again nor written again; the rest is imported."""
+    agency = await _officer(client)
+    account = await f.account("agency", agency_id=agency["id"])
+    refs = [f.unique("R") for _ in range(3)]
+    title = {"信息名称": "续传测试的处罚信息"}  # not a title other tests look for in public feeds
+    content = _filled(await _template(client), [_penalty_row(ref, f.new_uscc(), **title) for ref in refs])
+    monkeypatch.setattr(imports, "CHUNK", 1)
+    job_id = await imports.accept(
+        _Source(content), agency_id=agency["id"], account_id=account["id"], original_name="a.xlsx"
+    )
+    long_ago = datetime.now(timezone.utc) - timedelta(hours=1)
+    await ImportJob.update(
+        {
+            ImportJob.status: ImportStatus.RUNNING,
+            ImportJob.heartbeat_at: long_ago,
+            ImportJob.rows_done: 1,
+            ImportJob.created: 1,
+        }
+    ).where(ImportJob.id == job_id)
+    await imports.run(job_id)
+    job = await ImportJob.select().where(ImportJob.id == job_id).first()
+    assert (job["status"], job["rows_total"], job["rows_done"], job["created"]) == (ImportStatus.DONE, 3, 3, 3)
+    stored = await CreditRecord.select(CreditRecord.provider_ref).where(CreditRecord.provider == agency["id"])
+    assert sorted(r["provider_ref"] for r in stored) == sorted(refs[1:])
+
+
+async def test_a_reader_that_dies_fails_the_job_and_leaves_no_copy_of_the_file(client, monkeypatch):
+    agency = await _officer(client)
+    account = await f.account("agency", agency_id=agency["id"])
+    content = _filled(await _template(client), [_penalty_row(f.unique("K"), f.new_uscc())])
+    job_id = await imports.accept(
+        _Source(content), agency_id=agency["id"], account_id=account["id"], original_name="a.xlsx"
+    )
+    before = set(imports.imports_dir().iterdir())
+    start = imports._start_reader
+
+    def dying(path, *args):
+        proc = start(path, *args)
+        proc.kill()  # as if the OS ended it (out of memory)
+        return proc
+
+    monkeypatch.setattr(imports, "_start_reader", dying)
+    await imports.run(job_id)
+    job = await ImportJob.select().where(ImportJob.id == job_id).first()
+    assert job["status"] == ImportStatus.FAILED and "重新上传" in job["error"]
+    assert await CreditRecord.count().where(CreditRecord.provider == agency["id"]) == 0
+    assert not any(p.name.startswith(Path(job["stored_name"]).stem) for p in imports.imports_dir().iterdir())
+    assert set(imports.imports_dir().iterdir()) <= before
