@@ -167,8 +167,9 @@ async def test_lists_pages(client):
     provider = await f.agency()
     subject = await f.legal_subject()
     person = await f.natural_subject(name="赵测名")
-    await f.list_entry(subject["id"], provider["id"], "red", list_name="A级纳税人")
-    await f.list_entry(person["id"], provider["id"], "black", list_name="失信被执行人")
+    # Listed today: the newest come first, so other tests' entries cannot push these off page 1.
+    await f.list_entry(subject["id"], provider["id"], "red", list_name="A级纳税人", listed_on=date.today())
+    await f.list_entry(person["id"], provider["id"], "black", list_name="失信被执行人", listed_on=date.today())
     red = await client.get("/lists/red")
     assert subject["name"] in red.text
     black = await client.get("/lists/black")
