@@ -36,6 +36,8 @@ KINDS = {
     "authorization": "授权查询申请及其处理结果",
     "objection": "异议的受理、转送、处理结果和办理期限提醒",
     "commitment": "信用承诺的违诺认定",
+    "verification": "信用信息核查申请的受理与查询意见出具",
+    "credit_report": "信用服务机构上传的信用报告",
 }
 """Kinds a user may switch e-mail off for (the inbox always receives every notice)."""
 _ADDRESS = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")

@@ -177,6 +177,8 @@ async def test_address_verified_by_emailed_code_then_notices_arrive_by_smtp(clie
     await client.post("/account/notice-preferences", data={"_csrf_token": token}, follow_redirects=False)
     queued = await MailOutbox.count()
     await service.notify(me["id"], "authorization", "只在站内", "")
+    for kind in ("verification", "credit_report", "commitment", "objection"):  # every kind can be switched off
+        await service.notify(me["id"], kind, f"只在站内（{kind}）", "")
     assert await MailOutbox.count() == queued
     assert await Notice.exists().where((Notice.account == me["id"]) & (Notice.title == "只在站内"))
 
