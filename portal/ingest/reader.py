@@ -4,16 +4,18 @@ The job's CPU work is two halves that need not share a core: reading the workboo
 XML, then every row into an item, ``items.parse`` and the R-09 checks — pure, no database) and
 writing what was read (``bulk``: subjects, records, search index). This process does the reading:
 
-1. the sheet is parsed once; its rows are kept in ``kept`` (0600, beside the upload, removed with
-   it) for the rejected rows' workbook, and the row count and record ids (duplicates inside the
-   file need the whole file before the first row is judged) go to the importer;
-2. then the kept rows, after the ``skip`` rows a resumed job has already committed, are parsed into
-   items, chunk by chunk, while the importer writes the chunk before.
+1. a cheap scan of the record ids (``idscan``) tells which rows' ids cannot repeat in the file;
+2. the sheet is parsed once; its rows are kept in ``kept`` (0600, beside the upload, removed with
+   it) for the rejected rows' workbook, and the rows whose id cannot repeat are parsed into items
+   and sent chunk by chunk while the importer writes the chunk before;
+3. then the rows held back (an id that may repeat: every row carrying a repeated id is refused)
+   are sent, each with whether its id is really sent more than once.
+A resumed job's reader skips the first ``skip`` rows it sends: the order depends on the file alone.
 
 Messages on stdout are pickles (the importer is this process's parent, the only reader):
-``("counted", total, {duplicated record id: count})``, ``("chunk", [(number, ref, formulas, raw,
-parsed), …])``, ``("end",)``, or ``("rejected", code, message)`` for a file refused by
-``workbook``. Anything else is a crash: a traceback on stderr and a non-zero exit, and the importer
+``("counted", estimated rows)``, ``("chunk", [(number, repeated, formulas, raw, parsed), …])``,
+``("total", rows)`` after the full pass, ``("end",)``, or ``("rejected", code, message)`` for a
+file refused by ``workbook``. Anything else is a crash: a traceback on stderr and a non-zero exit, and the importer
 fails the job.
 
 ``python -m portal.ingest.reader UPLOAD RECORD_TYPE MAX_ROWS KEPT SKIP TODAY CHUNK``
@@ -30,7 +32,7 @@ from datetime import date
 from itertools import islice
 from pathlib import Path
 
-from portal.ingest import workbook
+from portal.ingest import idscan, workbook
 from portal.ingest.columns import COLUMNS, to_item
 from portal.ingest.items import parse
 
@@ -46,20 +48,19 @@ def _send(out, message) -> None:
     out.flush()
 
 
-def _count(path: Path, record_type: str, max_rows: int, kept: Path, chunk: int) -> tuple[int, Counter]:
-    total, refs = 0, Counter()
-    fd = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as out:
-        read = workbook.read_rows(path, record_type, max_rows)
-        while rows := list(islice(read, chunk)):
-            pickle.dump(rows, out, protocol=pickle.HIGHEST_PROTOCOL)
-            total += len(rows)
-            refs.update(ref_of_row(row.values) for row in rows)
-    return total, refs
+def _scan(path: Path, max_rows: int) -> idscan.Scan | None:
+    sheet = workbook.open_sheet(path)
+    try:
+        found = idscan.scan(sheet)
+    finally:
+        sheet.close()
+    if found is not None and found.rows > max_rows:
+        return None  # the row limit is checked by the full pass, before anything is written
+    return found
 
 
 def kept_chunks(kept: Path):
-    """The chunks of rows written by the first pass, in order."""
+    """The chunks of rows written by the full pass, in order."""
     with kept.open("rb") as source:
         while True:
             try:
@@ -68,29 +69,65 @@ def kept_chunks(kept: Path):
                 return
 
 
-def _parsed(kept: Path, record_type: str, skip: int, today: date):
-    columns = COLUMNS[record_type]
-    for rows in kept_chunks(kept):
-        if skip >= len(rows):
-            skip -= len(rows)
-            continue
-        rows, skip = rows[skip:], 0
-        yield [
-            (row.number, ref_of_row(row.values), row.formulas, raw, parse(raw, today))
-            for row in rows
-            for raw in (to_item(record_type, columns, row.values),)
-        ]
+class _Sender:
+    """Parses rows into items and sends them in chunks, after the ``skip`` rows a resumed job has
+    already committed (the order rows are sent in depends on the file alone)."""
+
+    def __init__(self, out, record_type: str, skip: int, today: date, chunk: int) -> None:
+        self.out, self.record_type, self.skip, self.today, self.chunk = out, record_type, skip, today, chunk
+        self.columns, self.waiting = COLUMNS[record_type], []
+
+    def add(self, row: workbook.Row, repeated: bool) -> None:
+        if self.skip:
+            self.skip -= 1
+            return
+        self.waiting.append((row, repeated))
+        if len(self.waiting) >= self.chunk:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.waiting:
+            return
+        items = []
+        for row, repeated in self.waiting:
+            raw = to_item(self.record_type, self.columns, row.values)
+            items.append((row.number, repeated, row.formulas, raw, parse(raw, self.today)))
+        self.waiting = []
+        _send(self.out, ("chunk", items))
 
 
 def run(path: Path, record_type: str, max_rows: int, kept: Path, skip: int, today: date, chunk: int, out) -> None:
+    # Every row whose record id repeats in the file is refused, the first one included. A row goes
+    # out during the full pass only when the scan proves its id is not sent again (``idscan.early``);
+    # the others are held back (in ``kept``) and sent after the full pass, with the file's real
+    # repeated ids known. So a repeated id is always refused, a single one never.
     try:
-        total, refs = _count(path, record_type, max_rows, kept, chunk)
+        found = _scan(path, max_rows)
+        _send(out, ("counted", max(found.rows - 1, 0) if found else 0))  # progress: at least the data rows
+        sender = _Sender(out, record_type, skip, today, chunk)
+        total, refs = 0, Counter()
+        fd = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as keep:
+            read = workbook.read_rows(path, record_type, max_rows)
+            while rows := list(islice(read, chunk)):
+                pickle.dump(rows, keep, protocol=pickle.HIGHEST_PROTOCOL)
+                total += len(rows)
+                for row in rows:
+                    ref = ref_of_row(row.values)
+                    refs[ref] += 1
+                    if idscan.early(found, ref):
+                        sender.add(row, False)
     except workbook.WorkbookRejected as exc:
         _send(out, ("rejected", exc.code, exc.message))
         return
-    _send(out, ("counted", total, {ref: n for ref, n in refs.items() if n > 1}))  # the importer needs only these
-    for parsed in _parsed(kept, record_type, skip, today):
-        _send(out, ("chunk", parsed))
+    sender.flush()
+    _send(out, ("total", total))
+    for rows in kept_chunks(kept):
+        for row in rows:
+            ref = ref_of_row(row.values)
+            if not idscan.early(found, ref):
+                sender.add(row, refs[ref] > 1)
+    sender.flush()
     _send(out, ("end",))
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "template_bytes",
     "inspect",
     "read_rows",
+    "open_sheet",
     "sheet_type",
     "write_rejected",
     "REFUSED_PLACEHOLDER",
@@ -205,7 +206,7 @@ def _header_type(header: list[object]) -> str:
     )
 
 
-def _open(path: Path) -> Sheet:
+def open_sheet(path: Path) -> Sheet:
     try:
         return Sheet(path)
     except Damaged:
@@ -229,7 +230,7 @@ def _header(sheet: Sheet) -> list[object] | None:
 
 def sheet_type(path: Path) -> str:
     """The template the file was made from, by its header row (raises WorkbookRejected)."""
-    sheet = _open(path)
+    sheet = open_sheet(path)
     try:
         return _type_of(sheet)
     finally:
@@ -246,7 +247,7 @@ def _type_of(sheet: Sheet) -> str:
 def read_rows(path: Path, record_type: str, max_rows: int) -> Iterator[Row]:
     """The data rows, streaming (bounded memory). Blank rows and the template's example row are
     skipped; the header row must be the one of ``record_type``'s template."""
-    sheet = _open(path)
+    sheet = open_sheet(path)
     try:
         if _type_of(sheet) != record_type:
             raise WorkbookRejected("wrong_header", "表头与模板不一致")

@@ -444,3 +444,30 @@ async def test_a_reader_that_dies_fails_the_job_and_leaves_no_copy_of_the_file(c
     assert await CreditRecord.count().where(CreditRecord.provider == agency["id"]) == 0
     assert not any(p.name.startswith(Path(job["stored_name"]).stem) for p in imports.imports_dir().iterdir())
     assert set(imports.imports_dir().iterdir()) <= before
+
+
+async def test_a_twin_in_the_last_chunk_refuses_the_first_and_single_ids_are_all_imported(client, monkeypatch):
+    """Rows are written while the sheet is still read: a row whose id repeats further down is held
+    back, never written, and both twins are refused; without repeats every row is imported."""
+    agency = await _officer(client)
+    account = await f.account("agency", agency_id=agency["id"])
+    monkeypatch.setattr(imports, "CHUNK", 2)
+    twin = f.unique("T")
+    refs = [twin] + [f.unique("S") for _ in range(5)] + [twin]
+    rows = [_penalty_row(ref, f.new_uscc()) for ref in refs]
+
+    async def run(rows) -> dict:
+        content = _filled(await _template(client), rows)
+        job_id = await imports.accept(
+            _Source(content), agency_id=agency["id"], account_id=account["id"], original_name="a.xlsx"
+        )
+        await imports.run(job_id)
+        return await ImportJob.select().where(ImportJob.id == job_id).first()
+
+    job = await run(rows)
+    assert (job["status"], job["rows_total"], job["created"], job["rejected"]) == (ImportStatus.DONE, 7, 5, 2)
+    stored = await CreditRecord.select(CreditRecord.provider_ref).where(CreditRecord.provider == agency["id"])
+    assert sorted(r["provider_ref"] for r in stored) == sorted(refs[1:-1])
+    singles = [f.unique("N") for _ in range(5)]
+    job = await run([_penalty_row(ref, f.new_uscc()) for ref in singles])
+    assert (job["status"], job["rows_total"], job["created"], job["rejected"]) == (ImportStatus.DONE, 5, 5, 0)
