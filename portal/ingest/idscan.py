@@ -35,7 +35,7 @@ OTHER = "\0other"
 _ATTR = rb"""\s+[A-Za-z_][\w.:-]*\s*=\s*(?:"[^"<&]*"|'[^'<&]*')"""
 _TEXT = rb"[^<&]*(?:&(?:lt|gt|amp|quot|apos);[^<&]*)*"
 _T = rb"<t(?:" + _ATTR + rb")*\s*(?:/>|>" + _TEXT + rb"</t>)"
-_RUN = rb"<r>\s*(?:<rPr>(?:\s*<[A-Za-z]+(?:" + _ATTR + rb")*\s*/>)*\s*</rPr>\s*)?" + _T + rb"\s*</r>"
+_RUN = rb"<r>\s*(?:<rPr>(?:\s*<(?!c\b|row\b)[A-Za-z]+(?:" + _ATTR + rb")*\s*/>)*\s*</rPr>\s*)?" + _T + rb"\s*</r>"
 _CHILD = (
     rb"(?:<v>" + _TEXT + rb"</v>|<v\s*/>|<is\s*/>|<f(?:" + _ATTR + rb")*\s*(?:/>|>" + _TEXT + rb"</f>)"
     rb"|<is>(?:\s*(?:" + _T + rb"|" + _RUN + rb"))*\s*</is>)"
