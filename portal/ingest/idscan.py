@@ -24,8 +24,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from xml.etree.ElementTree import XML, ParseError
+from xml.parsers import expat
 
-from portal.ingest.sheet import Damaged, Sheet
+from portal.ingest.sheet import SHEET_DATA, Damaged, Sheet
 
 __all__ = ["OTHER", "Scan", "scan", "early"]
 
@@ -119,16 +121,33 @@ def _plain_head(head: bytes) -> bool:
     return b"<!" not in head and re.search(rb"<[A-Za-z_][\w.-]*:sheetData", head) is None
 
 
+def _parses(head: bytes, piece: bytes, tail: bytes, is_root: bool) -> bool:
+    """Whether the full pass will parse this piece (the same bytes, the same parser settings as
+    ``sheet._pieces``: expat with namespaces, no tree built) and find its rows in the sheet's
+    namespace."""
+    parser = expat.ParserCreate(None, "}")
+    try:
+        parser.Parse(head + piece + tail, True)
+        return is_root or XML(head + tail).find(SHEET_DATA) is not None
+    except (expat.ExpatError, ParseError):
+        return False
+
+
 def scan(sheet: Sheet) -> Scan | None:
     """Keys of the record ids of every row (the module's invariant), or None for a sheet outside
-    the strict grammar (then every row is held back)."""
+    the strict grammar (then every row is held back).
+
+    A Scan also proves the full pass will read the sheet to its end: every piece of it parses
+    (damage, a bad character, a cut-off file all show here first), and a bad value only spoils
+    its row (``Sheet.rows``). So rows written before the full pass ends are never followed by a
+    "file damaged" failure: such a file fails here, before anything is written."""
     try:
         strings, dates = sheet.shared_strings(), sheet.reader.wb._date_formats
         rows, counts = 0, Counter()
-        for head, piece, _, _ in sheet.raw_pieces():
+        for head, piece, tail, is_root in sheet.raw_pieces():
             if not _plain_head(head):
                 return None  # a DTD (entities, default attributes), another encoding, a prefix
-            if _PIECE.fullmatch(piece) is None:
+            if _PIECE.fullmatch(piece) is None or not _parses(head, piece, tail, is_root):
                 return None
             in_row = seen = False
             key: str | None = None

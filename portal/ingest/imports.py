@@ -258,11 +258,14 @@ async def _import(job: dict, proc: subprocess.Popen, today, done: int, headers, 
     )
     counts = job["counts"] = {k: job[k] for k in _OUTCOMES}
 
-    def checked(repeated: bool, formulas: set[int], parsed) -> list[FieldError]:
+    def checked(repeated: bool, formulas: set[int], unreadable: set[int], parsed) -> list[FieldError]:
         errors = []
         if formulas:
             names = "、".join(columns[i].header for i in sorted(formulas))
             errors.append(FieldError("", "formula", f"含公式的单元格不读取，请填写数值：{names}"))
+        if unreadable:
+            names = "、".join(columns[i].header for i in sorted(unreadable))
+            errors.append(FieldError("", "unreadable_cell", f"单元格内容无法读取（可能已损坏），请重新填写：{names}"))
         if repeated:  # sent more than once in the file (the reader knows the whole file by then)
             errors.append(FieldError("record_id", "duplicate_in_file", "记录编号在本文件中重复出现，请只保留一行"))
         if errors and isinstance(parsed, list):
@@ -271,8 +274,8 @@ async def _import(job: dict, proc: subprocess.Popen, today, done: int, headers, 
 
     async def import_chunk(chunk, transaction) -> list[str]:
         seen = [
-            (number, raw, parsed, checked(repeated, formulas, parsed))
-            for number, repeated, formulas, raw, parsed in chunk
+            (number, raw, parsed, checked(repeated, formulas, unreadable, parsed))
+            for number, repeated, formulas, unreadable, raw, parsed in chunk
         ]
         applied = await service.apply_many(
             reporter,
@@ -310,7 +313,10 @@ async def _import(job: dict, proc: subprocess.Popen, today, done: int, headers, 
         await J.update(
             {J.rows_done: done, J.heartbeat_at: _now(), **{getattr(J, k): v for k, v in counts.items()}}
         ).where(J.id == job["id"])
-    if message[0] == "rejected":  # damaged further down: the rows before it are committed, as rows
+    # The reader writes rows early only for a sheet its scan proved readable to the end
+    # (``idscan.scan``), so a damaged file is refused before any row is committed; this is the
+    # file refused all the same (a reader bug, or a file that changed under it).
+    if message[0] == "rejected":
         raise workbook.WorkbookRejected(message[1], message[2])
     if message[0] != "end":
         raise RuntimeError(f"unexpected message from the reader: {message[0]}")

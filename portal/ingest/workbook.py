@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -68,6 +68,8 @@ class Row:
     values: dict[int, object]
     formulas: set[int]
     """Columns holding a formula: never evaluated, the row is refused."""
+    unreadable: set[int] = field(default_factory=set)
+    """Columns whose text their cell type cannot hold (a damaged cell): the row is refused."""
 
 
 # ---------------------------------------------------------------- the template
@@ -216,7 +218,7 @@ def open_sheet(path: Path) -> Sheet:
 def _header(sheet: Sheet) -> list[object] | None:
     """Row 1's values (None: no worksheet or no rows at all)."""
     try:
-        for number, values, _ in sheet.rows():
+        for number, values, _, _ in sheet.rows():
             if number != 1 or not values:
                 return []
             out: list[object] = [None] * (max(values) + 1)
@@ -253,7 +255,7 @@ def read_rows(path: Path, record_type: str, max_rows: int) -> Iterator[Row]:
             raise WorkbookRejected("wrong_header", "表头与模板不一致")
         count = 0
         try:
-            for number, cells, formulas in sheet.rows(len(COLUMNS[record_type])):
+            for number, cells, formulas, unreadable in sheet.rows(len(COLUMNS[record_type])):
                 if number < 2:
                     continue
                 values = {}
@@ -265,14 +267,14 @@ def read_rows(path: Path, record_type: str, max_rows: int) -> Iterator[Row]:
                             formulas.add(index)
                             continue
                     values[index] = value
-                if not values and not formulas:
+                if not values and not formulas and not unreadable:
                     continue
                 if str(values.get(0, "")).strip() == EXAMPLE_ACTION:
                     continue
                 count += 1
                 if count > max_rows:
                     raise WorkbookRejected("too_many_rows", f"一个文件最多 {max_rows} 行，请拆分后上传")
-                yield Row(number, values, formulas)
+                yield Row(number, values, formulas, unreadable)
         except Damaged:
             raise WorkbookRejected("not_xlsx", "文件已损坏或不是 Excel 工作簿（.xlsx）") from None
     finally:

@@ -97,7 +97,11 @@ def test_anything_outside_the_grammar_holds_every_row_back(tmp_path):
 
 def _messages(path, skip: int = 0, chunk: int = 2) -> list:
     out = io.BytesIO()
-    reader.run(path, "penalty", 10**6, path.with_suffix(".rows"), skip, date(2026, 12, 5), chunk, out)
+    pipe = reader._Pipe(out)
+    try:
+        reader.run(path, "penalty", 10**6, path.with_suffix(".rows"), skip, date(2026, 12, 5), chunk, pipe)
+    finally:
+        pipe.close()
     out.seek(0)
     messages = []
     while True:
@@ -108,7 +112,7 @@ def _messages(path, skip: int = 0, chunk: int = 2) -> list:
 
 
 def _sent(messages) -> list[tuple[str, bool]]:
-    return [(raw["record_id"], repeated) for m in messages if m[0] == "chunk" for _, repeated, _, raw, _ in m[1]]
+    return [(raw["record_id"], repeated) for m in messages if m[0] == "chunk" for _, repeated, _, _, raw, _ in m[1]]
 
 
 def test_a_twin_in_the_last_chunk_holds_back_and_refuses_the_first(tmp_path):
@@ -139,3 +143,50 @@ def test_a_file_without_repeats_goes_out_during_the_full_pass(tmp_path):
     messages = _messages(path, chunk=3)
     total = [m[0] for m in messages].index("total")
     assert len(_sent(messages[total:])) == 7 and all(not repeated for _, repeated in _sent(messages))
+
+
+def _rewrite_sheet(path, change) -> None:
+    with zipfile.ZipFile(path) as source:
+        members = {n: source.read(n) for n in source.namelist()}
+    members["xl/worksheets/sheet1.xml"] = change(members["xl/worksheets/sheet1.xml"])
+    with zipfile.ZipFile(path, "w") as out:
+        for name, data in members.items():
+            out.writestr(name, data)
+
+
+@pytest.mark.parametrize("damage", [b"\x01", b"\xff\xfe"], ids=["control character", "not UTF-8"])
+def test_a_sheet_damaged_in_its_last_row_sends_nothing_before_it_is_refused(tmp_path, damage):
+    """The regular grammar lets any text through; the parse the full pass will make does not. The
+    scan makes that parse first, so no row is written from a file that turns out to be damaged."""
+    path = tmp_path / "damaged.xlsx"
+    _book(path, True, [f"S{i}" for i in range(7)])
+
+    def spoil(sheet: bytes) -> bytes:
+        end = sheet.rindex(b"</row>")
+        return sheet[:end] + b'<c r="Z9" t="inlineStr"><is><t>x' + damage + b"</t></is></c>" + sheet[end:]
+
+    _rewrite_sheet(path, spoil)
+    assert _scan(path) is None
+    messages = _messages(path)
+    assert [m[0] for m in messages] == ["counted", "rejected"] and messages[-1][1] == "not_xlsx"
+
+
+def test_a_cell_its_type_cannot_hold_spoils_its_row_not_the_file(tmp_path):
+    """A number that is not one, a shared string that does not exist: the row is read with the
+    cell marked unreadable (the importer refuses that row), and the sheet is read to its end."""
+    path = tmp_path / "cells.xlsx"
+    _book(path, False, ["S1", "S2", "S3"])
+
+    def spoil(sheet: bytes) -> bytes:
+        start = sheet.index(b'<c r="D3"')
+        end = sheet.index(b"</c>", start) + len(b"</c>")
+        sheet = sheet[:start] + b'<c r="D3" t="s"><v>9999</v></c>' + sheet[end:]
+        return sheet.replace(b"</row></sheetData>", b'<c r="E4" t="n"><v>abc</v></c></row></sheetData>', 1)
+
+    _rewrite_sheet(path, spoil)
+    rows = list(read_rows(path, "penalty", 100))
+    assert [r.number for r in rows] == [2, 3, 4]
+    assert [r.unreadable for r in rows] == [set(), {3}, {4}]
+    assert 3 not in rows[1].values and rows[1].values[1] == "S2"
+    found = _scan(path)
+    assert found is not None and found.counts["S3"] == 1
