@@ -151,7 +151,8 @@ class Sheet:
                                 continue
                             try:
                                 if kind == "n":
-                                    value = float(value) if ("." in value or "E" in value or "e" in value) else int(value)
+                                    real = "." in value or "E" in value or "e" in value
+                                    value = float(value) if real else int(value)
                                     style = int(cell.get("s", 0))
                                     if style in dates:
                                         try:
