@@ -34,18 +34,21 @@ __all__ = ["OTHER", "Scan", "scan", "early"]
 OTHER = "\0other"
 """The key of a record id the scan does not read exactly (no real id contains NUL: XML forbids it)."""
 
-_ATTR = rb"""\s+[A-Za-z_][\w.:-]*\s*=\s*(?:"[^"<&]*"|'[^'<&]*')"""
-_TEXT = rb"[^<&]*(?:&(?:lt|gt|amp|quot|apos);[^<&]*)*"
-_T = rb"<t(?:" + _ATTR + rb")*\s*(?:/>|>" + _TEXT + rb"</t>)"
-_RUN = rb"<r>\s*(?:<rPr>(?:\s*<(?!c\b|row\b)[A-Za-z]+(?:" + _ATTR + rb")*\s*/>)*\s*</rPr>\s*)?" + _T + rb"\s*</r>"
-_CHILD = (
-    rb"(?:<v>" + _TEXT + rb"</v>|<v\s*/>|<is\s*/>|<f(?:" + _ATTR + rb")*\s*(?:/>|>" + _TEXT + rb"</f>)"
-    rb"|<is>(?:\s*(?:" + _T + rb"|" + _RUN + rb"))*\s*</is>)"
+_ATTR = rb"""\s+[A-Za-z_][\w.:-]*+\s*+=\s*+(?:"[^"<&]*+"|'[^'<&]*+')"""
+_TEXT = rb"[^<&]*+(?:&(?:lt|gt|amp|quot|apos);[^<&]*+)*+"
+_T = rb"<t(?:" + _ATTR + rb")*+\s*+(?:/>|>" + _TEXT + rb"</t>)"
+_RUN = (
+    rb"<r>\s*+(?:<rPr>(?:\s*+<(?!c\b|row\b)[A-Za-z]+(?:" + _ATTR + rb")*+\s*+/>)*+\s*+</rPr>\s*+)?" + _T + rb"\s*+</r>"
 )
-_CELL = rb'<c\s+r="[A-Z]{1,3}[0-9]+"(?:' + _ATTR + rb")*\s*(?:/>|>(?:\s*" + _CHILD + rb")*\s*</c>)"
-_ROW = rb"<row(?:" + _ATTR + rb")*\s*(?:/>|>(?:\s*" + _CELL + rb")*\s*</row>)"
-_PIECE = re.compile(rb"(?:\s*" + _ROW + rb")*\s*")
-"""The whole grammar a piece of rows must follow: in it ``<`` only starts these tags."""
+_CHILD = (
+    rb"(?:<v>" + _TEXT + rb"</v>|<v\s*+/>|<is\s*+/>|<f(?:" + _ATTR + rb")*+\s*+(?:/>|>" + _TEXT + rb"</f>)"
+    rb"|<is>(?:\s*+(?:" + _T + rb"|" + _RUN + rb"))*+\s*+</is>)"
+)
+_CELL = rb'<c\s+r="[A-Z]{1,3}[0-9]+"(?:' + _ATTR + rb")*+\s*+(?:/>|>(?:\s*+" + _CHILD + rb")*+\s*+</c>)"
+_ROW = rb"<row(?:" + _ATTR + rb")*+\s*+(?:/>|>(?:\s*+" + _CELL + rb")*+\s*+</row>)"
+_PIECE = re.compile(rb"(?:\s*+" + _ROW + rb")*+\s*+")
+"""The whole grammar a piece of rows must follow (possessive: what a part matched is never
+given back, which only refuses more and saves the backtracking): in it ``<`` only starts these tags."""
 _TOKENS = re.compile(rb'<row\b|<c\s+r="B[0-9]+"((?:' + _ATTR + rb")*)\s*(?:/>|>(.*?)</c>)", re.S)
 """Row starts and column-B cells (``r`` first, so a B cell cannot hide behind another attribute)."""
 _ATTRS = re.compile(rb"""\s+([A-Za-z_][\w.:-]*)\s*=\s*(?:"([^"]*)"|'([^']*)')""")

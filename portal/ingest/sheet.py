@@ -145,7 +145,11 @@ class Sheet:
                             if tag == _V and kind != "inlineStr":
                                 value = child.text or None
                             elif tag == _IS and kind == "inlineStr":
-                                value = _text(child)
+                                # Mostly one plain <t>: its text, without the general walk.
+                                if len(child) == 1 and child[0].tag == _T:
+                                    value = child[0].text or ""
+                                else:
+                                    value = _text(child)
                         else:
                             if value is None:
                                 continue
