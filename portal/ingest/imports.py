@@ -339,7 +339,7 @@ def _write_rejected(kept: Path, record_type: str, side: Path, target: Path) -> N
             found[entry["row"]] = (entry["reason"], set(entry["refused"]))  # a re-run row: the last word
 
     def rows() -> Iterator:
-        for rows in reader.kept_chunks(kept):
+        for rows in reader.kept_chunks(kept, set(found)):
             for row in rows:
                 if row.number in found:
                     yield (row, *found[row.number])

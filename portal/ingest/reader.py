@@ -30,6 +30,7 @@ import queue
 import signal
 import sys
 import threading
+from bisect import bisect_left
 from collections import Counter
 from datetime import date
 from itertools import islice
@@ -92,14 +93,29 @@ def _scan(path: Path, max_rows: int) -> idscan.Scan | None:
     return found
 
 
-def kept_chunks(kept: Path):
-    """The chunks of rows written by the full pass, in order."""
+def keep_chunk(keep, rows: list) -> None:
+    """One chunk of the full pass's rows onto ``kept``: the lowest and highest row number and the
+    size before the rows, so that a reader wanting a few rows skips the chunks without them."""
+    data = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+    numbers = [row.number for row in rows]
+    pickle.dump((min(numbers), max(numbers), len(data)), keep, protocol=pickle.HIGHEST_PROTOCOL)
+    keep.write(data)
+
+
+def kept_chunks(kept: Path, wanted: set[int] | None = None):
+    """The chunks of rows written by the full pass, in order (``wanted``: only the chunks holding
+    one of these row numbers — the rejected rows' workbook needs a few rows of a large file)."""
+    numbers = sorted(wanted) if wanted is not None else None
     with kept.open("rb") as source:
         while True:
             try:
-                yield pickle.load(source)
+                low, high, size = pickle.load(source)
             except EOFError:
                 return
+            if numbers is not None and not ((i := bisect_left(numbers, low)) < len(numbers) and numbers[i] <= high):
+                source.seek(size, os.SEEK_CUR)
+                continue
+            yield pickle.loads(source.read(size))
 
 
 class _Sender:
@@ -143,7 +159,7 @@ def run(path: Path, record_type: str, max_rows: int, kept: Path, skip: int, toda
         with os.fdopen(fd, "wb") as keep:
             read = workbook.read_rows(path, record_type, max_rows)
             while rows := list(islice(read, chunk)):
-                pickle.dump(rows, keep, protocol=pickle.HIGHEST_PROTOCOL)
+                keep_chunk(keep, rows)
                 total += len(rows)
                 for row in rows:
                     ref = ref_of_row(row.values)

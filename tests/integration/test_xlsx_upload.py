@@ -469,6 +469,11 @@ async def test_a_twin_in_the_last_chunk_refuses_the_first_and_single_ids_are_all
     assert (job["status"], job["rows_total"], job["created"], job["rejected"]) == (ImportStatus.DONE, 7, 5, 2)
     stored = await CreditRecord.select(CreditRecord.provider_ref).where(CreditRecord.provider == agency["id"])
     assert sorted(r["provider_ref"] for r in stored) == sorted(refs[1:-1])
+    # The rejected rows' workbook finds both twins, in the first and the last chunk of the rows kept.
+    download = await client.get(f"/agency/uploads/{job['id']}/rejected.xlsx")
+    assert download.status_code == 200
+    body = list(load_workbook(io.BytesIO(download.content)).worksheets[0].iter_rows(min_row=2, values_only=True))
+    assert [(r[1], r[-2]) for r in body] == [(twin, 3), (twin, 9)]
     singles = [f.unique("N") for _ in range(5)]
     job = await run([_penalty_row(ref, f.new_uscc()) for ref in singles])
     assert (job["status"], job["rows_total"], job["created"], job["rejected"]) == (ImportStatus.DONE, 5, 5, 0)
