@@ -5,9 +5,10 @@ client), checks it by content (``workbook.inspect``, the header row) and queues 
 claims the job by a conditional UPDATE and imports it chunk by chunk through ``service.apply_many``
 (the rules every path shares; one transaction per chunk, each row whole or not at all), committing its
 progress with each chunk. The reading half (the sheet parsed once, rows into items, ``items.parse``
-with the R-09 checks) runs in a child process, ``reader``, which sends the row count and record ids
-(duplicates inside the file need the whole file first), then the parsed chunks while this process
-writes the chunk before: on two cores the two halves run side by side. A job whose worker died is
+with the R-09 checks) runs in a child process, ``reader``, which sends the parsed chunks while
+this process writes the chunk before (on two cores the two halves run side by side): first the
+rows whose record id cannot repeat in the file, then the rows held back until the whole file's
+repeated ids were known (every row carrying one is refused). A job whose worker died is
 claimed again by the housekeeping job (``resume_stale``) and continues after the last committed
 chunk: the rows are idempotent by (agency, record_id), and rejections are kept in a side file by
 row number, so a row applied twice is counted ``unchanged`` at worst.
@@ -247,8 +248,7 @@ async def _import(job: dict, proc: subprocess.Popen, today, done: int, headers, 
     message = await anyio.to_thread.run_sync(_receive, proc)
     if message[0] == "rejected":
         raise workbook.WorkbookRejected(message[1], message[2])
-    _, total, refs = message
-    await J.update({J.rows_total: total}).where(J.id == job["id"])
+    await J.update({J.rows_total: message[1]}).where(J.id == job["id"])  # an estimate until "total"
     account = await Account.select(Account.username).where(Account.id == job["account"]).first()
     reporter = Reporter(
         agency_id=job["agency"],
@@ -258,19 +258,25 @@ async def _import(job: dict, proc: subprocess.Popen, today, done: int, headers, 
     )
     counts = job["counts"] = {k: job[k] for k in _OUTCOMES}
 
-    def checked(ref: str, formulas: set[int], parsed) -> list[FieldError]:
+    def checked(repeated: bool, formulas: set[int], unreadable: set[int], parsed) -> list[FieldError]:
         errors = []
         if formulas:
             names = "、".join(columns[i].header for i in sorted(formulas))
             errors.append(FieldError("", "formula", f"含公式的单元格不读取，请填写数值：{names}"))
-        if ref and ref in refs:  # sent more than once in the file
+        if unreadable:
+            names = "、".join(columns[i].header for i in sorted(unreadable))
+            errors.append(FieldError("", "unreadable_cell", f"单元格内容无法读取（可能已损坏），请重新填写：{names}"))
+        if repeated:  # sent more than once in the file (the reader knows the whole file by then)
             errors.append(FieldError("record_id", "duplicate_in_file", "记录编号在本文件中重复出现，请只保留一行"))
         if errors and isinstance(parsed, list):
             errors += parsed
         return errors
 
     async def import_chunk(chunk, transaction) -> list[str]:
-        seen = [(number, raw, parsed, checked(ref, formulas, parsed)) for number, ref, formulas, raw, parsed in chunk]
+        seen = [
+            (number, raw, parsed, checked(repeated, formulas, unreadable, parsed))
+            for number, repeated, formulas, unreadable, raw, parsed in chunk
+        ]
         applied = await service.apply_many(
             reporter,
             [(number, raw) for number, raw, _, errors in seen if not errors],
@@ -294,7 +300,10 @@ async def _import(job: dict, proc: subprocess.Popen, today, done: int, headers, 
             lines.append(json.dumps({"row": number, "reason": _reason(errors, headers), "refused": refused}))
         return lines
 
-    while (message := await anyio.to_thread.run_sync(_receive, proc))[0] == "chunk":
+    while (message := await anyio.to_thread.run_sync(_receive, proc))[0] in ("chunk", "total"):
+        if message[0] == "total":
+            await J.update({J.rows_total: message[1]}).where(J.id == job["id"])
+            continue
         chunk = message[1]
         async with service.batch() as transaction:  # one commit per chunk, a few statements for its rows
             lines = await import_chunk(chunk, transaction)
@@ -304,6 +313,11 @@ async def _import(job: dict, proc: subprocess.Popen, today, done: int, headers, 
         await J.update(
             {J.rows_done: done, J.heartbeat_at: _now(), **{getattr(J, k): v for k, v in counts.items()}}
         ).where(J.id == job["id"])
+    # The reader writes rows early only for a sheet its scan proved readable to the end
+    # (``idscan.scan``), so a damaged file is refused before any row is committed; this is the
+    # file refused all the same (a reader bug, or a file that changed under it).
+    if message[0] == "rejected":
+        raise workbook.WorkbookRejected(message[1], message[2])
     if message[0] != "end":
         raise RuntimeError(f"unexpected message from the reader: {message[0]}")
     job["done"] = done
@@ -325,7 +339,7 @@ def _write_rejected(kept: Path, record_type: str, side: Path, target: Path) -> N
             found[entry["row"]] = (entry["reason"], set(entry["refused"]))  # a re-run row: the last word
 
     def rows() -> Iterator:
-        for rows in reader.kept_chunks(kept):
+        for rows in reader.kept_chunks(kept, set(found)):
             for row in rows:
                 if row.number in found:
                     yield (row, *found[row.number])

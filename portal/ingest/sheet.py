@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from xml.etree.ElementTree import XML, ParseError
 from zipfile import BadZipFile
+from zlib import error as zlib_error
 
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.styles.stylesheet import apply_stylesheet
@@ -26,7 +27,7 @@ __all__ = ["Sheet", "Damaged"]
 
 _N = f"{{{SHEET_MAIN_NS}}}"
 _ROW, _C, _V, _F, _IS, _T, _R, _SI = (_N + t for t in ("row", "c", "v", "f", "is", "t", "r", "si"))
-_SHEET_DATA = _N + "sheetData"
+SHEET_DATA = _N + "sheetData"
 
 
 class Damaged(Exception):
@@ -61,6 +62,13 @@ def _column(letters: str) -> int:
     return n - 1
 
 
+def _row_number(r: str | None, before: int) -> int:
+    try:
+        return int(float(r)) if r else before + 1
+    except (ValueError, OverflowError):
+        return before + 1  # not a number: as if absent
+
+
 class Sheet:
     def __init__(self, path: Path) -> None:
         try:
@@ -91,17 +99,20 @@ class Sheet:
             self._strings = strings
         return self._strings
 
-    def rows(self, width: int | None = None) -> Iterator[tuple[int, dict[int, object], set[int]]]:
-        """(row number, {column index: value} of the non-empty cells, column indexes of formulas)
-        for the rows present; cells from column ``width`` on are not read."""
+    def rows(self, width: int | None = None) -> Iterator[tuple[int, dict[int, object], set[int], set[int]]]:
+        """(row number, {column index: value} of the non-empty cells, column indexes of formulas,
+        column indexes of cells whose value cannot be read — a shared string that does not exist,
+        a number that is not one) for the rows present; cells from column ``width`` on are not read.
+        Only the XML itself (or the package) can be damaged: a bad value spoils its row, never
+        the file, so a well-formed sheet is read to its end (the reader writes rows early on that)."""
         if self.target is None:
             return
         try:
             yield from self._rows(width)
-        except (ParseError, IndexError, ValueError, KeyError, TypeError, OSError, EOFError, BadZipFile):
+        except (ParseError, IndexError, ValueError, KeyError, TypeError, OSError, EOFError, BadZipFile, zlib_error):
             raise Damaged from None
 
-    def _rows(self, width: int | None) -> Iterator[tuple[int, dict[int, object], set[int]]]:
+    def _rows(self, width: int | None) -> Iterator[tuple[int, dict[int, object], set[int], set[int]]]:
         wb = self.reader.wb
         strings, epoch = self._shared_strings(), wb.epoch
         dates, durations = wb._date_formats, wb._timedelta_formats
@@ -112,10 +123,10 @@ class Sheet:
                 for node in piece:
                     if node.tag != _ROW:
                         continue
-                    r = node.get("r")
-                    number = int(float(r)) if r else number + 1
+                    number = _row_number(node.get("r"), number)
                     values: dict[int, object] = {}
                     formulas: set[int] = set()
+                    unreadable: set[int] = set()
                     col = -1
                     for cell in node:
                         if cell.tag != _C:
@@ -134,26 +145,45 @@ class Sheet:
                             if tag == _V and kind != "inlineStr":
                                 value = child.text or None
                             elif tag == _IS and kind == "inlineStr":
-                                value = _text(child)
+                                # Mostly one plain <t>: its text, without the general walk.
+                                if len(child) == 1 and child[0].tag == _T:
+                                    value = child[0].text or ""
+                                else:
+                                    value = _text(child)
                         else:
                             if value is None:
                                 continue
-                            if kind == "n":
-                                value = float(value) if ("." in value or "E" in value or "e" in value) else int(value)
-                                style = int(cell.get("s", 0))
-                                if style in dates:
-                                    try:
-                                        value = _serial(value, epoch, style in durations)
-                                    except (OverflowError, ValueError):
-                                        value = "#VALUE!"  # as openpyxl: a date serial out of range
-                            elif kind == "s":
-                                value = strings[int(value)]
-                            elif kind == "b":
-                                value = bool(int(value))
-                            elif kind == "d":
-                                value = from_ISO8601(value)
+                            try:
+                                if kind == "n":
+                                    real = "." in value or "E" in value or "e" in value
+                                    value = float(value) if real else int(value)
+                                    style = int(cell.get("s", 0))
+                                    if style in dates:
+                                        try:
+                                            value = _serial(value, epoch, style in durations)
+                                        except (OverflowError, ValueError):
+                                            value = "#VALUE!"  # as openpyxl: a date serial out of range
+                                elif kind == "s":
+                                    value = strings[int(value)]
+                                elif kind == "b":
+                                    value = bool(int(value))
+                                elif kind == "d":
+                                    value = from_ISO8601(value)
+                            except (ValueError, IndexError, OverflowError, TypeError):
+                                unreadable.add(col)  # text its type cannot hold: the row is refused
+                                continue
                             values[col] = value
-                    yield number, values, formulas
+                    yield number, values, formulas, unreadable
+
+    def raw_pieces(self) -> Iterator[tuple[bytes, bytes, bytes, bool]]:
+        """The sheet's rows as the bytes ``rows`` parses (``raw_pieces``), for a cheap scan."""
+        if self.target is None:
+            return
+        with self.reader.archive.open(self.target) as source:
+            yield from raw_pieces(source, b"sheetData", b"row")
+
+    def shared_strings(self) -> list[str]:
+        return self._shared_strings()
 
     def close(self) -> None:
         self.reader.archive.close()
@@ -165,10 +195,18 @@ _PIECE = 1 << 18
 
 
 def _pieces(source, container: bytes, item: bytes) -> Iterator:
+    """The parsed container of each piece of ``raw_pieces``."""
+    for head, piece, tail, is_root in raw_pieces(source, container, item):
+        parsed = XML(head + piece + tail)
+        yield parsed if is_root else parsed.find(_N + container.decode())
+
+
+def raw_pieces(source, container: bytes, item: bytes) -> Iterator[tuple[bytes, bytes, bytes, bool]]:
     """The container element (sheetData, or the shared strings' sst) in pieces of about 256 KB of
     whole items (rows, strings), each parsed by the C parser in one call with the document's
     opening up to the container's start tag and the closing tags around it: no Python call per
-    XML element, memory bounded by the piece. Yields the parsed container of each piece."""
+    XML element, memory bounded by the piece. Yields (head, piece, tail, whether the container is
+    the document's root): ``head + piece + tail`` is a whole document."""
     opening = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?" + container + rb"\b[^>]*?(/?)>")
     buffer = b""
     while (found := opening.search(buffer)) is None:
@@ -198,5 +236,4 @@ def _pieces(source, container: bytes, item: bytes) -> Iterator:
             piece, buffer = buffer[:cut], buffer[cut:]
         else:
             raise ParseError(f"{container.decode()} not closed")
-        parsed = XML(head + piece + tail)
-        yield parsed if root.end() >= found.start() else parsed.find(_N + container.decode())
+        yield head, piece, tail, root.end() >= found.start()

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -34,6 +34,7 @@ __all__ = [
     "template_bytes",
     "inspect",
     "read_rows",
+    "open_sheet",
     "sheet_type",
     "write_rejected",
     "REFUSED_PLACEHOLDER",
@@ -67,6 +68,8 @@ class Row:
     values: dict[int, object]
     formulas: set[int]
     """Columns holding a formula: never evaluated, the row is refused."""
+    unreadable: set[int] = field(default_factory=set)
+    """Columns whose text their cell type cannot hold (a damaged cell): the row is refused."""
 
 
 # ---------------------------------------------------------------- the template
@@ -205,7 +208,7 @@ def _header_type(header: list[object]) -> str:
     )
 
 
-def _open(path: Path) -> Sheet:
+def open_sheet(path: Path) -> Sheet:
     try:
         return Sheet(path)
     except Damaged:
@@ -215,7 +218,7 @@ def _open(path: Path) -> Sheet:
 def _header(sheet: Sheet) -> list[object] | None:
     """Row 1's values (None: no worksheet or no rows at all)."""
     try:
-        for number, values, _ in sheet.rows():
+        for number, values, _, _ in sheet.rows():
             if number != 1 or not values:
                 return []
             out: list[object] = [None] * (max(values) + 1)
@@ -229,7 +232,7 @@ def _header(sheet: Sheet) -> list[object] | None:
 
 def sheet_type(path: Path) -> str:
     """The template the file was made from, by its header row (raises WorkbookRejected)."""
-    sheet = _open(path)
+    sheet = open_sheet(path)
     try:
         return _type_of(sheet)
     finally:
@@ -246,13 +249,13 @@ def _type_of(sheet: Sheet) -> str:
 def read_rows(path: Path, record_type: str, max_rows: int) -> Iterator[Row]:
     """The data rows, streaming (bounded memory). Blank rows and the template's example row are
     skipped; the header row must be the one of ``record_type``'s template."""
-    sheet = _open(path)
+    sheet = open_sheet(path)
     try:
         if _type_of(sheet) != record_type:
             raise WorkbookRejected("wrong_header", "表头与模板不一致")
         count = 0
         try:
-            for number, cells, formulas in sheet.rows(len(COLUMNS[record_type])):
+            for number, cells, formulas, unreadable in sheet.rows(len(COLUMNS[record_type])):
                 if number < 2:
                     continue
                 values = {}
@@ -264,14 +267,14 @@ def read_rows(path: Path, record_type: str, max_rows: int) -> Iterator[Row]:
                             formulas.add(index)
                             continue
                     values[index] = value
-                if not values and not formulas:
+                if not values and not formulas and not unreadable:
                     continue
                 if str(values.get(0, "")).strip() == EXAMPLE_ACTION:
                     continue
                 count += 1
                 if count > max_rows:
                     raise WorkbookRejected("too_many_rows", f"一个文件最多 {max_rows} 行，请拆分后上传")
-                yield Row(number, values, formulas)
+                yield Row(number, values, formulas, unreadable)
         except Damaged:
             raise WorkbookRejected("not_xlsx", "文件已损坏或不是 Excel 工作簿（.xlsx）") from None
     finally:

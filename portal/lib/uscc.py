@@ -10,12 +10,14 @@ character, so every single-character error is detected.
 """
 
 import unicodedata
+from operator import mul
 
 __all__ = ["CHARSET", "WEIGHTS", "check_char", "is_valid", "make", "normalize", "validation_error"]
 
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 """31 characters, values 0..30 (no I, O, Z, S, V)."""
 _VALUE = {c: v for v, c in enumerate(CHARSET)}
+_ALLOWED = frozenset(CHARSET)
 WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
 """1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28."""
 
@@ -30,9 +32,9 @@ def check_char(first17: str) -> str:
     """The check character for the first 17 characters; ValueError if they are malformed."""
     if len(first17) != 17:
         raise ValueError("统一社会信用代码本体应为17位")
-    if any(c not in _VALUE for c in first17):
+    if not _ALLOWED.issuperset(first17):
         raise ValueError("统一社会信用代码含有不允许的字符（仅限数字和除I、O、Z、S、V以外的大写字母）")
-    total = sum(_VALUE[c] * w for c, w in zip(first17, WEIGHTS))
+    total = sum(map(mul, map(_VALUE.__getitem__, first17), WEIGHTS))
     return CHARSET[(31 - total % 31) % 31]
 
 
@@ -48,7 +50,7 @@ def validation_error(code: str) -> str | None:
     """
     if len(code) != 18:
         return "统一社会信用代码应为18位"
-    if any(c not in _VALUE for c in code):
+    if not _ALLOWED.issuperset(code):
         return "统一社会信用代码含有不允许的字符（仅限数字和除I、O、Z、S、V以外的大写字母）"
     if check_char(code[:17]) != code[17]:
         return "统一社会信用代码校验码不正确"

@@ -51,14 +51,17 @@ async def index_subject(subject_id: int, name: str, kind: str) -> None:
 
 
 async def index_subjects(subjects: list[tuple[int, str]]) -> None:
-    """``index_subject`` for many legal persons at once: one statement per index, not per subject."""
+    """``index_subject`` for many legal persons just created (in this transaction) at once: one
+    statement per index, not per subject."""
     if not subjects:
         return
     if _engine().engine_type == "postgres":
-        pairs = list(bigram_rows(subjects))
+        # New subjects have no entries yet: the pairs are made distinct here instead of an ON CONFLICT
+        # (a speculative insertion probes the primary key twice per row), and sorted in the key's
+        # order so that consecutive rows land on the same B-tree pages.
+        pairs = sorted(set(bigram_rows(subjects)))
         await Subject.raw(
-            "INSERT INTO subject_bigram (gram, subject_id) SELECT * FROM unnest({}::varchar[], {}::integer[]) "
-            "ON CONFLICT DO NOTHING",
+            "INSERT INTO subject_bigram (gram, subject_id) SELECT * FROM unnest({}::varchar[], {}::integer[])",
             [g for g, _ in pairs],
             [i for _, i in pairs],
         )

@@ -6,6 +6,7 @@ job seen only by its own agency; a job whose worker died is finished by the hous
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -444,3 +445,78 @@ async def test_a_reader_that_dies_fails_the_job_and_leaves_no_copy_of_the_file(c
     assert await CreditRecord.count().where(CreditRecord.provider == agency["id"]) == 0
     assert not any(p.name.startswith(Path(job["stored_name"]).stem) for p in imports.imports_dir().iterdir())
     assert set(imports.imports_dir().iterdir()) <= before
+
+
+async def test_a_twin_in_the_last_chunk_refuses_the_first_and_single_ids_are_all_imported(client, monkeypatch):
+    """Rows are written while the sheet is still read: a row whose id repeats further down is held
+    back, never written, and both twins are refused; without repeats every row is imported."""
+    agency = await _officer(client)
+    account = await f.account("agency", agency_id=agency["id"])
+    monkeypatch.setattr(imports, "CHUNK", 2)
+    twin = f.unique("T")
+    refs = [twin] + [f.unique("S") for _ in range(5)] + [twin]
+    rows = [_penalty_row(ref, f.new_uscc()) for ref in refs]
+
+    async def run(rows) -> dict:
+        content = _filled(await _template(client), rows)
+        job_id = await imports.accept(
+            _Source(content), agency_id=agency["id"], account_id=account["id"], original_name="a.xlsx"
+        )
+        await imports.run(job_id)
+        return await ImportJob.select().where(ImportJob.id == job_id).first()
+
+    job = await run(rows)
+    assert (job["status"], job["rows_total"], job["created"], job["rejected"]) == (ImportStatus.DONE, 7, 5, 2)
+    stored = await CreditRecord.select(CreditRecord.provider_ref).where(CreditRecord.provider == agency["id"])
+    assert sorted(r["provider_ref"] for r in stored) == sorted(refs[1:-1])
+    # The rejected rows' workbook finds both twins, in the first and the last chunk of the rows kept.
+    download = await client.get(f"/agency/uploads/{job['id']}/rejected.xlsx")
+    assert download.status_code == 200
+    body = list(load_workbook(io.BytesIO(download.content)).worksheets[0].iter_rows(min_row=2, values_only=True))
+    assert [(r[1], r[-2]) for r in body] == [(twin, 3), (twin, 9)]
+    singles = [f.unique("N") for _ in range(5)]
+    job = await run([_penalty_row(ref, f.new_uscc()) for ref in singles])
+    assert (job["status"], job["rows_total"], job["created"], job["rejected"]) == (ImportStatus.DONE, 5, 5, 0)
+
+
+def _spoil_last_row(content: bytes, cell: bytes) -> bytes:
+    """The workbook with ``cell`` added to the sheet's last row, and a long text far right in its
+    third data row (row 5), so that the first two data rows and the last lie in different pieces
+    of the sheet's parse (cells past the template's columns are not read)."""
+    members = _members(content)
+    name = next(n for n in members if n.startswith("xl/worksheets/sheet"))
+    sheet = members[name]
+    end = sheet.rindex(b"</row>")
+    sheet = sheet[:end] + cell + sheet[end:]
+    first = sheet.index(b"</row>", sheet.index(b'<row r="5"'))
+    filler = b'<c r="ZZ5" t="inlineStr"><is><t>' + os.urandom(600_000).hex().encode() + b"</t></is></c>"
+    members[name] = sheet[:first] + filler + sheet[first:]
+    return _zip(members)
+
+
+async def test_rows_go_out_early_but_a_file_damaged_at_its_end_writes_nothing(client, monkeypatch):
+    """Rows are written while the sheet is still read; a sheet the parse would refuse in its last
+    row is found out before the first row is written, so nothing of it is committed."""
+    agency = await _officer(client)
+    account = await f.account("agency", agency_id=agency["id"])
+    monkeypatch.setattr(imports, "CHUNK", 2)
+    rows = [_penalty_row(f.unique("Z"), f.new_uscc()) for _ in range(6)]
+    content = _filled(await _template(client), rows)
+
+    async def run(content: bytes) -> dict:
+        job_id = await imports.accept(
+            _Source(content), agency_id=agency["id"], account_id=account["id"], original_name="a.xlsx"
+        )
+        await imports.run(job_id)
+        return await ImportJob.select().where(ImportJob.id == job_id).first()
+
+    damaged = _spoil_last_row(content, b'<c r="ZZ99" t="inlineStr"><is><t>x\x01</t></is></c>')
+    job = await run(damaged)
+    assert job["status"] == ImportStatus.FAILED and "损坏" in job["error"]
+    assert await CreditRecord.count().where(CreditRecord.provider == agency["id"]) == 0
+    # A cell its type cannot hold spoils its row only: the others are imported.
+    unreadable = _spoil_last_row(content, b'<c r="L99" t="n"><v>abc</v></c>')
+    job = await run(unreadable)
+    assert (job["status"], job["created"], job["rejected"]) == (ImportStatus.DONE, 5, 1)
+    stored = await CreditRecord.select(CreditRecord.provider_ref).where(CreditRecord.provider == agency["id"])
+    assert sorted(r["provider_ref"] for r in stored) == sorted(r["记录编号"] for r in rows[:5])
