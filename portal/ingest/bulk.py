@@ -232,6 +232,14 @@ async def _insert(table, rows: list[dict], returning: str = "") -> list[dict]:
     sql = f'INSERT INTO "{table._meta.tablename}" ({names}) VALUES {values}'
     sql += f" RETURNING {returning}" if returning else ""
     transaction = db.current_transaction.get()
+    types = [c.column_type.split("(")[0] for c in columns]  # VARCHAR(16) → VARCHAR: no silent cut
+    if postgres and transaction is not None and not any("[]" in t or "JSON" in t for t in types):
+        # One array per column: a statement text that does not change with the number of rows
+        # (prepared once per table) and a parameter per column to bind instead of ~10,000.
+        arrays = ", ".join(f"${i + 1}::{t}[]" for i, t in enumerate(types))
+        sql = f'INSERT INTO "{table._meta.tablename}" ({names}) SELECT * FROM unnest({arrays})'
+        sql += f" RETURNING {returning}" if returning else ""
+        return await _send(transaction, True, sql, [[row.get(n, d) for row in rows] for n, d in defaults.items()])
     if transaction is None:  # the chunk always runs in one; Piccolo's own way otherwise
         braces = ", ".join(["(" + ", ".join(["{}"] * width) + ")"] * len(rows))
         return await table.raw(sql.replace(values, braces), *args)
