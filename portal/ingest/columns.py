@@ -181,19 +181,34 @@ def _cell(value: object) -> object:
     return value
 
 
+_PLANS: dict[int, tuple] = {}
+
+
+def _plan(columns: tuple[Column, ...]) -> tuple:
+    """Per column: its path, the path's head and leaf, and the labels its cells are read through
+    (worked out once per template, not per cell: an upload reads millions of cells)."""
+    plan = _PLANS.get(id(columns))
+    if plan is None or plan[0] is not columns:
+        labels = {"action": ACTION_LABELS, "subject.kind": KIND_LABELS}
+        steps = tuple(
+            (c.path, *c.path.partition(".")[::2], labels.get(c.path)) if c.path else (None, "", "", None)
+            for c in columns
+        )
+        plan = _PLANS[id(columns)] = (columns, steps)
+    return plan[1]
+
+
 def to_item(record_type: str, columns: tuple[Column, ...], values: Mapping[int, object]) -> dict:
     """One row (column index → cell value, empty cells left out) as a JSON-shaped item."""
     raw: dict = {}
+    plan = _plan(columns)
     for index, value in values.items():
-        column = columns[index]
+        path, head, leaf, labels = plan[index]
         value = _cell(value)
-        if column.path is None or value in (None, ""):
+        if path is None or value is None or value == "":
             continue
-        if column.path == "action":
-            value = ACTION_LABELS.get(value, value)
-        elif column.path == "subject.kind":
-            value = KIND_LABELS.get(value, value)
-        head, _, leaf = column.path.partition(".")
+        if labels is not None:
+            value = labels.get(value, value)
         if leaf:
             raw.setdefault(head, {})[leaf] = value
         else:

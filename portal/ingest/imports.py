@@ -16,6 +16,7 @@ row number, so a row applied twice is counted ``unchanged`` at worst.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -300,7 +301,8 @@ async def _import(job: dict, proc: subprocess.Popen, today, done: int, headers, 
             lines.append(json.dumps({"row": number, "reason": _reason(errors, headers), "refused": refused}))
         return lines
 
-    while (message := await anyio.to_thread.run_sync(_receive, proc))[0] in ("chunk", "total"):
+    inbox = _Inbox(proc)
+    while (message := await inbox.get())[0] in ("chunk", "total"):
         if message[0] == "total":
             await J.update({J.rows_total: message[1]}).where(J.id == job["id"])
             continue
@@ -321,6 +323,27 @@ async def _import(job: dict, proc: subprocess.Popen, today, done: int, headers, 
     if message[0] != "end":
         raise RuntimeError(f"unexpected message from the reader: {message[0]}")
     job["done"] = done
+
+
+class _Inbox:
+    """The reader's messages, the next one read and unpickled in a worker thread while the current
+    chunk is written (the event loop mostly waits on the database then)."""
+
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.proc, self.next = proc, None
+
+    def _start(self) -> asyncio.Future:
+        future = asyncio.ensure_future(anyio.to_thread.run_sync(_receive, self.proc))
+        # Left unawaited when the job fails: the reader is then killed (``_stop``) and the read ends.
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())
+        return future
+
+    async def get(self) -> tuple:
+        pending, self.next = self.next or self._start(), None
+        message = await pending
+        if message[0] in ("chunk", "total"):
+            self.next = self._start()
+        return message
 
 
 def _append(side: Path, lines: list[str]) -> None:

@@ -19,7 +19,7 @@ POSTGRES = [
     "CREATE EXTENSION IF NOT EXISTS pg_trgm",
     "CREATE INDEX IF NOT EXISTS subject_name_trgm ON subject USING gin (name gin_trgm_ops) WHERE kind = 'legal'",
     "CREATE TABLE IF NOT EXISTS subject_bigram (gram varchar(2) NOT NULL, "
-    "subject_id integer NOT NULL REFERENCES subject(id) ON DELETE CASCADE, "
+    "subject_id integer NOT NULL, "  # no foreign key: a derived index (migration 2026-12-07T11)
     "PRIMARY KEY (gram, subject_id))",
     "ALTER TABLE subject ALTER COLUMN name SET STATISTICS 1000",
 ]

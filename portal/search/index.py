@@ -56,14 +56,16 @@ async def index_subjects(subjects: list[tuple[int, str]]) -> None:
     if not subjects:
         return
     if _engine().engine_type == "postgres":
-        # New subjects have no entries yet: the pairs are made distinct here instead of an ON CONFLICT
-        # (a speculative insertion probes the primary key twice per row), and sorted in the key's
-        # order so that consecutive rows land on the same B-tree pages.
-        pairs = sorted(set(bigram_rows(subjects)))
+        # A subject's grams travel as one text, as in SQLite's short-gram index (thousands of gram
+        # rows per batch cost more to encode one by one than to split in the server). New subjects
+        # have no entries yet: no ON CONFLICT (a speculative insertion probes the key twice per row),
+        # and the rows go in the key's order so that consecutive ones land on the same B-tree pages.
         await Subject.raw(
-            "INSERT INTO subject_bigram (gram, subject_id) SELECT * FROM unnest({}::varchar[], {}::integer[])",
-            [g for g, _ in pairs],
-            [i for _, i in pairs],
+            "INSERT INTO subject_bigram (gram, subject_id) SELECT DISTINCT g, s.id "
+            "FROM unnest({}::integer[], {}::text[]) AS s(id, grams), string_to_table(s.grams, ' ') AS g "
+            "ORDER BY 1, 2",
+            [subject_id for subject_id, _ in subjects],
+            [" ".join(short_grams(name)) for _, name in subjects],
         )
         return
     values = ", ".join("({}, {})" for _ in subjects)
