@@ -24,6 +24,11 @@ def _engine():
     return Subject._meta.db
 
 
+def _gram_text(name: str) -> str:
+    """A name's short grams as one space-separated text, as both engines' short-gram writes take it."""
+    return " ".join(short_grams(name))
+
+
 def bigram_rows(subjects: Iterable[tuple[int, str]]) -> Iterable[tuple[str, int]]:
     """(gram, subject_id) pairs for the PostgreSQL short-gram table (1- and 2-character grams)."""
     for subject_id, name in subjects:
@@ -45,9 +50,7 @@ async def index_subject(subject_id: int, name: str, kind: str) -> None:
         )
         return
     await Subject.raw("INSERT INTO subject_name_trgm(rowid, name) VALUES ({}, {})", subject_id, name)
-    await Subject.raw(
-        "INSERT INTO subject_name_bigram(rowid, grams) VALUES ({}, {})", subject_id, " ".join(short_grams(name))
-    )
+    await Subject.raw("INSERT INTO subject_name_bigram(rowid, grams) VALUES ({}, {})", subject_id, _gram_text(name))
 
 
 async def index_subjects(subjects: list[tuple[int, str]]) -> None:
@@ -65,7 +68,7 @@ async def index_subjects(subjects: list[tuple[int, str]]) -> None:
             "FROM unnest({}::integer[], {}::text[]) AS s(id, grams), string_to_table(s.grams, ' ') AS g "
             "ORDER BY 1, 2",
             [subject_id for subject_id, _ in subjects],
-            [" ".join(short_grams(name)) for _, name in subjects],
+            [_gram_text(name) for _, name in subjects],
         )
         return
     values = ", ".join("({}, {})" for _ in subjects)
@@ -75,7 +78,7 @@ async def index_subjects(subjects: list[tuple[int, str]]) -> None:
     )
     await Subject.raw(
         f"INSERT INTO subject_name_bigram(rowid, grams) VALUES {values}",
-        *[v for subject_id, name in subjects for v in (subject_id, " ".join(short_grams(name)))],
+        *[v for subject_id, name in subjects for v in (subject_id, _gram_text(name))],
     )
 
 
@@ -95,7 +98,7 @@ async def unindex_subject(subject_id: int, old_name: str, kind: str) -> None:
     await Subject.raw(
         "INSERT INTO subject_name_bigram(subject_name_bigram, rowid, grams) VALUES ('delete', {}, {})",
         subject_id,
-        " ".join(short_grams(old_name)),
+        _gram_text(old_name),
     )
 
 
@@ -110,7 +113,7 @@ def rebuild_sqlite(connection) -> None:
     ).fetchall():
         connection.executemany(
             "INSERT INTO subject_name_bigram(rowid, grams) VALUES (?, ?)",
-            [(sid, " ".join(short_grams(name))) for sid, name in rows],
+            [(sid, _gram_text(name)) for sid, name in rows],
         )
         last = rows[-1][0]
     rebuild_former_sqlite(connection)
