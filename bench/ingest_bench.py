@@ -80,7 +80,10 @@ class Scratch:
             c = data.cluster
             ds.pg_query(c.port, c.user, f"DROP DATABASE IF EXISTS {SCRATCH_DB}", database="postgres")
             log(f"CREATE DATABASE {SCRATCH_DB} TEMPLATE {ds.PG_DB}")
-            ds.pg_query(c.port, c.user, f"CREATE DATABASE {SCRATCH_DB} TEMPLATE {ds.PG_DB}", database="postgres")
+            # FILE_COPY copies the files (and checkpoints): ~10 s for the 1.7M set, against ~70 s for
+            # PostgreSQL 15's default, which writes every page of the template to the WAL.
+            create = f"CREATE DATABASE {SCRATCH_DB} TEMPLATE {ds.PG_DB} STRATEGY FILE_COPY"
+            ds.pg_query(c.port, c.user, create, database="postgres")
             self.dir = Path(tempfile.mkdtemp(prefix="portal-ingest-appdata-", dir=root))
             shutil.copy2(Path(data.env["PORTAL_DATA_DIR"]) / "secret_key", self.dir / "secret_key")
             url = c.url.rsplit("/", 1)[0] + "/" + SCRATCH_DB

@@ -44,6 +44,8 @@ async def main(book: Path, setup: dict, out: Path) -> None:
     from portal.ingest import imports
     from portal.ingest.tables import ImportJob
 
+    if hasattr(DB, "start_connection_pool"):  # as the app starts it: each transaction on a fresh connection would
+        await DB.start_connection_pool(min_size=2, max_size=10)  # reconnect and re-introspect types every chunk
     account = await Account.select(Account.id).where(Account.username == setup["username"]).first()
     job_id = await imports.accept(
         _File(book), agency_id=setup["agency_id"], account_id=account["id"], original_name=book.name
@@ -74,6 +76,8 @@ async def main(book: Path, setup: dict, out: Path) -> None:
     print(text.getvalue())
     if hasattr(DB, "close_pool"):
         await DB.close_pool()
+    elif getattr(DB, "pool", None):
+        await DB.close_connection_pool()
 
 
 if __name__ == "__main__":

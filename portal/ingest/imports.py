@@ -24,8 +24,10 @@ import pickle
 import secrets
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 
 import anyio.to_thread
@@ -33,11 +35,13 @@ import anyio.to_thread
 from portal.accounts.tables import Account
 from portal.ingest import reader, service, workbook
 from portal.ingest.columns import COLUMNS
-from portal.ingest.items import FieldError
+from portal.ingest.items import FieldError, Item
 from portal.ingest.service import Reporter
 from portal.ingest.tables import Channel, ImportJob, ImportStatus, IngestBatch
 from portal.lib.dates import today_cn
 from portal.settings import get_settings
+from portal.subjects.identity import id_number_digest
+from portal.subjects.tables import Subject
 
 __all__ = ["ImportRejected", "accept", "run", "resume_stale", "job_for", "rejected_path", "imports_dir"]
 
@@ -273,7 +277,7 @@ async def _import(job: dict, proc: subprocess.Popen, today, done: int, headers, 
             errors += parsed
         return errors
 
-    async def import_chunk(chunk, transaction) -> list[str]:
+    async def import_chunk(chunk, transaction) -> tuple[list[str], Counter]:
         seen = [
             (number, raw, parsed, checked(repeated, formulas, unreadable, parsed))
             for number, repeated, formulas, unreadable, raw, parsed in chunk
@@ -286,12 +290,12 @@ async def _import(job: dict, proc: subprocess.Popen, today, done: int, headers, 
             parsed={number: parsed for number, _, parsed, errors in seen if not errors},
         )
         outcome = {r.index: r for r in applied}
-        lines = []
+        lines, outcomes = [], Counter()
         for number, _, _, errors in seen:
             status = "rejected"
             if not errors:
                 status, errors = outcome[number].status, outcome[number].errors
-            counts[status] += 1
+            outcomes[status] += 1
             if status != "rejected":
                 continue
             # R-09: a field refused as not to be collected is never copied back.
@@ -299,22 +303,37 @@ async def _import(job: dict, proc: subprocess.Popen, today, done: int, headers, 
                 {index_of[e.field] for e in errors if e.code.startswith("forbidden") and e.field in index_of}
             )
             lines.append(json.dumps({"row": number, "reason": _reason(errors, headers), "refused": refused}))
-        return lines
+        return lines, outcomes
 
-    inbox = _Inbox(proc)
-    while (message := await inbox.get())[0] in ("chunk", "total"):
-        if message[0] == "total":
-            await J.update({J.rows_total: message[1]}).where(J.id == job["id"])
-            continue
-        chunk = message[1]
-        async with service.batch() as transaction:  # one commit per chunk, a few statements for its rows
-            lines = await import_chunk(chunk, transaction)
-        if lines:
-            await anyio.to_thread.run_sync(_append, side, lines)
-        done += len(chunk)
-        await J.update(
-            {J.rows_done: done, J.heartbeat_at: _now(), **{getattr(J, k): v for k, v in counts.items()}}
-        ).where(J.id == job["id"])
+    async def write(chunk, before: asyncio.Future | None) -> None:
+        nonlocal done
+        # One commit per chunk for its rows and the job's progress, in file order: a resumed job
+        # continues exactly after the last chunk committed. The rejected rows' reasons are on disk
+        # before that commit (a chunk run again after a crash writes its lines again; the last
+        # word counts).
+        async with service.batch() as transaction:
+            lines, outcomes = await import_chunk(chunk, transaction)
+            if before is not None:
+                await before
+            if lines:
+                await anyio.to_thread.run_sync(_append, side, lines)
+            done += len(chunk)
+            for status, n in outcomes.items():
+                counts[status] += n
+            await J.update(
+                {J.rows_done: done, J.heartbeat_at: _now(), **{getattr(J, k): v for k, v in counts.items()}}
+            ).where(J.id == job["id"])
+
+    inbox, writes = _Inbox(proc), _Writes(service.batches_may_overlap())
+    try:
+        while (message := await inbox.get())[0] in ("chunk", "total"):
+            if message[0] == "total":
+                await J.update({J.rows_total: message[1]}).where(J.id == job["id"])
+                continue
+            await writes.add(_subject_keys(message[1]), partial(write, message[1]))
+        await writes.finish()
+    finally:
+        await writes.cancel()
     # The reader writes rows early only for a sheet its scan proved readable to the end
     # (``idscan.scan``), so a damaged file is refused before any row is committed; this is the
     # file refused all the same (a reader bug, or a file that changed under it).
@@ -323,6 +342,60 @@ async def _import(job: dict, proc: subprocess.Popen, today, done: int, headers, 
     if message[0] != "end":
         raise RuntimeError(f"unexpected message from the reader: {message[0]}")
     job["done"] = done
+
+
+class _Writes:
+    """The chunks being written. On PostgreSQL a chunk's rows are settled and sent on a second
+    connection while the chunk before is still being written, so the importer's own work and the
+    database's overlap; each waits for the one before to commit first (file order). A chunk naming a
+    subject the chunk before may register waits for it instead: two uncommitted inserts of the same
+    code would wait on each other. SQLite has one writer: one chunk at a time."""
+
+    def __init__(self, overlap: bool) -> None:
+        self.overlap = overlap
+        self.older: asyncio.Future | None = None
+        self.last: asyncio.Future | None = None
+        self.last_keys: set[tuple[str, str]] = set()
+
+    async def add(self, keys: set[tuple[str, str]], write) -> None:
+        if self.older is not None:
+            await self.older  # at most two chunks in flight
+        last = self.last
+        if last is not None and not (self.overlap and await _registered(keys & self.last_keys)):
+            await last
+            last = None
+        self.older, self.last, self.last_keys = last, asyncio.ensure_future(write(last)), keys
+
+    async def finish(self) -> None:
+        if self.last is not None:
+            await self.last
+
+    async def cancel(self) -> None:
+        """After a failure: the chunks still in flight roll back."""
+        pending = [t for t in (self.older, self.last) if t is not None and not t.done()]
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _subject_keys(chunk) -> set[tuple[str, str]]:
+    """The subjects a chunk's items name, as the writes look them up (``bulk._run``)."""
+    keys = set()
+    for *_, parsed in chunk:
+        if isinstance(parsed, Item) and parsed.uscc:
+            keys.add(("uscc", parsed.uscc))
+        elif isinstance(parsed, Item) and parsed.id_number:
+            keys.add(("digest", id_number_digest(parsed.id_number)))
+    return keys
+
+
+async def _registered(keys: set[tuple[str, str]]) -> bool:
+    """Whether every one of these subjects is stored (committed): none is for a chunk to create."""
+    for kind, column in (("uscc", Subject.uscc), ("digest", Subject.id_number_digest)):
+        values = [v for k, v in keys if k == kind]
+        if values and await Subject.count().where(column.is_in(values)) < len(values):
+            return False
+    return True
 
 
 class _Inbox:

@@ -304,6 +304,11 @@ def batch():
     return _transaction()
 
 
+def batches_may_overlap() -> bool:
+    """Whether two batches may be written at once (PostgreSQL; SQLite has a single writer)."""
+    return R._meta.db.engine_type != "sqlite"
+
+
 apply_in = _apply
 
 

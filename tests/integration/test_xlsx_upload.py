@@ -5,21 +5,24 @@ job seen only by its own agency; a job whose worker died is finished by the hous
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import zipfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import anyio
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from portal.ingest import imports
+from portal.ingest import bulk, imports
 from portal.ingest.tables import ImportJob, ImportStatus, IngestBatch
 from portal.ingest.workbook import EXTRA_HEADERS, FORMULA_PLACEHOLDER, XLSX
 from portal.lib.dates import today_cn
 from portal.records.tables import CreditRecord, PenaltyDetail
 from portal.settings import get_settings
+from portal.subjects.tables import Subject
 from tests import factories as f
 
 pytestmark = pytest.mark.anyio
@@ -477,6 +480,93 @@ async def test_a_twin_in_the_last_chunk_refuses_the_first_and_single_ids_are_all
     singles = [f.unique("N") for _ in range(5)]
     job = await run([_penalty_row(ref, f.new_uscc()) for ref in singles])
     assert (job["status"], job["rows_total"], job["created"], job["rejected"]) == (ImportStatus.DONE, 5, 5, 0)
+
+
+async def test_one_new_subject_named_in_neighbouring_chunks_is_registered_once(client, monkeypatch):
+    """Chunks are written one after the other (SQLite) or, on PostgreSQL, the next while the one
+    before is still being written: a new enterprise and a new person named in consecutive chunks
+    are still registered once, every row is imported, and the job's counts are exact."""
+    agency = await _officer(client)
+    account = await f.account("agency", agency_id=agency["id"])
+    monkeypatch.setattr(imports, "CHUNK", 2)
+    uscc, person, existing = f.new_uscc(), f.new_id_number(), await f.legal_subject()
+    natural = {"行政相对人类别": "自然人", "行政相对人名称": "王续表", "公民身份号码": person}
+    natural["信息类别代码"] = "person_penalty"
+    known = {"行政相对人名称": existing["name"]}
+    rows = [
+        _penalty_row(f.unique("C"), f.new_uscc()),
+        _penalty_row(f.unique("C"), uscc),  # chunk 1
+        _penalty_row(f.unique("C"), uscc),  # chunk 2: the same new enterprise
+        _penalty_row(f.unique("C"), "", **natural),
+        _penalty_row(f.unique("C"), "", **natural),  # chunk 3: the same new person
+        _penalty_row(f.unique("C"), existing["uscc"], **known),
+        _penalty_row(f.unique("C"), existing["uscc"], **known),  # chunk 4: a stored one, twice
+    ]
+    content = _filled(await _template(client), rows)
+    # The worst timing: the first chunk looks the enterprise up, then waits (up to a second) until
+    # a later chunk has inserted it. Were that later chunk written beside the first, the first
+    # chunk's insert would wait for its commit, and it for the first chunk's: a hang.
+    lookup, insert, inserted, looked_up = bulk._subjects, bulk._insert, asyncio.Event(), []
+
+    async def slow_lookup(keys):
+        found = await lookup(keys)
+        if ("uscc", uscc) in keys:
+            looked_up.append(uscc)
+            if len(looked_up) == 1:
+                with anyio.move_on_after(1):
+                    await inserted.wait()
+        return found
+
+    async def watched_insert(table, rows, *args):
+        made = await insert(table, rows, *args)
+        if table is Subject and any(row.get("uscc") == uscc for row in rows):
+            inserted.set()
+        return made
+
+    monkeypatch.setattr(bulk, "_subjects", slow_lookup)
+    monkeypatch.setattr(bulk, "_insert", watched_insert)
+    job_id = await imports.accept(
+        _Source(content), agency_id=agency["id"], account_id=account["id"], original_name="a.xlsx"
+    )
+    with anyio.fail_after(30):
+        await imports.run(job_id)
+    job = await ImportJob.select().where(ImportJob.id == job_id).first()
+    assert (job["status"], job["rows_done"], job["created"], job["rejected"]) == (ImportStatus.DONE, 7, 7, 0)
+    R = CreditRecord
+    stored = await R.select(R.provider_ref, R.subject).where(R.provider == agency["id"]).order_by(R.id)
+    assert len(stored) == 7
+    assert stored[1]["subject"] == stored[2]["subject"] and stored[3]["subject"] == stored[4]["subject"]
+    assert stored[5]["subject"] == stored[6]["subject"] == existing["id"]
+    assert await Subject.count().where(Subject.uscc == uscc) == 1
+
+
+async def test_a_chunk_that_fails_leaves_the_chunks_before_it_committed_and_counted(client, monkeypatch):
+    """Progress is committed with each chunk, in file order: after a failure the job says exactly
+    how many rows are in, and those rows are the ones stored."""
+    agency = await _officer(client)
+    account = await f.account("agency", agency_id=agency["id"])
+    monkeypatch.setattr(imports, "CHUNK", 2)
+    refs = [f.unique("F") for _ in range(9)]
+    content = _filled(await _template(client), [_penalty_row(ref, f.new_uscc()) for ref in refs])
+    apply_many, calls = imports.service.apply_many, []
+
+    async def failing_third(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise RuntimeError("database gone")
+        return await apply_many(*args, **kwargs)
+
+    monkeypatch.setattr(imports.service, "apply_many", failing_third)
+    job_id = await imports.accept(
+        _Source(content), agency_id=agency["id"], account_id=account["id"], original_name="a.xlsx"
+    )
+    await imports.run(job_id)
+    job = await ImportJob.select().where(ImportJob.id == job_id).first()
+    assert job["status"] == ImportStatus.FAILED
+    # Chunks 1 and 2 (four rows) are in; chunk 3 and everything after it: nothing.
+    assert (job["rows_done"], job["created"], job["rejected"]) == (4, 4, 0)
+    stored = await CreditRecord.select(CreditRecord.provider_ref).where(CreditRecord.provider == agency["id"])
+    assert sorted(r["provider_ref"] for r in stored) == sorted(refs[:4])
 
 
 def _spoil_last_row(content: bytes, cell: bytes) -> bytes:
