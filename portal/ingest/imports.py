@@ -307,10 +307,11 @@ async def _import(job: dict, proc: subprocess.Popen, today, done: int, headers, 
 
     async def write(chunk, before: asyncio.Future | None) -> None:
         nonlocal done
-        # One commit per chunk for its rows and the job's progress, in file order: a resumed job
-        # continues exactly after the last chunk committed. The rejected rows' reasons are on disk
-        # before that commit (a chunk run again after a crash writes its lines again; the last
-        # word counts).
+        # Chunks commit in file order, each followed by the job's progress: a resumed job continues
+        # after the last chunk counted (one committed but not yet counted is applied again:
+        # "unchanged"). The rejected rows' reasons are on disk before the commit (a chunk run again
+        # writes its lines again; the last word counts). The progress stays out of the chunk's
+        # transaction: on SQLite it made the server's peak memory ~70 MB larger (measured).
         async with service.batch() as transaction:
             lines, outcomes = await import_chunk(chunk, transaction)
             if before is not None:
@@ -320,9 +321,9 @@ async def _import(job: dict, proc: subprocess.Popen, today, done: int, headers, 
             done += len(chunk)
             for status, n in outcomes.items():
                 counts[status] += n
-            await J.update(
-                {J.rows_done: done, J.heartbeat_at: _now(), **{getattr(J, k): v for k, v in counts.items()}}
-            ).where(J.id == job["id"])
+        await J.update(
+            {J.rows_done: done, J.heartbeat_at: _now(), **{getattr(J, k): v for k, v in counts.items()}}
+        ).where(J.id == job["id"])
 
     inbox, writes = _Inbox(proc), _Writes(service.batches_may_overlap())
     try:
