@@ -160,7 +160,7 @@ def run(path: Path, record_type: str, max_rows: int, kept: Path, skip: int, toda
         found = _scan(path, max_rows)
         out.send(("counted", max(found.rows - 1, 0) if found else 0))  # progress: at least the data rows
         sender = _Sender(out, record_type, skip, today, chunk)
-        total, refs = 0, Counter()
+        total, refs, held = 0, Counter(), set()
         fd = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as keep:
             read = workbook.read_rows(path, record_type, max_rows)
@@ -172,16 +172,17 @@ def run(path: Path, record_type: str, max_rows: int, kept: Path, skip: int, toda
                     refs[ref] += 1
                     if idscan.early(found, ref):
                         sender.add(row, False)
+                    else:
+                        held.add(row.number)
     except workbook.WorkbookRejected as exc:
         out.send(("rejected", exc.code, exc.message))
         return
     sender.flush()
     out.send(("total", total))
-    for rows in kept_chunks(kept):
+    for rows in kept_chunks(kept, held) if held else ():  # only the chunks holding rows held back
         for row in rows:
-            ref = ref_of_row(row.values)
-            if not idscan.early(found, ref):
-                sender.add(row, refs[ref] > 1)
+            if row.number in held:
+                sender.add(row, refs[ref_of_row(row.values)] > 1)
     sender.flush()
     out.send(("end",))
 

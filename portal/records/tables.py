@@ -51,8 +51,9 @@ class CreditRecord(Table, tablename="credit_record"):
     """positive / negative / neutral."""
     disclosure_class = Varchar(length=1)
     """A / B / C (R-15). Only A is ever public (R-17)."""
-    provider = ForeignKey(references=Agency, index=True)
-    """数据来源单位: the agency that reported the record and answers for it (R-11)."""
+    provider = ForeignKey(references=Agency)
+    """数据来源单位: the agency that reported the record and answers for it (R-11). Indexed as the
+    first column of ``credit_record_provider_publicity`` and ``credit_record_provider_ref``."""
     title = Varchar(length=200)
     """Short heading shown in lists."""
     content = Text(default="")
