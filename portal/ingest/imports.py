@@ -359,10 +359,13 @@ class _Writes:
         self.last_keys: set[tuple[str, str]] = set()
 
     async def add(self, keys: set[tuple[str, str]], write) -> None:
+        if not self.overlap:
+            await write(None)  # one chunk at a time, written before the next is taken
+            return
         if self.older is not None:
             await self.older  # at most two chunks in flight
         last = self.last
-        if last is not None and not (self.overlap and await _registered(keys & self.last_keys)):
+        if last is not None and not await _registered(keys & self.last_keys):
             await last
             last = None
         self.older, self.last, self.last_keys = last, asyncio.ensure_future(write(last)), keys
