@@ -331,7 +331,7 @@ async def _import(job: dict, proc: subprocess.Popen, today, done: int, headers, 
             if message[0] == "total":
                 await J.update({J.rows_total: message[1]}).where(J.id == job["id"])
                 continue
-            await writes.add(_subject_keys(message[1]), partial(write, message[1]))
+            await writes.add(message[1], partial(write, message[1]))
         await writes.finish()
     finally:
         await writes.cancel()
@@ -358,13 +358,13 @@ class _Writes:
         self.last: asyncio.Future | None = None
         self.last_keys: set[tuple[str, str]] = set()
 
-    async def add(self, keys: set[tuple[str, str]], write) -> None:
+    async def add(self, chunk: list, write) -> None:
         if not self.overlap:
             await write(None)  # one chunk at a time, written before the next is taken
             return
         if self.older is not None:
             await self.older  # at most two chunks in flight
-        last = self.last
+        last, keys = self.last, _subject_keys(chunk)
         if last is not None and not await _registered(keys & self.last_keys):
             await last
             last = None
