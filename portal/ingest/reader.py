@@ -4,10 +4,12 @@ The job's CPU work is two halves that need not share a core: reading the workboo
 XML, then every row into an item, ``items.parse`` and the R-09 checks — pure, no database) and
 writing what was read (``bulk``: subjects, records, search index). This process does the reading:
 
-1. a cheap scan of the record ids (``idscan``) tells which rows' ids cannot repeat in the file;
-2. the sheet is parsed once; its rows are kept in ``kept`` (0600, beside the upload, removed with
-   it) for the rejected rows' workbook, and the rows whose id cannot repeat are parsed into items
-   and sent chunk by chunk while the importer writes the chunk before;
+1. a cheap scan of the record ids (``idscan``, in a forked child) tells which rows' ids cannot
+   repeat in the file;
+2. meanwhile the sheet is parsed once; its rows are kept in ``kept`` (0600, beside the upload,
+   removed with it) for the rejected rows' workbook, and once the scan has answered, the rows
+   whose id cannot repeat are parsed into items and sent chunk by chunk (those read before the
+   answer first, from ``kept``) while the importer writes the chunk before;
 3. then the rows held back (an id that may repeat: every row carrying a repeated id is refused)
    are sent, each with whether its id is really sent more than once.
 A resumed job's reader skips the first ``skip`` rows it sends: the order depends on the file alone.
@@ -28,6 +30,7 @@ import gc
 import os
 import pickle
 import queue
+import select
 import signal
 import sys
 import threading
@@ -151,16 +154,86 @@ class _Sender:
         self.out.send(("chunk", items))
 
 
+class _ScanAside:
+    """The id scan in a forked child while this process starts the full parse: on two cores the
+    scan (a few seconds for 100,000 rows, while the importer has nothing to write yet) no longer
+    delays the first chunk by its whole length. Its answer comes back through a pipe; no row is
+    sent before it has come, so a file the scan finds damaged is still refused before any row is
+    written. A child that ends without an answer counts as a scan that declined (every row held)."""
+
+    def __init__(self, path: Path, max_rows: int) -> None:
+        source, sink = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: scan, hand the answer over, end without any clean-up
+            try:
+                os.close(source)
+                with os.fdopen(sink, "wb") as answer:
+                    pickle.dump(_scan(path, max_rows), answer, protocol=pickle.HIGHEST_PROTOCOL)
+            finally:
+                os._exit(0)
+        os.close(sink)
+        self.source = source
+
+    def ready(self) -> bool:
+        return bool(select.select([self.source], [], [], 0)[0])
+
+    def result(self) -> idscan.Scan | None:
+        """The answer, waiting for it if need be."""
+        with os.fdopen(self.source, "rb") as answer:
+            data = answer.read()
+        self.source = None
+        os.waitpid(self.pid, 0)
+        try:
+            return pickle.loads(data) if data else None
+        except (pickle.UnpicklingError, EOFError):  # cut short: the child died while writing
+            return None
+
+    def stop(self) -> None:
+        if self.source is not None:  # the full pass ended first (a refused file): no answer wanted
+            os.kill(self.pid, signal.SIGKILL)
+            os.close(self.source)
+            os.waitpid(self.pid, 0)
+
+
+_WAITING = object()
+"""The scan's answer has not come yet."""
+
+
 def run(path: Path, record_type: str, max_rows: int, kept: Path, skip: int, today: date, chunk: int, out) -> None:
     # Every row whose record id repeats in the file is refused, the first one included. A row goes
     # out during the full pass only when the scan proves its id is not sent again (``idscan.early``);
     # the others are held back (in ``kept``) and sent after the full pass, with the file's real
     # repeated ids known. So a repeated id is always refused, a single one never.
+    scan = _ScanAside(path, max_rows)
     try:
-        found = _scan(path, max_rows)
+        _run(scan, path, record_type, max_rows, kept, skip, today, chunk, out)
+    finally:
+        scan.stop()
+
+
+def _run(
+    scan: _ScanAside, path: Path, record_type: str, max_rows: int, kept: Path, skip: int, today: date, chunk: int, out
+) -> None:
+    found = _WAITING
+    sender = _Sender(out, record_type, skip, today, chunk)
+    total, refs, held = 0, Counter(), set()
+
+    def route(rows: list) -> None:
+        for row in rows:
+            if idscan.early(found, ref_of_row(row.values)):
+                sender.add(row, False)
+            else:
+                held.add(row.number)
+
+    def answered(keep) -> None:
+        nonlocal found
+        found = scan.result()
         out.send(("counted", max(found.rows - 1, 0) if found else 0))  # progress: at least the data rows
-        sender = _Sender(out, record_type, skip, today, chunk)
-        total, refs, held = 0, Counter(), set()
+        keep.flush()
+        for rows in kept_chunks(kept):  # the rows read while the scan ran, in file order
+            route(rows)
+
+    try:
         fd = os.open(kept, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as keep:
             read = workbook.read_rows(path, record_type, max_rows)
@@ -168,12 +241,13 @@ def run(path: Path, record_type: str, max_rows: int, kept: Path, skip: int, toda
                 keep_chunk(keep, rows)
                 total += len(rows)
                 for row in rows:
-                    ref = ref_of_row(row.values)
-                    refs[ref] += 1
-                    if idscan.early(found, ref):
-                        sender.add(row, False)
-                    else:
-                        held.add(row.number)
+                    refs[ref_of_row(row.values)] += 1
+                if found is not _WAITING:
+                    route(rows)
+                elif scan.ready():
+                    answered(keep)
+            if found is _WAITING:  # the full pass ended first
+                answered(keep)
     except workbook.WorkbookRejected as exc:
         out.send(("rejected", exc.code, exc.message))
         return

@@ -168,7 +168,9 @@ def test_a_sheet_damaged_in_its_last_row_sends_nothing_before_it_is_refused(tmp_
     _rewrite_sheet(path, spoil)
     assert _scan(path) is None
     messages = _messages(path)
-    assert [m[0] for m in messages] == ["counted", "rejected"] and messages[-1][1] == "not_xlsx"
+    kinds = [m[0] for m in messages]
+    # Whether the scan's answer ("counted") or the full pass's refusal comes first: no row before it.
+    assert "chunk" not in kinds and kinds[-1] == "rejected" and messages[-1][1] == "not_xlsx"
 
 
 def test_a_cell_its_type_cannot_hold_spoils_its_row_not_the_file(tmp_path):
@@ -190,3 +192,20 @@ def test_a_cell_its_type_cannot_hold_spoils_its_row_not_the_file(tmp_path):
     assert 3 not in rows[1].values and rows[1].values[1] == "S2"
     found = _scan(path)
     assert found is not None and found.counts["S3"] == 1
+
+
+def test_a_scan_that_ends_without_an_answer_holds_every_row_back(tmp_path, monkeypatch):
+    """The scan runs in a child process beside the full pass; a child that dies without answering
+    counts as a scan that declined: nothing goes out early, every row after the full pass."""
+    path = tmp_path / "single.xlsx"
+    _book(path, False, [f"S{i}" for i in range(5)])
+
+    def dying(*args):
+        raise MemoryError  # in the child: it ends without writing its answer
+
+    monkeypatch.setattr(reader, "_scan", dying)
+    messages = _messages(path)
+    kinds = [m[0] for m in messages]
+    total = kinds.index("total")
+    assert kinds[0] == "counted" and messages[0][1] == 0  # no estimate without the scan
+    assert _sent(messages[:total]) == [] and _sent(messages[total:]) == [(f"S{i}", False) for i in range(5)]
