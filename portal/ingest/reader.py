@@ -179,9 +179,9 @@ class _ScanAside:
 
     def result(self) -> idscan.Scan | None:
         """The answer, waiting for it if need be."""
-        with os.fdopen(self.source, "rb") as answer:
+        source, self.source = self.source, None  # the pipe is this method's now (``stop``)
+        with os.fdopen(source, "rb") as answer:
             data = answer.read()
-        self.source = None
         os.waitpid(self.pid, 0)
         try:
             return pickle.loads(data) if data else None
