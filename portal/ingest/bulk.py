@@ -225,11 +225,7 @@ async def _insert(table, rows: list[dict], returning: str = "") -> list[dict]:
     returns = f" RETURNING {returning}" if returning else ""
     types = [c.column_type.split("(")[0] for c in columns]  # VARCHAR(16) → VARCHAR: no silent cut
     if postgres and transaction is not None and not any("[]" in t or "JSON" in t for t in types):
-        # One array per column: a statement text that does not change with the number of rows
-        # (prepared once per table) and a parameter per column to bind instead of ~10,000.
-        arrays = ", ".join(f"${i + 1}::{t}[]" for i, t in enumerate(types))
-        sql = f'INSERT INTO "{table._meta.tablename}" ({names}) SELECT * FROM unnest({arrays}){returns}'
-        return await _send(transaction, True, sql, [[row.get(n, d) for row in rows] for n, d in defaults.items()])
+        return await _copy(transaction.connection, table, columns, defaults, rows, returning)
     args = [row.get(name, default) for row in rows for name, default in defaults.items()]
     width = len(columns)
     if postgres:
@@ -243,6 +239,31 @@ async def _insert(table, rows: list[dict], returning: str = "") -> list[dict]:
         braces = ", ".join(["(" + ", ".join(["{}"] * width) + ")"] * len(rows))
         return await table.raw(sql.replace(values, braces), *args)
     return await _send(transaction, postgres, sql, args)
+
+
+async def _copy(connection, table, columns: list, defaults: dict, rows: list[dict], returning: str) -> list[dict]:
+    """PostgreSQL: the rows by binary COPY, each value encoded once by its column's codec (an
+    array parameter per column had asyncpg check every element against ``collections.abc``, ~7
+    million checks per 100,000-row upload) and the server's cheapest way in. The ids are drawn
+    from the table's sequence first, so ``returning`` comes from the rows themselves."""
+    key = table._meta.primary_key._meta.db_column_name
+    name = table._meta.tablename
+    ids = await connection.fetchval(
+        "SELECT array(SELECT nextval(s) FROM generate_series(1, $3)) FROM pg_get_serial_sequence($1, $2) s",
+        name,
+        key,
+        len(rows),
+    )
+    items = list(defaults.items())
+    await connection.copy_records_to_table(
+        name,
+        records=[(i, *[row.get(n, d) for n, d in items]) for i, row in zip(ids, rows)],
+        columns=[key, *(c._meta.db_column_name for c in columns)],
+    )
+    wanted = [w.strip() for w in returning.split(",") if w.strip()]
+    if not wanted:
+        return []
+    return [{w: i if w == key else row.get(w, defaults[w]) for w in wanted} for i, row in zip(ids, rows)]
 
 
 async def _send(transaction, postgres: bool, sql: str, args: list) -> list[dict]:
