@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 from litestar import Litestar
@@ -117,6 +118,18 @@ async def _start_audit_writer() -> None:
         await asyncio.to_thread(get_recorder().start)
     except AuditUnavailable as exc:
         logging.getLogger("portal").warning("audit writer not started: %s", exc)
+
+
+async def _settle_heap(app: Litestar) -> None:
+    """Once per process: the objects made while loading the app live as long as it, so they are
+    left out of every collection (``gc.freeze``); and young collections run 10x less often — a
+    request leaves no cycles (test_speed_plumbing), while an import chunk makes ~100,000
+    short-lived objects that reference counting frees, and each collection pass walked them."""
+    if gc.get_freeze_count():
+        return
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 async def _start_scheduler(app: Litestar) -> None:
@@ -234,7 +247,7 @@ def create_app() -> Litestar:
             ObjectionError: objection_error,
             Exception: server_error,
         },
-        on_startup=[_open_db, _start_audit_writer, _start_scheduler],
+        on_startup=[_settle_heap, _open_db, _start_audit_writer, _start_scheduler],
         on_shutdown=[_stop_scheduler, _close_db],
         debug=settings.debug,
     )
