@@ -23,6 +23,8 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 
 __all__ = [
     "ITEMS",
@@ -329,6 +331,12 @@ def check(fields: Mapping[str, object], *, subject_kind: str, consent_ref: str =
     if subject_kind not in ("legal", "natural"):
         raise ValueError(f"未知的主体类型：{subject_kind}")
     consent = "none" if not (consent_ref or "").strip() else ("ok" if consent_ref_ok(consent_ref) else "bad")
+    if subject_kind == "legal" and (shape := _shape(fields)) is not None:
+        return list(_legal_problems(shape, consent))
+    return _problems(fields, subject_kind, consent)
+
+
+def _problems(fields: Mapping[str, object], subject_kind: str, consent: str) -> list[Problem]:
     problems: list[Problem] = []
     for name, value in _flatten(fields, ""):
         item = _name_item(str(name), subject_kind)
@@ -342,6 +350,37 @@ def check(fields: Mapping[str, object], *, subject_kind: str, consent_ref: str =
                 if not (found.clause == 3 and consent == "ok") and found != item:
                     problems.append(_problem(name, found, "content", consent))
     return problems
+
+
+_SCALARS = frozenset({str, int, float, bool, type(None), date, datetime, Decimal})
+
+
+def _shape(fields: Mapping[str, object]) -> tuple | None:
+    """The names of ``fields`` as a hashable tree (a plain dict nests), or None when a value is
+    anything else than a plain dict or scalar (the general path then reads it)."""
+    shape = []
+    for key, value in fields.items():
+        kind = type(value)
+        if kind is dict:
+            if (inner := _shape(value)) is None:
+                return None
+            shape.append((key, inner))
+        elif kind in _SCALARS:
+            shape.append((key, None))
+        else:
+            return None
+    return tuple(shape)
+
+
+def _unshaped(shape: tuple) -> dict:
+    return {key: "" if inner is None else _unshaped(inner) for key, inner in shape}
+
+
+@functools.lru_cache(maxsize=1024)
+def _legal_problems(shape: tuple, consent: str) -> tuple[Problem, ...]:
+    """``check`` of a legal person's record, whose values are never read (free text is scanned for
+    natural persons only): it depends on the names alone, and the rows of one template share them."""
+    return tuple(_problems(_unshaped(shape), "legal", consent))
 
 
 def _flatten(fields: Mapping[str, object], prefix: str):

@@ -245,3 +245,24 @@ def test_the_categories_list_derives_from_the_checker():
 def test_any_illness_named_after_a_verb_of_having_it(text):
     """R-09 二: "患有…" is health information whatever the illness is called."""
     assert [p.code for p in check({"content": text}, subject_kind="natural")] == ["forbidden_content:disease"]
+
+
+_NAME = st.one_of(
+    st.sampled_from(["宗教信仰", "血型", "月收入", "营业收入", "纳税额", "个人收入", "title", "fine_amount"]),
+    st.text(max_size=8),
+)
+_VALUE = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=12),
+    st.dates(), st.lists(st.text(max_size=6), max_size=3), st.decimals(allow_nan=False, allow_infinity=False),
+)
+_FIELDS = st.recursive(
+    st.dictionaries(_NAME, _VALUE, max_size=6), lambda inner: st.dictionaries(_NAME, inner, max_size=4), max_leaves=20
+)
+
+
+@given(fields=_FIELDS, consent=st.sampled_from(["", CONSENT, "乱写"]))
+def test_a_legal_persons_check_by_its_names_alone_is_the_full_check(fields, consent):
+    # The rows of one template share their names: a legal person's check is remembered by names
+    # (its values are never read). It must say exactly what the general walk says.
+    state = "none" if not consent else ("ok" if consent_ref_ok(consent) else "bad")
+    assert check(fields, subject_kind="legal", consent_ref=consent) == forbidden._problems(fields, "legal", state)
