@@ -223,8 +223,8 @@ async def _insert(table, rows: list[dict], returning: str = "") -> list[dict]:
     postgres = db.engine_type == "postgres"
     transaction = db.current_transaction.get()
     returns = f" RETURNING {returning}" if returning else ""
-    types = [c.column_type.split("(")[0] for c in columns]  # VARCHAR(16) → VARCHAR: no silent cut
-    if postgres and transaction is not None and not any("[]" in t or "JSON" in t for t in types):
+    plain = not any("[]" in c.column_type or "JSON" in c.column_type for c in columns)
+    if postgres and transaction is not None and plain:
         return await _copy(transaction.connection, table, columns, defaults, rows, returning)
     args = [row.get(name, default) for row in rows for name, default in defaults.items()]
     width = len(columns)
