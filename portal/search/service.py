@@ -42,9 +42,9 @@ _COLUMNS = (
 _SELECT = ", ".join(f"s.{column._meta.db_column_name}" for column in _COLUMNS)
 COUNT_CAP = 1000
 SUBSEQUENCE_BUDGET = 400
-"""How far one request's in-order walk goes: up to the rarest character's 400th holder (index
-entries only; the names read are those holding the three rarest characters); a longer
-walk continues on the next page (the cursor remembers where it stopped)."""
+"""How far one request's in-order walk goes: its first 400 candidates (names holding the term's
+rarest character, from the index); a longer walk continues on the next page (the cursor
+remembers where it stopped)."""
 _FALLBACK = "f"
 _PREFIX = "u"
 
@@ -224,17 +224,19 @@ async def _by_name(result: SearchResult, parsed: q.Query, tag: str, after: int, 
 async def _subsequence(engine: str, term: str, after: int, want: int) -> tuple[list[int], int | None]:
     """Up to ``want`` in-order matches after ``after``, and, if the walk stopped at its budget
     rather than at the end, the id where the next walk resumes."""
-    # The walk covers the ids up to the rarest character's SUBSEQUENCE_BUDGET-th holder.
-    chars = list(dict.fromkeys(q.search_chars(term)))
-    reach_sql, reach_args = sql.char_reach(engine, term, after, SUBSEQUENCE_BUDGET)
-    reach = await fetch(reach_sql, *reach_args)
-    # Rarest first: fewest holders left, else the latest budget-th holder.
-    reach.sort(key=lambda r: (r["n"] >= SUBSEQUENCE_BUDGET, r["n"] if r["n"] < SUBSEQUENCE_BUDGET else -r["last"]))
-    if reach[0]["n"] == 0:
-        return [], None
-    end = reach[0]["last"] if reach[0]["n"] >= SUBSEQUENCE_BUDGET else None
-    ids = await _ids(sql.subsequence_window(engine, term, [chars[r["k"]] for r in reach[:3]], after, end, want))
-    return ids, (end if end is not None and len(ids) < want else None)
+    rare = await _by_rarity(engine, list(dict.fromkeys(q.search_chars(term))))
+    sql_text, args = sql.subsequence_walk(engine, term, rare, after, SUBSEQUENCE_BUDGET, want)
+    row = (await fetch(sql_text, *args))[0]
+    ids = sorted(int(i) for i in row["ids"].split(",")) if row["ids"] else []
+    stopped = row["n_read"] >= SUBSEQUENCE_BUDGET and len(ids) < want
+    return ids, (row["last"] if stopped else None)
+
+
+async def _by_rarity(engine: str, chars: list[str]) -> list[str]:
+    """The characters, those fewest names hold first (ties keep the term's order): PostgreSQL from
+    pg_stats, SQLite from counts of the short-gram index kept per process (_char_docs)."""
+    rarity = await _gram_freq() if engine == "postgres" else await _char_docs(chars)
+    return sorted(chars, key=lambda ch: rarity.get(ch, 0))
 
 
 def _index_count(engine: str, current: tuple[str, list], former_only: tuple[str, list], cap: int) -> tuple[str, list]:
@@ -331,3 +333,22 @@ async def _gram_freq() -> dict[str, float]:
         freq = dict(zip(rows[0]["v"], rows[0]["f"])) if rows and rows[0]["v"] else {}
         _gram_freq_cache = (time.monotonic(), freq)
     return freq
+
+
+# SQLite: how many names hold a character, counted from the short-gram index up to CHAR_DOCS_CAP
+# (有 is held by ~800 000 names: past the cap only order among rare characters matters). Kept per
+# process for GRAM_FREQ_TTL: the figures steer speed, never an answer.
+CHAR_DOCS_CAP = 50_000
+_char_docs_cache: dict[str, tuple[float, int]] = {}
+
+
+async def _char_docs(chars: list[str]) -> dict[str, int]:
+    now = time.monotonic()
+    stale = [ch for ch in chars if now - _char_docs_cache.get(ch, (float("-inf"), 0))[0] > GRAM_FREQ_TTL]
+    if stale:
+        text, args = sql.char_docs(stale, CHAR_DOCS_CAP)
+        rows = await fetch(text, *args)
+        if len(_char_docs_cache) > 20_000:  # a bound, not an expected size (names use a few thousand)
+            _char_docs_cache.clear()
+        _char_docs_cache.update({stale[r["k"]]: (now, r["n"]) for r in rows})
+    return {ch: _char_docs_cache[ch][1] for ch in chars if ch in _char_docs_cache}

@@ -8,10 +8,9 @@ indexed (R-17).
 
 from __future__ import annotations
 
-from portal.lib.ngrams import search_chars
 from portal.search.query import has_latin, like_pattern, subsequence_pattern, term_grams
 
-__all__ = ["name_ids", "counted_name_ids", "count_ids", "former_only_ids", "char_reach", "subsequence_window"]
+__all__ = ["name_ids", "counted_name_ids", "count_ids", "former_only_ids", "char_docs", "subsequence_walk"]
 
 ESC = "ESCAPE '\\'"
 
@@ -180,22 +179,12 @@ def former_only_ids(engine: str, terms: tuple[str, ...], n: int, freq: dict[str,
     return _former(engine, terms, 0, n, freq, only=True)
 
 
-def char_reach(engine: str, term: str, after: int, budget: int) -> tuple[str, list]:
-    """Per distinct character of ``term`` (``k``, its position), how many of the next ``budget``
-    names after ``after`` hold it (``n``) and the last of them (``last``), from the short-gram
-    index alone. The rarest character's reach bounds the in-order walk (``subsequence_window``)."""
-    chars = list(dict.fromkeys(search_chars(term)))
-    if engine == "postgres":
-        inner = "SELECT subject_id AS id FROM subject_bigram WHERE gram = {} AND subject_id > {} ORDER BY subject_id"
-    else:
-        inner = (
-            "SELECT rowid AS id FROM subject_name_bigram WHERE subject_name_bigram MATCH {} AND rowid > {} "
-            "ORDER BY rowid"
-        )
-    sql = " UNION ALL ".join(
-        f"SELECT {k} AS k, count(*) AS n, max(id) AS last FROM ({inner} LIMIT {{}}) r{k}" for k in range(len(chars))
-    )
-    return sql, [v for ch in chars for v in (ch if engine == "postgres" else _phrase(ch), after, budget)]
+def char_docs(chars: list[str], cap: int) -> tuple[str, list]:
+    """SQLite: per character (``k``, its position in ``chars``), how many names hold it, counted
+    up to ``cap`` from the short-gram index alone (what ranks the in-order walk's characters)."""
+    inner = "SELECT rowid FROM subject_name_bigram WHERE subject_name_bigram MATCH {} LIMIT {}"
+    sql = " UNION ALL ".join(f"SELECT {k} AS k, count(*) AS n FROM ({inner}) r{k}" for k in range(len(chars)))
+    return sql, [v for ch in chars for v in (_phrase(ch), cap)]
 
 
 def _subsequence_test(engine: str, term: str) -> tuple[str, list]:
@@ -208,31 +197,32 @@ def _subsequence_test(engine: str, term: str) -> tuple[str, list]:
     return sql, [subsequence_pattern(term), contiguous, contiguous]
 
 
-def subsequence_window(
-    engine: str, term: str, rare: list[str], after: int, end: int | None, n: int
-) -> tuple[str, list]:
-    """Names in ids (after, end] holding the term's characters in order but not the term itself,
-    at most ``n``. Candidates hold the three rarest characters (index alone: a walk over a character
-    most names hold, 有 or 公, would read its whole list); the LIKE test on the name decides."""
+def subsequence_walk(engine: str, term: str, rare: list[str], after: int, budget: int, n: int) -> tuple[str, list]:
+    """One row: ``ids``, at most ``n`` names holding the term's characters in order but not the
+    term itself (comma-separated), found among the first ``budget`` candidates after ``after``;
+    ``n_read``, how many candidates there were, and ``last``, the last of them. Candidates hold the
+    term's rarest character (``rare``: its distinct characters, rarest first), from the short-gram
+    index alone: one list, never one most names hold (有, 公); the LIKE test on the name decides.
+    PostgreSQL first looks each candidate up under the next two rarest characters (an index probe
+    costs a fraction of reading the subject row); SQLite's FTS5 has no cheap probe and reads
+    every list it intersects whole, slower than testing the rows."""
     test, test_args = _subsequence_test(engine, term)
-    upto = " AND {id} <= {{}}" if end is not None else ""
     if engine == "postgres":
-        join = "".join(
-            f"JOIN subject_bigram b{i} ON b{i}.gram = {{}} AND b{i}.subject_id = b.subject_id "
-            for i in range(1, len(rare))
+        cand = "SELECT subject_id AS id FROM subject_bigram WHERE gram = {} AND subject_id > {}"
+        # Scalar subqueries, so each stays a probe per candidate (see _pg_walk).
+        probes = "".join(
+            f"(SELECT 1 FROM subject_bigram b{i} WHERE b{i}.gram = {{}} AND b{i}.subject_id = c.id) = 1 AND "
+            for i in range(1, len(rare[:3]))
         )
-        cand = (
-            f"SELECT b.subject_id AS id FROM subject_bigram b {join}WHERE b.gram = {{}} AND b.subject_id > {{}}"
-            + upto.format(id="b.subject_id")
-        )
-        cand_args = [*rare[1:], rare[0], after]
-        row = f"(SELECT {test} FROM subject s WHERE s.id = c.id)"  # per candidate (see _pg_walk)
-        sql = f"SELECT c.id FROM ({cand}) c WHERE {row} ORDER BY c.id LIMIT {{}}"
+        found = f"SELECT c.id FROM c WHERE {probes}(SELECT {test} FROM subject s WHERE s.id = c.id)"
+        agg, key, probe_args = "string_agg(id::text, ',' ORDER BY id)", rare[0], rare[1:3]
     else:
-        cand = (
-            "SELECT rowid AS id FROM subject_name_bigram WHERE subject_name_bigram MATCH {} AND rowid > {}"
-            + upto.format(id="rowid")
-        )
-        cand_args = [" AND ".join(_phrase(c) for c in rare), after]
-        sql = f"SELECT c.id FROM ({cand}) c JOIN subject s ON s.id = c.id WHERE {test} ORDER BY c.id LIMIT {{}}"
-    return sql, [*cand_args, *([end] if end is not None else []), *test_args, n]
+        cand = "SELECT rowid AS id FROM subject_name_bigram WHERE subject_name_bigram MATCH {} AND rowid > {}"
+        found = f"SELECT c.id FROM c JOIN subject s ON s.id = c.id WHERE {test}"
+        agg, key, probe_args = "group_concat(id)", _phrase(rare[0]), []
+    sql = (
+        f"WITH c AS MATERIALIZED ({cand} ORDER BY 1 LIMIT {{}}) "
+        f"SELECT (SELECT {agg} FROM ({found} ORDER BY c.id LIMIT {{}}) m) AS ids, "
+        "(SELECT count(*) FROM c) AS n_read, (SELECT max(id) FROM c) AS last"
+    )
+    return sql, [key, after, budget, *probe_args, *test_args, n]
