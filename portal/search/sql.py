@@ -82,12 +82,14 @@ def _former(
     current, current_args = _all_like(engine, "s.name", terms)
     grams = [g for t in terms for g in term_grams(t)]
     if engine != "postgres":
-        exists = f"EXISTS (SELECT 1 FROM subject_former_name f WHERE f.subject_id = s.id AND {test})"
+        # The former names (a small table) are tested before the subject row is read: on the
+        # index's rowid, not on s.id, so SQLite checks them in the outer loop.
+        exists = f"EXISTS (SELECT 1 FROM subject_former_name f WHERE f.subject_id = g.rowid AND {test})"
         if only:
             exists, test_args = f"{exists} AND NOT ({current})", [*test_args, *current_args]
         sql = (
             "SELECT g.rowid AS id FROM subject_former_gram g JOIN subject s ON s.id = g.rowid "
-            f"WHERE g.subject_former_gram MATCH {{}} AND g.rowid > {{}} AND s.kind = 'legal' AND {exists} "
+            f"WHERE g.subject_former_gram MATCH {{}} AND g.rowid > {{}} AND {exists} AND s.kind = 'legal' "
             "ORDER BY g.rowid LIMIT {}"
         )
         return sql, [" AND ".join(_phrase(g) for g in dict.fromkeys(grams)), after, *test_args, n]
