@@ -166,11 +166,12 @@ async def explain_postgres(url: str, captured: list[dict]) -> None:
 
 async def main_async(queries: list[str]) -> list[dict]:
     from piccolo_conf import DB
+    from portal.db import start_pool
     from portal.settings import get_settings
 
     settings = get_settings()
     if DB.engine_type == "postgres":
-        await DB.start_connection_pool(min_size=1, max_size=2)
+        await start_pool(DB, min_size=1, max_size=2)
     try:
         captured = await capture(queries)
     finally:

@@ -41,11 +41,12 @@ async def main(book: Path, setup: dict, out: Path) -> None:
 
     from piccolo_conf import DB
     from portal.accounts.tables import Account
+    from portal.db import start_pool
     from portal.ingest import imports
     from portal.ingest.tables import ImportJob
 
     if hasattr(DB, "start_connection_pool"):  # as the app starts it: each transaction on a fresh connection would
-        await DB.start_connection_pool(min_size=2, max_size=10)  # reconnect and re-introspect types every chunk
+        await start_pool(DB, min_size=2, max_size=10)  # reconnect and re-introspect types every chunk
     account = await Account.select(Account.id).where(Account.username == setup["username"]).first()
     job_id = await imports.accept(
         _File(book), agency_id=setup["agency_id"], account_id=account["id"], original_name=book.name

@@ -152,9 +152,10 @@ async def measure(queries: dict, rounds: int, seed: int) -> dict:
 
 async def main_async(args) -> dict:
     from piccolo_conf import DB
+    from portal.db import start_pool
 
     if DB.engine_type == "postgres":
-        await DB.start_connection_pool(min_size=1, max_size=int(os.environ.get("PORTAL_PG_POOL_SIZE", "10")))
+        await start_pool(DB, min_size=1, max_size=int(os.environ.get("PORTAL_PG_POOL_SIZE", "10")))
     try:
         t0 = time.monotonic()
         scale, engine = await scale_and_engine(DB)

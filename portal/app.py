@@ -33,6 +33,7 @@ from portal.calendar.routes import calendar_router
 from portal.catalogue.routes import catalogue_router
 from portal.content.routes import content_router, staff_announcements_router
 from portal.datadir import secure_data_dir
+from portal.db import start_pool
 from portal.housekeeping.routes import housekeeping_router
 from portal.ingest.api import agency_api_router
 from portal.ingest.desk_routes import desk_router
@@ -107,7 +108,7 @@ async def _open_db() -> None:
 
     size = get_settings().pg_pool_size
     if DB.engine_type == "postgres" and size > 0:
-        await DB.start_connection_pool(min_size=min(2, size), max_size=size)
+        await start_pool(DB, min_size=min(2, size), max_size=size)
 
 
 async def _start_audit_writer() -> None:

@@ -232,6 +232,20 @@ def make_engine(database_url: str | None, sqlite_path: Path) -> SQLiteEngine | P
     return PooledSQLiteEngine(path=str(sqlite_path.resolve()))
 
 
+async def start_pool(engine: PostgresEngine, min_size: int, max_size: int) -> None:
+    """The PostgreSQL connection pool, whose released connections are handed on as they are."""
+    await engine.start_connection_pool(min_size=min_size, max_size=max_size, reset=_keep_session)
+
+
+async def _keep_session(connection: Any) -> None:
+    """What asyncpg's pool does to a released connection besides rolling back a transaction left
+    open: nothing. Its default reset (``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET
+    ALL``) is one more round trip on every release, i.e. for every statement run outside a
+    transaction; the portal leaves no session state to reset: its advisory locks are transaction
+    locks (``pg_advisory_xact_lock``), its settings ``SET LOCAL``, and it neither listens nor
+    keeps cursors or temporary tables (tests/integration/test_pool_sessions.py)."""
+
+
 def is_postgres(engine: Any) -> bool:
     return getattr(engine, "engine_type", "") == "postgres"
 

@@ -534,6 +534,9 @@ def live_server(seed) -> LiveServer:
     log = log_path.open("wb")
     command = [sys.executable, "-m", "portal", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"]
     env = dict(os.environ)
+    # Served as in production: on PostgreSQL through the connection pool (portal.db.start_pool),
+    # which the in-process suites leave off.
+    env["PORTAL_PG_POOL_SIZE"] = "4"
     # Litestar's AllowedHostsMiddleware matches the whole Host header, port included
     # ("127.0.0.1:<port>"), so the port-qualified name has to be listed explicitly.
     hosts = [h for h in env.get("PORTAL_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
