@@ -45,7 +45,7 @@ async def main(book: Path, setup: dict, out: Path) -> None:
     from portal.ingest import imports
     from portal.ingest.tables import ImportJob
 
-    if hasattr(DB, "start_connection_pool"):  # as the app starts it: each transaction on a fresh connection would
+    if DB.engine_type == "postgres":  # as the app starts it: each transaction on a fresh connection would
         await start_pool(DB, min_size=2, max_size=10)  # reconnect and re-introspect types every chunk
     account = await Account.select(Account.id).where(Account.username == setup["username"]).first()
     job_id = await imports.accept(
