@@ -32,7 +32,20 @@ def _phrase(text: str) -> str:
 
 
 def _ranked(grams: list[str], freq: dict[str, float]) -> list[str]:
-    return sorted(dict.fromkeys(grams), key=lambda g: freq.get(g, 0.0))  # stable: ties keep query order
+    """Rarest first (stable: ties keep query order); then, second, the rarest gram whose share
+    differs from the first's by more than SAME_PHRASE: pairs of one common phrase (有限责任公司:
+    限责, 责任, 任公) are held by the same names, so such a second gram filters nothing."""
+    ranked = sorted(dict.fromkeys(grams), key=lambda g: freq.get(g, 0.0))
+    first = freq.get(ranked[0], 0.0) if ranked else 0.0
+    if first:
+        apart = [g for g in ranked[1:] if abs(freq.get(g, 0.0) - first) > SAME_PHRASE * first]
+        if apart:
+            ranked.remove(apart[0])
+            ranked.insert(1, apart[0])
+    return ranked
+
+
+SAME_PHRASE = 0.05
 
 
 def _current(engine: str, terms: tuple[str, ...], after: int, n: int, freq: dict[str, float]) -> tuple[str, list]:
@@ -65,10 +78,12 @@ def _pg_walk(
     # a cheaper test on the candidate id, made before the subject row is read.
     second = ranked[1] if len(ranked) > 1 else None
     join = f"JOIN {table} b2 ON b2.gram = {{}} AND b2.subject_id = b.subject_id " if second else ""
+    # The tests apply to the ids holding both grams: OFFSET 0 keeps the planner from pushing them
+    # below the join onto every holder of the rarest gram (b.subject_id = b2.subject_id lets it).
     sql = (
-        f"SELECT b.subject_id AS id FROM {table} b {join}WHERE b.gram = {{}} AND b.subject_id > {{}} "
-        f"{'AND ' + first + ' ' if first else ''}AND (SELECT {test} FROM subject s WHERE s.id = b.subject_id) "
-        "ORDER BY b.subject_id LIMIT {}"
+        f"SELECT c.id FROM (SELECT b.subject_id AS id FROM {table} b {join}WHERE b.gram = {{}} AND b.subject_id > {{}} "
+        f"ORDER BY b.subject_id OFFSET 0) c WHERE {first + ' AND ' if first else ''}"
+        f"(SELECT {test} FROM subject s WHERE s.id = c.id) ORDER BY c.id LIMIT {{}}"
     )
     return sql, [*([second] if second else []), ranked[0], after, *first_args, *test_args, n]
 
@@ -95,7 +110,7 @@ def _former(
         return sql, [" AND ".join(_phrase(g) for g in dict.fromkeys(grams)), after, *test_args, n]
     # Former names are renamed current names: the current names' gram figures rank them too. The
     # former names (a small table) are tested before the subject row is read.
-    exists = f"EXISTS (SELECT 1 FROM subject_former_name f WHERE f.subject_id = b.subject_id AND {test})"
+    exists = f"EXISTS (SELECT 1 FROM subject_former_name f WHERE f.subject_id = c.id AND {test})"
     row, row_args = ("s.kind = 'legal'", [])
     if only:
         row, row_args = f"s.kind = 'legal' AND NOT ({current})", current_args
