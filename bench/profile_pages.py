@@ -74,15 +74,20 @@ async def _lifespan(app, kind: str) -> None:
         _lifespan.task = task  # type: ignore[attr-defined]
 
 
+async def browser_headers(app) -> list[tuple[bytes, bytes]]:
+    """The request headers of a browser that has loaded ``/`` (gzip, HTML, the cookies it was given)."""
+    base = [(b"host", b"127.0.0.1:8000"), (b"accept-encoding", b"gzip"), (b"accept", b"text/html")]
+    _, hdrs, _ = await _call(app, "/", base)
+    cookies = [v.split(b";", 1)[0] for k, v in hdrs if k.lower() == b"set-cookie"]
+    return base + ([(b"cookie", b"; ".join(cookies))] if cookies else [])
+
+
 async def main_async(args) -> None:
     from portal.app import create_app
 
     app = create_app()
     await _lifespan(app, "startup")
-    base = [(b"host", b"127.0.0.1:8000"), (b"accept-encoding", b"gzip"), (b"accept", b"text/html")]
-    status, hdrs, _ = await _call(app, "/", base)
-    cookies = [v.split(b";", 1)[0] for k, v in hdrs if k.lower() == b"set-cookie"]
-    headers = base + ([(b"cookie", b"; ".join(cookies))] if cookies else [])
+    headers = await browser_headers(app)
     headers += [(k.lower().encode(), v.encode()) for k, v in (h.split(":", 1) for h in args.header)]
     paths = args.path
     for i in range(20):

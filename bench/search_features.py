@@ -21,7 +21,7 @@ import asyncio
 import time
 from urllib.parse import quote
 
-from bench.profile_pages import _call, _lifespan
+from bench.profile_pages import _call, _lifespan, browser_headers
 from bench.search_profile import _queries
 
 
@@ -32,10 +32,7 @@ async def main_async(args) -> None:
 
     app = create_app()
     await _lifespan(app, "startup")
-    base = [(b"host", b"127.0.0.1:8000"), (b"accept-encoding", b"gzip"), (b"accept", b"text/html")]
-    _, hdrs, _ = await _call(app, "/", base)
-    cookies = [v.split(b";", 1)[0] for k, v in hdrs if k.lower() == b"set-cookie"]
-    headers = base + [(b"cookie", b"; ".join(cookies)), (b"hx-request", b"true")]
+    headers = await browser_headers(app) + [(b"hx-request", b"true")]
     classes = _queries(args.results)
     by_name = service._by_name
 

@@ -21,7 +21,7 @@ import pstats
 import time
 from urllib.parse import quote
 
-from bench.profile_pages import _call, _lifespan
+from bench.profile_pages import _call, _lifespan, browser_headers
 
 
 def _queries(path: str) -> dict[str, list[str]]:
@@ -66,10 +66,7 @@ async def main_async(args) -> None:
         if original_fetch is not None:
             search_service.fetch = counting_fetch if on else original_fetch
 
-    base = [(b"host", b"127.0.0.1:8000"), (b"accept-encoding", b"gzip"), (b"accept", b"text/html")]
-    status, hdrs, _ = await _call(app, "/", base)
-    cookies = [v.split(b";", 1)[0] for k, v in hdrs if k.lower() == b"set-cookie"]
-    headers = base + [(b"cookie", b"; ".join(cookies)), (b"hx-request", b"true")]
+    headers = await browser_headers(app) + [(b"hx-request", b"true")]
     classes = _queries(args.results)
     print(
         f"{'class':8} {'n':>4} {'service ms':>10} {'stmts':>6} {'sql ms':>7} {'asgi ms':>8} {'asgi-svc':>8}"
