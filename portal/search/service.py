@@ -157,7 +157,11 @@ async def _ids(sql_args: tuple[str, list]) -> list[int]:
     text, args = sql_args
     agg = "string_agg(id::text, ',' ORDER BY id)" if _engine() == "postgres" else "group_concat(id)"
     rows = await fetch(f"SELECT {agg} AS ids FROM ({text}) x", *args)
-    joined = rows[0]["ids"] if rows else None
+    return _joined_ids(rows[0]["ids"] if rows else None)
+
+
+def _joined_ids(joined: str | None) -> list[int]:
+    """Ids aggregated into one comma-separated value, in id order."""
     return sorted(int(i) for i in joined.split(",")) if joined else []
 
 
@@ -227,7 +231,7 @@ async def _subsequence(engine: str, term: str, after: int, want: int) -> tuple[l
     rare = await _by_rarity(engine, list(dict.fromkeys(q.search_chars(term))))
     sql_text, args = sql.subsequence_walk(engine, term, rare, after, SUBSEQUENCE_BUDGET, want)
     row = (await fetch(sql_text, *args))[0]
-    ids = sorted(int(i) for i in row["ids"].split(",")) if row["ids"] else []
+    ids = _joined_ids(row["ids"])
     stopped = row["n_read"] >= SUBSEQUENCE_BUDGET and len(ids) < want
     return ids, (row["last"] if stopped else None)
 
