@@ -1,4 +1,4 @@
-"""``python -m portal <command>``: serve, migrate, demo-data, create-user, build-assets.
+"""``python -m portal <command>``: serve, migrate, demo-data, create-user, set-password, build-assets, ….
 
 Imports are lazy so that every command reads the environment (DATABASE_URL, PORTAL_DATA_DIR)
 before Piccolo fixes the engine (STACK.md).
@@ -52,6 +52,12 @@ def _demo_data(args) -> None:
     from portal.demo.command import run
 
     run(subjects=args.subjects, seed=args.seed, if_empty=args.if_empty, quiet=args.quiet)
+
+
+def _set_password(args) -> None:
+    from portal.accounts.commands import set_password
+
+    set_password(args.username)
 
 
 def _create_user(args) -> None:
@@ -222,6 +228,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--organisation", default="")
     p.add_argument("--password", help="不填则从标准输入读取")
     p.set_defaults(func=_create_user)
+
+    p = sub.add_parser("set-password", help="为账号设置新密码（从标准输入读取），结束其所有会话")
+    p.add_argument("username")
+    p.set_defaults(func=_set_password)
 
     p = sub.add_parser("create-api-key", help="为部门的业务系统创建系统对接 API 密钥（只显示一次）")
     p.add_argument("--agency", required=True, help="部门代码")

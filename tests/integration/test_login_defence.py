@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import re
+import sys
 import time
 from contextlib import asynccontextmanager
+from pathlib import Path
 
+import anyio
 import httpx
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
@@ -26,6 +30,7 @@ from tests import factories as f
 
 pytestmark = pytest.mark.anyio
 WRONG = "Wrong-Passw0rd!"
+ROOT = Path(__file__).resolve().parents[2]
 NEW_PASSWORD = "Brand-New-Pass9"
 _hosts = itertools.count(1)
 
@@ -337,13 +342,28 @@ async def test_staff_issue_a_single_use_reset_link_after_checking_the_id(app):
         assert (await owner_elsewhere.get("/account", follow_redirects=False)).status_code in (302, 303)
 
 
-async def test_reset_links_for_admin_and_auditor_and_their_limits(app):
-    admin = await f.account(Role.ADMIN)
+async def test_counter_links_only_for_the_publics_accounts_and_their_limits(app):
+    """Staff cannot take over an internal account (SPEC §7): no counter link for an administrator,
+    auditor, agency officer or colleague; a credit service agency's account gets one."""
+    agency = await f.agency()
+    internal = [
+        await f.account(Role.ADMIN),
+        await f.account(Role.AUDITOR),
+        await f.account(Role.AGENCY, agency_id=agency["id"]),
+        await f.account(Role.STAFF),
+    ]
+    agent = await f.account(Role.THIRD_PARTY)  # the link's limits are tried on it below
     async with browser(app) as desk:
         staff = await login_as(desk, Role.STAFF)
         token = desk.cookies.get("csrftoken")
+        for account in internal:
+            refused = await desk.post(
+                "/staff/password-reset", data={"username": account["username"], "checked": "yes", "_csrf_token": token}
+            )
+            assert refused.status_code == 400 and "/reset/" not in refused.text, account["username"]
+            assert "工作人员、部门、审计员和管理员账号" in refused.text
         issued = await desk.post(
-            "/staff/password-reset", data={"username": admin["username"], "checked": "yes", "_csrf_token": token}
+            "/staff/password-reset", data={"username": agent["username"], "checked": "yes", "_csrf_token": token}
         )
         assert issued.status_code == 200
         path = link_in(issued)
@@ -352,7 +372,7 @@ async def test_reset_links_for_admin_and_auditor_and_their_limits(app):
         )
         assert own.status_code == 400 and "不能为自己的账号" in own.text
     # A link older than 24 hours is dead, as is a forged one.
-    row = await Account.select(Account.id, Account.password_hash).where(Account.id == admin["id"]).first()
+    row = await Account.select(Account.id, Account.password_hash).where(Account.id == agent["id"]).first()
 
     class DayOldSigner(TimestampSigner):
         def get_timestamp(self) -> int:
@@ -370,7 +390,7 @@ async def test_reset_links_for_admin_and_auditor_and_their_limits(app):
         assert (await client.get(path)).status_code == 200
         # A password set any other way also kills the link (it is bound to the password it replaces).
         other_hash = hash_password("Other-Passw0rd!")
-        await Account.update({Account.password_hash: other_hash}).where(Account.id == admin["id"])
+        await Account.update({Account.password_hash: other_hash}).where(Account.id == agent["id"])
         assert (await client.get(path)).status_code == 400
 
 
@@ -384,6 +404,30 @@ async def test_only_staff_issue_reset_links(app):
             "/staff/password-reset", data={"username": citizen["username"], "checked": "yes", "_csrf_token": token}
         )
         assert denied.status_code == 403 and "/reset/" not in denied.text
+
+
+async def _set_password(username: str, typed: str):
+    command = [sys.executable, "-m", "portal", "set-password", username]
+    return await anyio.run_process(command, input=typed.encode(), check=False, cwd=ROOT, env=os.environ.copy())
+
+
+async def test_the_operator_sets_an_internal_accounts_password_on_the_server(app):
+    """``python -m portal set-password``: the password from stdin, never echoed; every session of
+    the account ends; the old password stops working."""
+    auditor = await f.account(Role.AUDITOR)
+    async with browser(app) as before:
+        assert (await post_login(before, auditor["username"], f.PASSWORD)).status_code == 303
+        weak = await _set_password(auditor["username"], "short\n")
+        assert weak.returncode == 2 and "密码至少10位" in weak.stderr.decode()
+        unknown = await _set_password("no-such-account", f"{NEW_PASSWORD}\n")
+        assert unknown.returncode == 2 and "没有该用户名的账号" in unknown.stderr.decode()
+        done = await _set_password(auditor["username"], f"{NEW_PASSWORD}\n")
+        assert done.returncode == 0, done.stderr.decode()
+        assert NEW_PASSWORD not in done.stdout.decode() + done.stderr.decode()
+        assert (await before.get("/account", follow_redirects=False)).status_code in (302, 303)
+    async with browser(app) as after:
+        assert (await post_login(after, auditor["username"], f.PASSWORD)).status_code == 400
+        assert (await post_login(after, auditor["username"], NEW_PASSWORD)).status_code == 303
 
 
 # --- build 6 / observation-5 item: the public API's rate limit --------------------------------
