@@ -38,8 +38,14 @@ CODES = {
 }
 
 
+def _path(request: Request) -> str:
+    """The scope's path: ``request.url`` raises on a Host header it cannot parse (``host:80/x``),
+    and this handler answers exactly those requests too (DESIGN rule 9: a 400, never a 500)."""
+    return request.scope.get("path", "")
+
+
 def _is_api(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    return _path(request).startswith("/api/")
 
 
 def _detail(exc: Exception, status: int) -> str:
@@ -77,8 +83,8 @@ def http_error(request: Request, exc: HTTPException) -> Response:
                 body["error"]["message"] = f"参数 {first['key']} 有误：{first['message']}"
         return Response(body, status_code=status, media_type="application/json", headers=getattr(exc, "headers", None))
     if status == 401 and request.method == "GET" and not request.headers.get("hx-request"):
-        query = request.url.query  # e.g. /me/objections/new?record=… from a public profile
-        target = request.url.path + (f"?{query}" if query else "")
+        query = request.scope.get("query_string", b"").decode("latin-1")  # e.g. /me/objections/new?record=…
+        target = _path(request) + (f"?{query}" if query else "")
         return Redirect(f"/login?next={quote(target, safe='/')}")
     return Template(
         "errors/page.html",
@@ -89,13 +95,13 @@ def http_error(request: Request, exc: HTTPException) -> Response:
 
 
 def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.exception("unhandled error on %s %s", request.method, _path(request))
     return http_error(request, HTTPException(status_code=HTTP_500_INTERNAL_SERVER_ERROR))
 
 
 def audit_unavailable(request: Request, exc: Exception) -> Response:
     """Fail closed (R-19, issue 3 §6): without a durable query record nothing is disclosed."""
-    log.error("audit store unavailable on %s %s: %s", request.method, request.url.path, exc)
+    log.error("audit store unavailable on %s %s: %s", request.method, _path(request), exc)
     message = "查询记录服务暂时不可用。为保护信用信息安全，查询已暂停，未返回任何信息，请稍后再试。"
     if _is_api(request):
         body = {"error": {"code": "audit_unavailable", "message": message}}

@@ -70,3 +70,15 @@ async def test_the_report_link_is_rebuilt_from_the_checked_host(app, client):
     response = await _report(app, client, "LOCALHOST:8000")
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     assert _link(response.content) == "http://localhost:8000/reports/verify/"
+
+
+@pytest.mark.parametrize("path", ["/", "/login", "/no-such-page", "/api/v1/public/subjects?q=a"])
+async def test_a_host_with_a_path_is_a_400_in_chinese_not_a_500(client, path):
+    """Litestar's router refuses ``host:80/x`` before the portal's middleware runs; the error page
+    then read ``request.url``, which cannot parse that Host, and the 400 became a 500."""
+    response = await client.get(path, headers={"host": "127.0.0.1:80/x"})
+    assert response.status_code == 400
+    if path.startswith("/api/"):
+        assert response.json()["error"] == {"code": "bad_request", "message": "请求有误"}
+    else:
+        assert "请求有误" in response.text and "<h1" in response.text
