@@ -221,10 +221,15 @@ async def authorised_query(p: Principal, authorization_id: int, request_id: str)
     facts = policy.AuthorisationFacts.of(row) if row else None
     proven = await proofs.is_proven(p.account_id)
     decision = policy.authorised_decision(p, proven, facts, await sharing.shareable_under_authorisation(), today_cn())
-    subject = await disclosure.load_subject(row["subject_id"]) if row else None
+    # Whoever is not this authorisation's requester learns nothing and leaves nothing on the
+    # subject's 谁查询了我: the attempt is recorded without a subject, naming the authorisation.
+    stranger = isinstance(decision, Refusal) and decision.code in ("wrong_role", "not_requester")
+    subject = await disclosure.load_subject(row["subject_id"]) if row and not stranger else None
     if isinstance(decision, Refusal):
         event = {}
-        if facts is not None:
+        if facts is not None and stranger:
+            event = {"authority": Authority(ref=f"authorization:{facts.id}")}
+        elif facts is not None:
             event = {
                 "scope_text": Scope.of(facts.classes, facts.categories or None).text(),
                 "reason_code": facts.reason_code,

@@ -345,8 +345,19 @@ async def test_another_requester_cannot_use_someone_elses_authorisation(app):
         assert (await other.get(location)).status_code == 404
         stolen = await post_query(other, location + "/query")
         assert stolen.status_code == 404 and _seen(stolen.text, s["markers"]) == set()
-    entry = await _last_entry(s["ref"])  # the attempt is on the record too
-    assert entry["outcome"] == "refused:not_requester" and entry["method"] == "third_party"
+    async with _as(app, await f.account("citizen")) as wrong_role:
+        tried = await post_query(wrong_role, location + "/query")
+        assert tried.status_code == 403 and _seen(tried.text, s["markers"]) == set()
+    # The attempts are on the record, naming the authorisation, but not on the subject's
+    # 谁查询了我: strangers trying numbers must not fill someone's history.
+    from audit import service as audit_service
+    from audit.service import BrowseFilters
+
+    assert [e for e in await _entries(s["ref"]) if e["outcome"].startswith("refused")] == []
+    entries = (await audit_service.browse(BrowseFilters(requester_account=second["username"]), None, 5)).items
+    assert [(e["outcome"], e["method"], e["subject_ref"], e["authority_ref"]) for e in entries] == [
+        ("refused:not_requester", "third_party", "unknown", f"authorization:{location.rsplit('/', 1)[1]}")
+    ]
 
 
 # --- 部门履职查询 -----------------------------------------------------------------------------------
