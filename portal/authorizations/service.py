@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
+from audit.events import mask_id_numbers
 from portal.authorizations import reasons
 from portal.authorizations.tables import Authorization, AuthorizationStatus
 from portal.lib import id_number as idn
@@ -132,7 +133,7 @@ async def file_request(requester: dict, f: Filing, today: date | None = None) ->
                 requester_org=requester["organisation"],
                 subject=subject["id"],
                 reason_code=f.reason_code,
-                reason_text=f.reason_text.strip()[:500],
+                reason_text=mask_id_numbers(f.reason_text.strip())[:500],  # DESIGN rule 4
                 scope_classes=",".join(sorted(set(f.classes))),
                 scope_categories=",".join(sorted(set(f.categories))),
                 valid_from=f.valid_from,

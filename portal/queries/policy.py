@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from audit.events import mask_id_numbers
 from portal.accounts.sessions import Principal
 from portal.accounts.tables import Role
 from portal.authorizations import reasons
@@ -48,6 +49,11 @@ class Grant:
     reason_code: str
     reason_text: str = ""
     authority: Authority | None = None
+
+    def __post_init__(self) -> None:
+        # DESIGN rule 4: a full ID number typed into a reason is kept and shown masked, as the
+        # audit log keeps it.
+        object.__setattr__(self, "reason_text", mask_id_numbers(self.reason_text))
 
 
 @dataclass(frozen=True)

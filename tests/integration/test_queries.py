@@ -15,6 +15,7 @@ from litestar.testing import AsyncTestClient
 
 from audit import recorder
 from portal.agencies.tables import AgencyGrant
+from portal.authorizations.tables import Authorization
 from portal.proofs import service as proofs
 from portal.queries.tables import QueryReceipt
 from portal.sharing import service as sharing
@@ -219,7 +220,7 @@ async def test_who_queried_me_lists_requesters_and_count(app):
 # --- 授权查询 -------------------------------------------------------------------------------------
 
 
-async def _file_request(client, subject: dict, classes=("B",), days=30, categories=()) -> str:
+async def _file_request(client, subject: dict, classes=("B",), days=30, categories=(), reason=None) -> str:
     today = date.today()
     form = {
         "subject_kind": "legal",
@@ -229,6 +230,7 @@ async def _file_request(client, subject: dict, classes=("B",), days=30, categori
         "valid_from": today.isoformat(),
         "valid_until": (today + timedelta(days=days)).isoformat(),
         "_csrf_token": _csrf(client),
+        **(reason or {}),
     }
     for cls in classes:
         form[f"class_{cls.lower()}"] = "1"
@@ -363,12 +365,19 @@ async def test_another_requester_cannot_use_someone_elses_authorisation(app):
 # --- 部门履职查询 -----------------------------------------------------------------------------------
 
 
-async def _agency_query(client, subject: dict, c_categories=(), letter=True, reason="supervision_approval"):
+async def _agency_query(
+    client,
+    subject: dict,
+    c_categories=(),
+    letter=True,
+    reason="supervision_approval",
+    text="行政审批事项 审批编号2026-001",
+):
     form = {
         "subject_kind": "legal",
         "uscc": subject["uscc"],
         "reason_code": reason,
-        "reason_text": "行政审批事项 审批编号2026-001",
+        "reason_text": text,
         "_csrf_token": _csrf(client),
     }
     if c_categories:
@@ -404,6 +413,28 @@ async def test_agency_uses_class_b_and_class_c_only_when_granted_with_a_letter(a
         entry = await audit_service.entry((await _last_entry(s["ref"]))["seq"])
         assert entry["outcome"] == "allowed" and entry["authority_ref"].startswith("official_letter:")
         assert len(entry["authority_sha256"]) == 64
+
+
+async def test_an_id_number_typed_into_a_reason_is_kept_and_shown_masked(app):
+    """DESIGN rule 4: the audit log masked it, but the receipt and the authorisation kept it whole
+    and the result page showed it back."""
+    s = await _subject_with_markers("legal")
+    number = f.new_id_number()
+    masked = number[:4] + "*" * 10 + number[-4:]
+    officer = await f.account("agency", agency_id=(await f.agency())["id"])
+    async with _as(app, officer) as client:
+        result = await _agency_query(client, s, letter=False, text=f"核查 {number} 涉案线索")
+        assert result.status_code == 200 and f"核查 {masked} 涉案线索" in result.text and number not in result.text
+    requester = await f.proven("third_party")
+    async with _as(app, requester) as client:
+        form = {"reason_code": "other", "reason_text": f"与 {number} 有关的合同"}
+        location = await _file_request(client, s, reason=form)
+        page = await client.get(location)
+        assert f"与 {masked} 有关的合同" in page.text and number not in page.text
+    stored = await QueryReceipt.select(QueryReceipt.reason_text).where(QueryReceipt.subject == s["id"])
+    assert [row["reason_text"] for row in stored] == [f"核查 {masked} 涉案线索"]
+    filed = await Authorization.select(Authorization.reason_text).where(Authorization.subject == s["id"])
+    assert [row["reason_text"] for row in filed] == [f"与 {masked} 有关的合同"]
 
 
 async def test_agency_reasons_resting_on_an_authorisation_are_refused(app):
