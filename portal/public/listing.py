@@ -25,8 +25,8 @@ from portal.publication import lists as public_lists
 from portal.publication import service as publication
 from portal.settings import get_settings
 from portal.web.client import client_address
-from portal.web.htmx import page_or_fragment, wants_fragment
-from portal.web.params import Cursor
+from portal.web.htmx import loaded_more, page_or_fragment, wants_fragment
+from portal.web.params import Cursor, Shown
 from portal.web.ratelimit import TokenBuckets
 
 __all__ = ["list_page", "list_entry_page", "disclosure_list", "disclosure_export"]
@@ -42,9 +42,20 @@ def _inline_error(request: HTMXRequest, page: str, fragment: str, context: dict)
     return response
 
 
+def _size(cursor: str | None, shown: int | None) -> int:
+    """Rows to read: a page after a cursor; on a first page, as many as were loaded before Back."""
+    size = get_settings().page_size
+    return max(size, shown or 0) if not cursor else size
+
+
 @get("/lists/{list_type:str}", name="lists")
 async def list_page(
-    request: HTMXRequest, list_type: str, name: Text = None, category: Text = None, cursor: Cursor = None
+    request: HTMXRequest,
+    list_type: str,
+    name: Text = None,
+    category: Text = None,
+    cursor: Cursor = None,
+    shown: Shown = None,
 ) -> Template:
     if list_type not in ListType.LABELS:
         raise NotFoundException("没有这个名单")
@@ -55,12 +66,16 @@ async def list_page(
         if category and category not in names:
             raise InputError("category", "没有这个名单类别，请从列表中选择")
         filters = {"name": public_lists.clean_name(name), "list_name": category or ""}
-        page = await publication.list_entries(list_type, cursor, limit=get_settings().page_size, **filters)
+        page = await publication.list_entries(list_type, cursor, limit=_size(cursor, shown), **filters)
     except InputError as exc:
         context |= {"page": None, "errors": {exc.field: exc.message}}
         return _inline_error(request, "portal/lists/page.html", "portal/lists/_filter_error.html", context)
+    total = ((shown or 0) if cursor else 0) + len(page.items)
     fragment = "portal/lists/_rows.html" if cursor else "portal/lists/_results.html"
-    return page_or_fragment(request, "portal/lists/page.html", fragment, context | {"page": page})
+    response = page_or_fragment(request, "portal/lists/page.html", fragment, context | {"page": page, "shown": total})
+    if cursor:
+        loaded_more(request, response, f"/lists/{list_type}", {"name": name, "category": category}, total, "名单信息")
+    return response
 
 
 @get("/lists/{list_type:str}/{entry_id:int}", name="list_entry")
@@ -105,20 +120,26 @@ async def disclosure_list(
     name: Text = None,
     doc: Text = None,
     cursor: Cursor = None,
+    shown: Shown = None,
 ) -> Template:
     context = {"type": type or "", "agency": agency or "", "agencies": await agencies.all_active()}
     context |= {"date_from": raw_from or "", "date_to": raw_to or "", "name": name or "", "doc": doc or ""}
     context["updated_at"] = await freshness.disclosures_updated_at()
     try:
         filters = await _disclosure_filters(type, agency, raw_from, raw_to, name, doc)
-        page = await publication.disclosures(**filters, cursor=cursor, limit=get_settings().page_size)
+        page = await publication.disclosures(**filters, cursor=cursor, limit=_size(cursor, shown))
     except InputError as exc:
         context |= {"page": None, "errors": {exc.field: exc.message}}
         fragment = "portal/disclosures/_filter_error.html"
         return _inline_error(request, "portal/disclosures/page.html", fragment, context)
-    context |= {"page": page, "date_from": filters["date_from"], "date_to": filters["date_to"]}
+    total = ((shown or 0) if cursor else 0) + len(page.items)
+    context |= {"page": page, "date_from": filters["date_from"], "date_to": filters["date_to"], "shown": total}
     fragment = "portal/disclosures/_rows.html" if cursor else "portal/disclosures/_results.html"
-    return page_or_fragment(request, "portal/disclosures/page.html", fragment, context)
+    response = page_or_fragment(request, "portal/disclosures/page.html", fragment, context)
+    if cursor:
+        params = {"type": type, "agency": agency, "from": raw_from, "to": raw_to, "name": name, "doc": doc}
+        loaded_more(request, response, "/disclosures", params, total, "公示信息")
+    return response
 
 
 _exports = TokenBuckets()

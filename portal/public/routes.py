@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from litestar import Router, get
 from litestar.exceptions import NotFoundException
@@ -21,8 +20,8 @@ from portal.publication import service as publication
 from portal.search.service import former_names, search_subjects
 from portal.settings import get_settings
 from portal.stats.service import LABELS as STAT_LABELS
-from portal.web.htmx import page_or_fragment, wants_fragment
-from portal.web.params import Cursor
+from portal.web.htmx import loaded_more, page_or_fragment, wants_fragment
+from portal.web.params import Cursor, Shown
 from portal.web.shared_page import SharedPage
 
 TAB_LABELS = {
@@ -42,17 +41,12 @@ async def home() -> Template:
     return SharedPage("portal/home/page.html", context=context, rendered=parts["rendered"])
 
 
-MAX_SHOWN = 200  # rows a restored result list may hold at once (Back after 加载更多)
-
-
 @get("/search", name="search")
 async def search(
     request: HTMXRequest,
     q: Annotated[str | None, Parameter(max_length=200)] = None,
     cursor: Cursor = None,
-    shown: Annotated[
-        int | None, Parameter(ge=1, le=MAX_SHOWN, description="已加载的结果条数：返回本页时恢复全部已加载的结果")
-    ] = None,
+    shown: Shown = None,
 ) -> Template:
     # With a cursor, `shown` counts the rows already on the page; without, how many to show again.
     size = get_settings().page_size
@@ -62,11 +56,8 @@ async def search(
     total = ((shown or 0) if cursor else 0) + len(result.items)
     fragment = "portal/search/_rows.html" if cursor else "portal/search/_results.html"
     response = page_or_fragment(request, "portal/search/page.html", fragment, {"result": result, "shown": total})
-    if cursor and wants_fragment(request):
-        # The pushed URL says how far the list was loaded, so Back renders every loaded row again.
-        response.headers["HX-Push-Url"] = f"/search?{urlencode({'q': result.query, 'shown': min(total, MAX_SHOWN)})}"
-        # Told through the one live region (static/src/a11y.js); JSON keeps the header ASCII.
-        response.headers["HX-Trigger"] = json.dumps({"announce": f"已加载更多，共显示 {total} 条结果"})
+    if cursor:
+        loaded_more(request, response, "/search", {"q": result.query}, total, "结果")
     return response
 
 

@@ -25,8 +25,9 @@ from litestar.types import Scope
 
 from portal.lib.params import DB_INT_MAX, MAX_CURSOR, InputError, parse_int
 from portal.web.errors import http_error
+from portal.web.htmx import MAX_SHOWN
 
-__all__ = ["Cursor", "IntBounds", "input_error", "validation_error"]
+__all__ = ["Cursor", "Shown", "IntBounds", "input_error", "validation_error"]
 
 Cursor = Annotated[
     str | None,
@@ -35,6 +36,15 @@ Cursor = Annotated[
         max_length=MAX_CURSOR,
         pattern=r"^[A-Za-z0-9_-]*$",
         description="翻页：上一页响应中的 next_cursor，原样传回（其他值答 400）",
+    ),
+]
+
+Shown = Annotated[
+    int | None,
+    Parameter(
+        ge=1,
+        le=MAX_SHOWN,
+        description="已加载的条数：返回本页时恢复全部已加载的结果（与 cursor 同传时为页面上已有的条数）",
     ),
 ]
 

@@ -29,6 +29,26 @@
     }
   });
 
+  // 加载更多 / 更早的记录 replace their own row ("#more-…") with the next rows: keyboard focus would
+  // fall to <body>. It moves to the first new row instead, so Tab continues from there.
+  var loading = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var row = event.detail.elt && event.detail.elt.closest && event.detail.elt.closest('[id^="more-"]');
+    if (row && row.parentElement) {
+      loading = { row: row, list: row.parentElement, index: Array.prototype.indexOf.call(row.parentElement.children, row) };
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!loading || document.contains(loading.row)) return; // not swapped yet (another request settled)
+    var pending = loading;
+    loading = null;
+    var first = document.contains(pending.list) && pending.list.children[pending.index];
+    if (first && !(first.id || "").startsWith("more-")) {
+      first.setAttribute("tabindex", "-1");
+      first.focus({ preventScroll: true });
+    }
+  });
+
   // A 400 marked "HX-Inline-Error" carries the form's errors as a fragment: show it in place (other
   // error answers stay unswapped, as htmx does by default).
   document.addEventListener("htmx:beforeSwap", function (event) {

@@ -153,6 +153,17 @@ async def _seed() -> dict:
         similar = [await f.legal_subject(f"郑州{SEARCH_TOKEN}{i:02d}号商贸有限公司") for i in range(SEEDED_SIMILAR)]
         target = await f.legal_subject(f"河南{SEARCH_TOKEN}示范科技有限公司")
         history = [await f.legal_subject(f"郑州{HISTORY_TOKEN}{i:02d}号物流有限公司") for i in range(HISTORY_SUBJECTS)]
+        for i, subject in enumerate(history):  # a 双公示 list long enough for 加载更多 twice
+            await f.record(
+                subject["id"],
+                market["id"],
+                record_type="license",
+                category="license",
+                polarity="neutral",
+                title=f"道路运输经营许可（E2E历史{i:02d}）",
+                decision_date=today - timedelta(days=60 + i),
+                detail={"license_content": "道路普通货物运输"},
+            )
         tid = target["id"]
         titles = {
             "license": "食品经营许可证核发（E2E）",

@@ -86,6 +86,52 @@ def test_back_after_load_more_restores_every_row_and_the_scroll_position(page: P
     step(page, "back-all-rows")
 
 
+def test_disclosures_filter_once_and_load_more_keeps_rows_focus_and_back(page: Page, seed, step):
+    """A name typed and Enter: one request, one history entry (Enter also fired "change", and a
+    second identical request was pushed). 加载更多 by keyboard: focus on the first new row, not
+    <body>. Back from a row's subject: every loaded row again."""
+    history = seed["history"]
+    total = len(history["subjects"])
+    page.goto("/disclosures")
+    requests = []
+    page.on("request", lambda r: requests.append(r.url) if "/disclosures?" in r.url else None)
+    before = page.evaluate("history.length")
+    name = page.get_by_label("行政相对人名称")
+    name.fill(history["token"])
+    with page.expect_response(lambda r: "name=" in r.url):
+        name.press("Enter")
+    rows = page.locator("#disclosure-rows > tr:not(#more-disclosures)")
+    expect(rows).to_have_count(20)
+    expect(page).to_have_url(re.compile(r"/disclosures\?.*name="))
+    assert len(requests) == 1, requests
+    assert page.evaluate("history.length") == before + 1
+
+    more = page.get_by_role("link", name="加载更多")
+    more.focus()
+    page.keyboard.press("Enter")
+    expect(rows).to_have_count(40)
+    expect(page).to_have_url(re.compile(r"shown=40"))
+    first_new = rows.nth(20)
+    expect(first_new).to_be_focused()
+    page.keyboard.press("Tab")  # on to the first link of that row, not back to the top of the page
+    assert page.evaluate(
+        "document.activeElement.closest('tr') === document.querySelectorAll('#disclosure-rows > tr')[20]"
+    )
+    page.get_by_role("link", name="加载更多").click()
+    expect(rows).to_have_count(total)
+    expect(page.locator("#announcer")).to_have_text(f"已加载更多，共显示 {total} 条公示信息")
+    step(page, "disclosures-loaded-twice")
+
+    chosen = history["subjects"][42]
+    page.locator("#disclosure-rows").get_by_role("link", name=chosen["name"]).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(chosen["name"])
+    page.go_back()
+    expect(page).to_have_url(re.compile(rf"shown={total}"))
+    expect(rows).to_have_count(total)
+    expect(page.get_by_label("行政相对人名称")).to_have_value(history["token"])
+    step(page, "disclosures-back-all-rows")
+
+
 def test_tab_switch_moves_focus_to_the_new_panel(page: Page, seed, step):
     target = seed["target"]
     page.goto(f"/subjects/{target['uscc']}")

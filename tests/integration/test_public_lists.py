@@ -47,6 +47,13 @@ async def test_lists_search_by_name_and_category_with_keyset_paging(client):
     seen += re.findall(r'href="/lists/black/(\d+)"', more.text)
     assert sorted(map(int, seen)) == sorted(entries) and len(seen) == 25  # each once, no other entry
     assert _next_href(more.text) is None
+    # Back after 加载更多: the pushed URL says how far the list was loaded, and that URL, requested
+    # again as a whole page, renders every loaded row in the same order.
+    assert "shown=20" in href
+    pushed = more.headers["HX-Push-Url"]
+    assert pushed.startswith("/lists/black?") and "shown=25" in pushed and "cursor" not in pushed
+    again = await client.get(unquote(pushed))
+    assert re.findall(r'href="/lists/black/(\d+)"', again.text) == seen and _next_href(again.text) is None
     both = first.text + more.text
     assert other["name"] not in both  # another category
     # R-17: a person is never found by name. (The page's random CSRF token, 128 hex digits, is left
