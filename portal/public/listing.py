@@ -124,7 +124,10 @@ async def disclosure_list(
 ) -> Template:
     context = {"type": type or "", "agency": agency or "", "agencies": await agencies.all_active()}
     context |= {"date_from": raw_from or "", "date_to": raw_to or "", "name": name or "", "doc": doc or ""}
-    context["updated_at"] = await freshness.disclosures_updated_at()
+    context |= {
+        "updated_at": await freshness.disclosures_updated_at(),
+        "export_max_rows": get_settings().export_max_rows,
+    }
     try:
         filters = await _disclosure_filters(type, agency, raw_from, raw_to, name, doc)
         page = await publication.disclosures(**filters, cursor=cursor, limit=_size(cursor, shown))
@@ -173,12 +176,13 @@ async def disclosure_export(
     if fmt not in export.FORMATS:
         raise NotFoundException("只能导出 CSV 或 XLSX 文件")
     filters = await _disclosure_filters(type, agency, raw_from, raw_to, name, doc)
-    _export_allowed(request)
     cap = get_settings().export_max_rows
+    # Counted (at most cap + 1 rows) before the rate limit: a refused export uses up no token.
     if await publication.count_disclosures(**filters, cap=cap) > cap:
         raise ValidationException(
-            f"符合条件的公示信息超过 {cap} 条，无法一次导出：请按类型、决定机关或日期缩小范围后再导出"
+            f"符合条件的公示信息超过 {cap:,} 条，无法一次导出：请按类型、决定机关或日期缩小范围后再导出"
         )
+    _export_allowed(request)
     lines = export.rows(filters, cap)
     body = export.csv_chunks(lines) if fmt == "csv" else export.xlsx_chunks(lines)
     headers = {"Content-Disposition": export.content_disposition("双公示", fmt), "Cache-Control": "no-store"}

@@ -257,14 +257,28 @@ async def test_export_row_cap_says_so_in_chinese_and_bad_input_is_400(client, mo
 
 
 async def test_one_client_cannot_keep_exporting(client, monkeypatch):
+    d = await _disclosure_data()
     monkeypatch.setenv("PORTAL_EXPORT_PER_MINUTE", "6")
+    monkeypatch.setenv("PORTAL_EXPORT_MAX_ROWS", "2")
     get_settings.cache_clear()
     try:
+        # The page says the limit beside the links; the links are plain (no "download"), so a refusal
+        # shows as a page with its reason instead of a silently failed download.
+        page = await client.get("/disclosures", params={"agency": d["provider"]["code"]})
+        assert "每次最多 2 条" in page.text
+        assert re.findall(r'<a class="link" href="/disclosures/export/(csv|xlsx)\?[^"]*">', page.text) == [
+            "csv",
+            "xlsx",
+        ]
+        # Too many rows is refused before the rate limit: it uses up none of the burst.
+        for _ in range(4):
+            over = await client.get("/disclosures/export/csv", params={"agency": d["provider"]["code"]})
+            assert over.status_code == 400 and "超过 2 条" in over.text
         statuses = [
             (await client.get("/disclosures/export/csv", params={"doc": "无此文号"})).status_code for _ in range(4)
         ]
         assert statuses == [200, 200, 200, 429]  # a burst of 3, then one per 10 s
-        refused = await client.get("/disclosures/export/xlsx")
+        refused = await client.get("/disclosures/export/xlsx", params={"doc": "无此文号"})
         assert (
             refused.status_code == 429 and "导出过于频繁" in refused.text and int(refused.headers["retry-after"]) >= 1
         )
