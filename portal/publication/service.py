@@ -68,6 +68,22 @@ _SUBJECT_COLUMNS = (
 )
 _DETAIL_EXCLUDE = {"id", "record"}
 MAX_DOC_NUMBER = 100  # the column's length
+# The year in a 决定书文号 is written between any of these pairs (〔2026〕 on the document; a keyboard
+# gives [2026] or (2026)): a number typed with one pair finds the number filed with another.
+_DOC_BRACKETS = ("〔〕", "[]", "()", "（）", "【】", "［］", "﹝﹞", "{}", "｛｝")
+
+
+def doc_number_forms(typed: str) -> list[str]:
+    """The 决定书文号 as typed and with its one bracket pair written each usual way (an indexed IN)."""
+    typed = typed.strip()
+    bare = "".join(typed.split())
+    pairs = [(o, c) for o, c in _DOC_BRACKETS if bare.count(o) == 1 and bare.count(c) == 1]
+    if len(pairs) != 1 or bare.index(pairs[0][0]) > bare.index(pairs[0][1]):
+        return [typed]
+    o, c = pairs[0]
+    return list(dict.fromkeys([typed] + [bare.replace(o, a).replace(c, b) for a, b in _DOC_BRACKETS]))
+
+
 NAME_CAP = 1000
 """Most subjects a 双公示 name filter may stand for; a name matching more is too broad to filter by."""
 
@@ -146,7 +162,7 @@ async def disclosures(
     """双公示: public licence and penalty decisions, newest first (or oldest first for feeds).
 
     ``name``: legal persons whose name holds it (the name index gives their ids; natural persons
-    are never found by name, R-17); ``doc_number``: the 决定书文号 exactly (its own index)."""
+    are never found by name, R-17); ``doc_number``: the 决定书文号, its year in any usual brackets (its own index)."""
     where = await _filtered(today or today_cn(), provider_id, date_from, date_to, name, doc_number)
     if where is None:
         return Page([])
@@ -189,7 +205,7 @@ async def _filtered(today, provider_id, date_from, date_to, name: str, doc_numbe
             return None
         where &= R.subject.is_in(ids)
     if doc_number:
-        where &= R.doc_number == doc_number
+        where &= R.doc_number.is_in(doc_number_forms(doc_number))
     if provider_id:
         where &= R.provider == provider_id
     if date_from:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import date
 
 from portal.lib import id_number
 from portal.lib import uscc as uscc_rules
@@ -25,6 +26,9 @@ PERSON_NOTICE = (
 )
 
 _ID_NUMBER = re.compile(r"[0-9]{17}[0-9X]|[0-9]{15}")
+# Spaces and the punctuation people type around or inside a name (quotes, brackets of either width,
+# commas, stops). % and _ stay literal characters, never wildcards.
+_SEPARATORS = re.compile(r"[\s,，。.、;；:：!！?？\"“”'‘’「」『』《》<>()（）\[\]【】［］〔〕{}｛｝·•/\\|~～…—-]+")
 # Common surnames (single and compound): a 2–4 character entry starting with one of them and
 # without an organisation word looks like a person's name.
 _SURNAMES = set(
@@ -76,15 +80,30 @@ def parse(raw: str | None) -> Query:
     code = uscc_rules.normalize(normalize_query(text))
     if len(code) == 18 and uscc_rules.is_valid(code):
         return Query(text=text, kind="uscc", code=code)
-    if _ID_NUMBER.fullmatch(id_number.normalize(text)):
+    if _looks_like_id_number(id_number.normalize(text)):
         return Query(text=text, kind="id_number")  # R-17
     if len(code) == 18 and all(c in uscc_rules.CHARSET for c in code):
         return Query(text=text, kind="bad_check", code=code)
-    terms = tuple(text.split())  # str.split also splits at the full-width space U+3000
-    if USCC_PREFIX_MIN <= len(code) < 18 and len(terms) == 1 and all(c in uscc_rules.CHARSET for c in code):
+    if USCC_PREFIX_MIN <= len(code) < 18 and len(text.split()) == 1 and all(c in uscc_rules.CHARSET for c in code):
         if sum(c.isdigit() for c in code) >= 2:
-            return Query(text=text, kind="uscc_prefix", code=code, terms=terms)
+            return Query(text=text, kind="uscc_prefix", code=code, terms=(text,))
+    # Spaces and punctuation separate terms: half-width (有限合伙) finds the registered
+    # （有限合伙）, and quotes or a trailing 。 do not have to be in the name.
+    terms = tuple(t for t in _SEPARATORS.split(text) if t)
     return Query(text=text, kind="name", terms=terms, person_like=len(terms) == 1 and looks_like_person(terms[0]))
+
+
+def _looks_like_id_number(text: str) -> bool:
+    """An ID number's shape with a real birth date in it (18 characters: positions 7–14, 15 digits:
+    7–12 as YYMMDD). A USCC of digits only (its check character wrong, or a 15-character prefix)
+    has no date there, and is answered as a code, not with the privacy notice."""
+    if not _ID_NUMBER.fullmatch(text):
+        return False
+    digits = text[6:14] if len(text) == 18 else "19" + text[6:12]
+    try:
+        return 1900 <= date(int(digits[:4]), int(digits[4:6]), int(digits[6:8])).year <= 2100
+    except ValueError:
+        return False
 
 
 def _escape_like(text: str) -> str:

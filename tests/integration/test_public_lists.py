@@ -193,6 +193,13 @@ async def test_disclosures_search_by_name_and_doc_number(client):
     doc = await _doc(d["ids"]["other"])
     by_doc = await client.get("/disclosures", params={"doc": doc, "agency": d["provider"]["code"]})
     assert f"另家处罚{token}" in by_doc.text and f"琮璟处罚{token}" not in by_doc.text
+    # Typed from a keyboard: the year in [ ] or （ ）, spaces around it — the same number.
+    assert "〔2025〕" in doc
+    for typed in (doc.replace("〔", "[").replace("〕", "]"), doc.replace("〔", " （").replace("〕", "） ")):
+        found = await client.get("/disclosures", params={"doc": typed})
+        assert f"另家处罚{token}" in found.text and f"琮璟处罚{token}" not in found.text, typed
+    other_year = await client.get("/disclosures", params={"doc": doc.replace("〔2025〕", "[2024]")})
+    assert f"另家处罚{token}" not in other_year.text
     assert (await client.get("/disclosures", params={"doc": await _doc(d["ids"]["class_b"])})).text.count(
         f"琮璟B类{token}"
     ) == 0

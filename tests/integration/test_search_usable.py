@@ -120,7 +120,8 @@ async def test_matched_characters_are_highlighted_and_names_escaped(client):
     tag = f.unique()
     subject = await f.legal_subject(f"<script>alert({tag})</script>燚骉有限公司")
     page = await client.get("/search", params={"q": f"alert({tag})"}, headers=HX)
-    assert f"&lt;script&gt;<mark>alert({tag})</mark>&lt;/script&gt;" in page.text
+    # Brackets separate terms (half-width ones are typed for the registered full-width): each marked.
+    assert f"&lt;script&gt;<mark>alert</mark>(<mark>{tag}</mark>)&lt;/script&gt;" in page.text
     assert "<script>" not in page.text
     assert subject["uscc"] in page.text
 
@@ -159,3 +160,11 @@ async def test_former_names_are_searchable_and_shown(client):
     assert f"郑州旧称{tag}商贸有限公司（2019-05-06 变更）" in profile.text
     # Both words of one query must sit in the same name, current or former.
     assert subject["id"] not in [r["id"] for r in await _walk(f"新名 老号{tag}", limit=50)]
+
+
+async def test_a_name_typed_with_other_brackets_or_quotes_is_found(client):
+    tag = f.unique()[-5:]
+    subject = await f.legal_subject(f"河南麟庆{tag}服饰合伙企业（有限合伙）")
+    for typed in (f"河南麟庆{tag}服饰合伙企业(有限合伙)", f"“麟庆{tag}”", f"麟庆{tag}。"):
+        page = await client.get("/search", params={"q": typed}, headers=HX)
+        assert subject["uscc"] in page.text, typed

@@ -27,6 +27,27 @@ def test_terms_split_at_any_space():
     assert parse("郑州韵宇").subsequence and not parse("郑州韵").subsequence and not parse("郑州 韵宇").subsequence
 
 
+def test_terms_split_at_the_punctuation_people_type():
+    assert parse("河南某服饰合伙企业(有限合伙)").terms == ("河南某服饰合伙企业", "有限合伙")
+    assert parse("“韵宇”").terms == ("韵宇",) and parse('"韵宇"。').terms == ("韵宇",)
+    assert parse("韵宇,科技").terms == ("韵宇", "科技") and parse("韵宇、科技").terms == ("韵宇", "科技")
+    assert parse("掱_%司").terms == ("掱_%司",)  # LIKE's wildcards are characters, never separators
+    assert parse("（）").terms == ()
+
+
+def test_a_code_of_digits_only_is_not_taken_for_an_id_number():
+    """An all-digit USCC with a wrong check character is that error, not the R-17 notice; a
+    15-character prefix of it is a prefix. Only a real birth date inside makes an ID number."""
+    code = next(c for c in (uscc_rules.make(f"9141010503939{i:04d}") for i in range(1000)) if c.isdigit())
+    wrong = code[:17] + ("0" if code[17] != "0" else "1")
+    assert parse(wrong).kind == "bad_check"
+    assert parse(code[:15]).kind == "uscc_prefix"
+    person = id_number.make("410105", date(1990, 3, 7), "123")
+    assert parse(person[:17] + ("0" if person[17] != "0" else "1")).kind == "id_number"  # its check wrong
+    assert parse("410105900307123").kind == "id_number"  # the 15-digit form: YYMMDD
+    assert parse("410105901307123").kind == "uscc_prefix"  # month 13: no birth date, so a code prefix
+
+
 def test_person_like_names():
     assert parse("张伟").person_like and parse("欧阳娜娜").person_like
     for entry in ("张伟科技", "王记面馆", "郑州", "河南省", "李A"):
