@@ -32,6 +32,7 @@ __all__ = [
     "ItemRejected",
     "parse",
     "forbidden_errors",
+    "checked_correction",
     "ACTIONS",
     "CORRECTABLE",
     "PENALTY_FIELDS",
@@ -290,6 +291,30 @@ def forbidden_errors(raw: Mapping, subject_kind: str, consent_ref: str) -> list[
         FieldError(p.field, p.code, p.message)
         for p in forbidden.check(fields, subject_kind=subject_kind, consent_ref=consent_ref)
     ]
+
+
+def checked_correction(
+    changes: Mapping, current: Mapping, subject_kind: str, today: date, *, reason: str = "", consent_ref: str = ""
+) -> dict | list[FieldError]:
+    """A correction of a stored record by the rules of a report (R-11, R-12), whichever path it comes
+    by: the changed items (typed or as typed in a form) checked as ``parse`` checks them, against the
+    record's subject kind, type and the dates it keeps; R-09 on what is written. The normalised
+    values, or every problem."""
+    errors = _Errors()
+    item = Item(action="correct", ref="", subject_kind=subject_kind, record_type=current.get("record_type", ""))
+    values = _record_values(changes, item, errors, today, partial=True)
+    if not ("decision_date" in values and "publicity_end" in values):  # both new: checked above
+        decided = values.get("decision_date", current.get("decision_date"))
+        end = values.get("publicity_end", current.get("publicity_end"))
+        if decided and end and end < decided and not errors.items:
+            name = "publicity_end" if "publicity_end" in values else "decision_date"
+            errors.add(name, "before_decision", "公示截止日期不能早于决定日期")
+    allowed = _TYPE_CATEGORIES.get(item.record_type)
+    if allowed and values.get("category") and values["category"] not in allowed:
+        label = RecordType.LABELS[item.record_type]
+        errors.add("category", "category_type", f"{label}的类别应为 {'、'.join(sorted(allowed))}")
+    errors.items.extend(forbidden_errors({**changes, "reason": reason}, subject_kind, consent_ref))
+    return errors.items or values
 
 
 _UNKNOWN = "模板中没有这一项，请删除或改用模板中的项目名称"

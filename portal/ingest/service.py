@@ -241,17 +241,12 @@ async def _correct(reporter: Reporter, item: Item) -> tuple[str, int]:
     if current["status"] != RecordStatus.IN_FORCE:
         raise ItemRejected(FieldError("record_id", "not_in_force", "该记录已撤销，不能更正"))
     changes = {k: v for k, v in item.values.items() if current.get(k) != v}
-    if {"category", "disclosure_class"} & set(changes):
-        kind = (await Subject.select(Subject.kind).where(Subject.id == current["subject"]).first())["kind"]
-        await _checked_by_catalogue(
-            changes.get("category", current["category"]),
-            changes.get("disclosure_class", current["disclosure_class"]),
-            kind,
+    try:  # the records service checks every correction, whatever its path
+        version = await records.correct_record(
+            current["id"], changes, reporter.actor, _with_consent(item), consent_ref=item.consent_ref
         )
-    try:
-        version = await records.correct_record(current["id"], changes, reporter.actor, _with_consent(item))
-    except (records.RecordError, ValueError) as exc:
-        raise ItemRejected(FieldError("", "invalid_correction", str(exc))) from None
+    except records.RecordError as exc:
+        raise ItemRejected(*(exc.errors or [FieldError("", "invalid_correction", str(exc))])) from None
     return "corrected", version
 
 
