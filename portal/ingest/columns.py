@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from portal.ingest.items import CORRECTABLE
 from portal.records.categories import CATEGORIES
 from portal.records.tables import RecordType
 
@@ -104,7 +103,8 @@ def _tail(record_type: str) -> list[Column]:
         Column(
             "更正或撤销原因",
             "reason",
-            "更正、撤销时必填；更正时只读取可更正的项目（信息名称、文号、日期、类别、公开类别、内容）",
+            "更正、撤销时必填。更正可修改信息名称、文号、日期、类别、公开类别和内容；相对人信息和许可、处罚的"
+            "具体项目不能更正，可原样保留或不填，填写的与已报送的不同时该行退回，请撤销后重新报送",
             width=30,
         ),
     ]
@@ -218,8 +218,8 @@ def to_item(record_type: str, columns: tuple[Column, ...], values: Mapping[int, 
         if record_type != RecordType.GENERAL:
             raw.setdefault(record_type, {})
         raw.setdefault("subject", {})
-    elif raw.get("action") in ("correct", "revoke"):
-        # a correction changes record items only; the subject and details are not re-read.
-        keep = _ALWAYS | (set(CORRECTABLE) if raw["action"] == "correct" else set())
-        raw = {k: v for k, v in raw.items() if k in keep}
+    elif raw.get("action") == "revoke":
+        raw = {k: v for k, v in raw.items() if k in _ALWAYS}
+    # A correction keeps the whole row: what it cannot change (the subject, the details) is compared
+    # with the stored record when applied, and a change refused by name, never dropped.
     return raw

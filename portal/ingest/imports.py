@@ -181,7 +181,7 @@ def _scratch(path: Path) -> tuple[Path, Path]:
 def _reason(errors, headers: dict[str, str]) -> str:
     parts = []
     for e in errors:
-        label = headers.get(e.field)
+        label = headers.get(e.field) if e.code != "not_correctable" else None  # it names its columns
         parts.append(f"{label}：{e.message}" if label else e.message)
     return "；".join(parts)
 

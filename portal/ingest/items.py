@@ -32,7 +32,10 @@ __all__ = [
     "ItemRejected",
     "parse",
     "forbidden_errors",
+    "checked_correction",
+    "not_correctable",
     "ACTIONS",
+    "FIXED_LABELS",
     "CORRECTABLE",
     "PENALTY_FIELDS",
     "LICENSE_FIELDS",
@@ -74,6 +77,22 @@ _DETAIL_KEYS = {
     "penalty": frozenset(PENALTY_FIELDS) | {"fine_amount", "confiscated_amount", "valid_to"},
     "license": frozenset(LICENSE_FIELDS) | {"valid_from", "valid_to"},
 }
+FIXED_LABELS = {
+    "record_type": "信息种类",
+    "subject.kind": "行政相对人类别",
+    "subject.name": "行政相对人名称",
+    "subject.uscc": "统一社会信用代码",
+    "subject.id_number": "公民身份号码",
+    **{f"penalty.{k}": label for k, (label, _, _) in PENALTY_FIELDS.items()},
+    "penalty.fine_amount": "罚款金额（万元）",
+    "penalty.confiscated_amount": "没收违法所得金额（万元）",
+    "penalty.valid_to": "处罚有效期",
+    **{f"license.{k}": label for k, (label, _, _) in LICENSE_FIELDS.items()},
+    "license.valid_from": "有效期自",
+    "license.valid_to": "有效期至",
+}
+"""What a correction cannot change (the subject, the type, the details), named as the template's
+columns: a correction may repeat them as stored, never change them (R-11)."""
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
 _TYPE_CATEGORIES = {
     RecordType.LICENSE: {"license", "person_license"},
@@ -117,6 +136,9 @@ class Item:
     consent_ref: str = ""
     raw: Mapping = field(default_factory=dict)
     """The item as received, for the checks that need the stored subject (R-09 on a correction)."""
+    fixed: dict = field(default_factory=dict)
+    """correct: what it repeats of the items it cannot change (``FIXED_LABELS``), to be compared
+    with the stored record, never applied."""
 
 
 class _Errors:
@@ -292,6 +314,75 @@ def forbidden_errors(raw: Mapping, subject_kind: str, consent_ref: str) -> list[
     ]
 
 
+def not_correctable(paths: list[str]) -> FieldError:
+    """R-11: a correction that would change the subject or the details is refused whole, saying
+    which columns and what to do instead."""
+    names = "、".join(FIXED_LABELS.get(p, p) for p in paths)
+    return FieldError(paths[0], "not_correctable", f"更正不能修改：{names}；请撤销后重新报送")
+
+
+def _fixed(raw: Mapping, errors: _Errors) -> dict:
+    """The items a correction repeats but cannot change, normalised as a create reads them."""
+    out: dict = {}
+    for name in ("subject", "penalty", "license"):
+        if raw.get(name) is not None and not isinstance(raw[name], Mapping):
+            errors.add(name, "invalid", "应为一个对象（各项目的名称和值）")
+    if raw.get("record_type") not in (None, ""):
+        out["record_type"] = str(raw["record_type"]).strip()
+    subject = raw.get("subject")
+    if isinstance(subject, Mapping):
+        for key, value in subject.items():
+            if key not in _SUBJECT_KEYS:
+                errors.add(f"subject.{str(key)[:64]}", "unknown_field", _UNKNOWN)
+            elif value not in (None, ""):
+                value = str(value).strip()
+                normal = {"uscc": uscc_rules.normalize, "id_number": idn.normalize}.get(key)
+                out[f"subject.{key}"] = normal(value) if normal else value
+    for name in ("penalty", "license"):
+        detail = raw.get(name)
+        if not isinstance(detail, Mapping):
+            continue
+        nested = _Prefixed(errors, f"{name}.")
+        for key, value in detail.items():
+            label = FIXED_LABELS.get(f"{name}.{key}")
+            if label is None:
+                errors.add(f"{name}.{str(key)[:64]}", "unknown_field", _UNKNOWN)
+            elif value in (None, ""):
+                continue
+            elif key in ("fine_amount", "confiscated_amount"):
+                out[f"{name}.{key}"] = _money(detail, key, label, nested)
+            elif key in ("valid_from", "valid_to"):
+                out[f"{name}.{key}"] = _date(detail, key, label, nested, required=False)
+            else:
+                out[f"{name}.{key}"] = _text(detail, key, label, nested, required=False, limit=4000)
+    return out
+
+
+def checked_correction(
+    changes: Mapping, current: Mapping, subject_kind: str, today: date, *, reason: str = "", consent_ref: str = ""
+) -> dict | list[FieldError]:
+    """A correction of a stored record by the rules of a report (R-11, R-12), whichever path it comes
+    by: the changed items (typed or as typed in a form) checked as ``parse`` checks them, against the
+    record's subject kind, type and the dates it keeps; R-09 on what is written. The normalised
+    values, or every problem."""
+    errors = _Errors()
+    item = Item(action="correct", ref="", subject_kind=subject_kind, record_type=current.get("record_type", ""))
+    values = _record_values(changes, item, errors, today, partial=True)
+    if not ("decision_date" in values and "publicity_end" in values):  # both new: checked above
+        decided = values.get("decision_date", current.get("decision_date"))
+        end = values.get("publicity_end", current.get("publicity_end"))
+        if decided and end and end < decided and not errors.items:
+            name = "publicity_end" if "publicity_end" in values else "decision_date"
+            errors.add(name, "before_decision", "公示截止日期不能早于决定日期")
+    allowed = _TYPE_CATEGORIES.get(item.record_type)
+    if allowed and values.get("category") and values["category"] not in allowed:
+        label = RecordType.LABELS[item.record_type]
+        errors.add("category", "category_type", f"{label}的类别应为 {'、'.join(sorted(allowed))}")
+    errors.items.extend(forbidden_errors({**changes, "reason": reason}, subject_kind, consent_ref))
+    return errors.items or values
+
+
+_FIXED_GROUPS = ("record_type", "subject", "penalty", "license")
 _UNKNOWN = "模板中没有这一项，请删除或改用模板中的项目名称"
 
 
@@ -343,10 +434,12 @@ def parse(raw: object, today: date) -> Item | list[FieldError]:
         item.detail = _detail(raw, item, errors, today)
     elif action == "correct":
         item.values = _record_values(raw, item, errors, today, partial=True)
-        extra = [k for k in raw if k not in {*CORRECTABLE, "action", "record_id", "reason", "consent_ref"}]
+        item.fixed = _fixed(raw, errors)  # compared with the stored record when applied (R-11)
+        known = {*CORRECTABLE, *_FIXED_GROUPS, "action", "record_id", "reason", "consent_ref"}
+        extra = [k for k in raw if k not in known]
         if extra:
             errors.add(extra[0], "not_correctable", f"以下项目不能更正：{'、'.join(map(str, extra))}")
-        if not item.values and not extra:
+        if not item.values and not extra and not item.fixed:
             errors.add("", "nothing_to_correct", "请填写需要更正的项目")
     if consent_ref and not forbidden.consent_ref_ok(consent_ref):
         errors.add("consent_ref", "consent_invalid", "书面同意文书编号格式不正确（2–60 个字符，须含编号数字）")

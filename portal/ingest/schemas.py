@@ -16,7 +16,9 @@ class PushRequest:
     or {kind: natural, name, id_number}), ``record_type`` (license / penalty / general),
     ``category``, ``disclosure_class`` (A/B/C), ``title``, ``decision_date`` and, as they apply,
     ``content``, ``doc_number``, ``publicity_end``, ``act_end_date``, ``polarity``, ``penalty`` or
-    ``license`` details; for correct: the changed items and ``reason``; for revoke: ``reason``."""
+    ``license`` details; for correct: the changed items and ``reason`` (``subject``, ``record_type`` and
+    the details may be repeated as stored; a different value is refused, ``not_correctable``: revoke
+    and report again); for revoke: ``reason``."""
 
     items: list[Any]
 

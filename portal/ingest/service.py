@@ -17,7 +17,7 @@ from piccolo.columns.combination import WhereRaw
 from piccolo.engine.sqlite import TransactionType
 
 from portal.catalogue import service as catalogue
-from portal.ingest.items import FieldError, Item, ItemRejected, forbidden_errors, parse
+from portal.ingest.items import FieldError, Item, ItemRejected, forbidden_errors, not_correctable, parse
 from portal.ingest.tables import IngestBatch
 from portal.lib.dates import today_cn
 from portal.lib.masking import mask_id_number
@@ -228,12 +228,40 @@ def _with_consent(item: Item) -> str:
     return f"{item.reason}（书面同意：{item.consent_ref}）" if item.consent_ref else item.reason
 
 
+async def _changed_fixed(current: dict, fixed: dict) -> list[str]:
+    """Which of the items a correction repeats differ from the stored subject, type and details."""
+    S = Subject
+    subject = await S.select(S.kind, S.name, S.uscc, S.id_number_digest).where(S.id == current["subject"]).first()
+    stored = {
+        "record_type": current["record_type"],
+        "subject.kind": subject["kind"],
+        "subject.name": subject["name"],
+        "subject.uscc": subject["uscc"] or "",
+    }
+    detail_table = {RecordType.PENALTY: PenaltyDetail, RecordType.LICENSE: LicenseDetail}.get(current["record_type"])
+    if detail_table is not None:
+        row = await detail_table.select().where(detail_table.record == current["id"]).first() or {}
+        stored |= {f"{current['record_type']}.{k}": v for k, v in row.items()}
+    changed = []
+    for path, value in fixed.items():
+        if path == "subject.id_number":
+            differs = id_number_digest(value) != subject["id_number_digest"]
+        else:
+            now = stored.get(path)
+            differs = (now if now is not None else "") != value
+        if differs:
+            changed.append(path)
+    return changed
+
+
 async def _correct(reporter: Reporter, item: Item) -> tuple[str, int]:
     current = await _existing(reporter, item.ref)
     if current is None:
         raise ItemRejected(FieldError("record_id", "unknown_record_id", "没有该记录编号的记录"))
     _in_scope(reporter, current["category"])
     await _refuse_forbidden(item, current["subject"])
+    if item.fixed and (changed := await _changed_fixed(current, item.fixed)):
+        raise ItemRejected(not_correctable(changed))  # R-11: never applied in part, never "unchanged"
     if "category" in item.values:
         _in_scope(reporter, item.values["category"])
     if _same(current, item.values):
@@ -241,17 +269,12 @@ async def _correct(reporter: Reporter, item: Item) -> tuple[str, int]:
     if current["status"] != RecordStatus.IN_FORCE:
         raise ItemRejected(FieldError("record_id", "not_in_force", "该记录已撤销，不能更正"))
     changes = {k: v for k, v in item.values.items() if current.get(k) != v}
-    if {"category", "disclosure_class"} & set(changes):
-        kind = (await Subject.select(Subject.kind).where(Subject.id == current["subject"]).first())["kind"]
-        await _checked_by_catalogue(
-            changes.get("category", current["category"]),
-            changes.get("disclosure_class", current["disclosure_class"]),
-            kind,
+    try:  # the records service checks every correction, whatever its path (R-11)
+        version = await records.correct_record(
+            current["id"], changes, reporter.actor, _with_consent(item), consent_ref=item.consent_ref
         )
-    try:
-        version = await records.correct_record(current["id"], changes, reporter.actor, _with_consent(item))
-    except (records.RecordError, ValueError) as exc:
-        raise ItemRejected(FieldError("", "invalid_correction", str(exc))) from None
+    except records.RecordError as exc:
+        raise ItemRejected(*(exc.errors or [FieldError("", "invalid_correction", str(exc))])) from None
     return "corrected", version
 
 

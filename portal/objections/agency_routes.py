@@ -4,7 +4,6 @@ verified and answered within 15 working days — upheld, corrected or revoked, w
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any
 
 from litestar import Request, Router, get, post
@@ -46,12 +45,13 @@ async def desk(request: Request, all: str = "") -> Template:
 
 
 async def _detail(
-    request: Request, objection_id: int, error: str = "", form: dict | None = None, status: int = 200
+    request: Request, objection_id: int, error: ObjectionError | None = None, form: dict | None = None
 ) -> Template:
     found = await _forwarded_to(request, objection_id)
-    context = {"o": found, "view": "agency", "error": error, "form": form or {}, "items": CORRECTABLE_ITEMS}
+    context = {"o": found, "view": "agency", "form": form or {}, "items": CORRECTABLE_ITEMS}
+    context |= {"error": str(error or ""), "field_errors": error.fields if error else {}}
     context["outcomes"] = Outcome.LABELS
-    return Template("portal/objections/detail.html", context=context, status_code=status)
+    return Template("portal/objections/detail.html", context=context, status_code=error.status if error else 200)
 
 
 @get("/{objection_id:int}", name="agency_objection")
@@ -70,19 +70,14 @@ class AnswerForm:
     documents: Any = None  # see files_of
 
     def changes(self, current: dict) -> dict:
-        """Only the items the officer actually changed (R-11: a correction says what changed)."""
+        """Only the items the officer actually changed, as typed (R-11: a correction says what
+        changed); the records service checks them by the rules of every correction path."""
         out = {}
-        for key in ("title", "content", "doc_number"):
+        for key in CORRECTABLE_ITEMS:
             value = getattr(self, key).strip()
-            if value and value != (current.get(key) or ""):
+            now = current.get(key)
+            if value and value != (now.isoformat() if hasattr(now, "isoformat") else str(now or "")):
                 out[key] = value
-        if self.decision_date.strip():
-            try:
-                day = date.fromisoformat(self.decision_date.strip())
-            except ValueError:
-                raise ObjectionError("决定日期格式应为 YYYY-MM-DD") from None
-            if day != current.get("decision_date"):
-                out["decision_date"] = day
         return out
 
 
@@ -97,7 +92,7 @@ async def answer(
         await service.answer(principal_of(request), objection_id, reply)
     except ObjectionError as exc:
         form = {k: v for k, v in vars(data).items() if k != "documents"}
-        return await _detail(request, objection_id, str(exc), form, exc.status)
+        return await _detail(request, objection_id, exc, form)
     return Redirect(f"/agency/objections/{objection_id}", status_code=303)
 
 

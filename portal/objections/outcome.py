@@ -50,7 +50,10 @@ async def apply(row: dict, outcome: str, changes: dict, reason: str, actor: Prin
         else:
             await records.revoke_record(record_id, _actor_label(actor), why)
     except records.RecordError as exc:
-        raise ObjectionError(str(exc)) from None
+        fields: dict[str, str] = {}
+        for e in exc.errors:
+            fields[e.field] = f"{fields[e.field]}；{e.message}" if e.field in fields else e.message
+        raise ObjectionError(str(exc), fields=fields) from None
     # a sanction found wrong is put right where it was published (class A only: a class-B or
     # C record was never public, and a notice would disclose that it existed).
     if before["polarity"] == "negative" and before["disclosure_class"] == DisclosureClass.A:

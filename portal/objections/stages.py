@@ -29,9 +29,11 @@ MAX_DOCUMENTS = 5
 class ObjectionError(ValueError):
     """A problem the person can fix; the message is shown as is (Chinese)."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, fields: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status = status
+        self.fields = fields or {}
+        """Field name → message, shown beside that field of the form."""
 
 
 class Stage:

@@ -7,13 +7,17 @@ version, in one transaction: no change without its history (SPEC §5, tampering 
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import date, datetime, timezone
 from decimal import Decimal
 
 from piccolo.engine.sqlite import TransactionType
 
-from portal.records.categories import by_code
-from portal.records.tables import CreditRecord, DisclosureClass, RecordChange, RecordStatus
+from portal.catalogue import service as catalogue
+from portal.ingest.items import FieldError, checked_correction
+from portal.lib.dates import today_cn
+from portal.records.tables import CreditRecord, RecordChange, RecordStatus
+from portal.subjects.tables import Subject
 
 __all__ = ["RecordError", "correct_record", "revoke_record", "history", "CORRECTABLE"]
 
@@ -33,7 +37,11 @@ CORRECTABLE = frozenset(
 
 
 class RecordError(ValueError):
-    pass
+    """A change refused; ``errors`` name the fields (the same ones a report names)."""
+
+    def __init__(self, message: str, errors: Sequence[FieldError] = ()) -> None:
+        super().__init__(message)
+        self.errors = list(errors)
 
 
 def _jsonable(row: dict) -> dict:
@@ -54,7 +62,11 @@ def _transaction():
     return db.transaction()
 
 
-async def _change(record_id: int, action: str, actor: str, reason: str, changes: dict) -> int:
+Check = Callable[[dict], Awaitable[dict]]
+
+
+async def _change(record_id: int, action: str, actor: str, reason: str, changes: dict | Check) -> int:
+    """``changes``: the new values, or a check that returns them from the current row (or raises)."""
     if not reason.strip():
         raise RecordError("请填写变更原因")
     async with _transaction():
@@ -63,6 +75,8 @@ async def _change(record_id: int, action: str, actor: str, reason: str, changes:
             raise RecordError("记录不存在")
         if current["status"] != RecordStatus.IN_FORCE:
             raise RecordError("该记录已更正或撤销，不能再次变更")
+        if callable(changes):
+            changes = await changes(current)
         await RecordChange.insert(
             RecordChange(
                 record=record_id,
@@ -81,17 +95,27 @@ async def _change(record_id: int, action: str, actor: str, reason: str, changes:
         return current["version"] + 1
 
 
-async def correct_record(record_id: int, changes: dict, actor: str, reason: str) -> int:
-    """Apply a provider's correction; returns the new version."""
+async def correct_record(record_id: int, changes: dict, actor: str, reason: str, *, consent_ref: str = "") -> int:
+    """Apply a provider's correction; returns the new version. Every path that corrects a record
+    comes here, so the rules of a report are applied here (R-11, R-12; R-09 for the new text)."""
     unknown = set(changes) - CORRECTABLE
     if unknown:
         raise RecordError(f"以下字段不能更正：{', '.join(sorted(unknown))}")
-    if "category" in changes:
-        by_code(changes["category"])  # raises for an unknown category
-    if "disclosure_class" in changes and changes["disclosure_class"] not in DisclosureClass.LABELS:
-        raise RecordError("公开类别只能是 A、B、C")
+
+    async def checked(current: dict) -> dict:
+        kind = (await Subject.select(Subject.kind).where(Subject.id == current["subject"]).first())["kind"]
+        result = checked_correction(changes, current, kind, today_cn(), reason=reason, consent_ref=consent_ref)
+        if isinstance(result, list):
+            raise RecordError("；".join(e.message for e in result), result)
+        if {"category", "disclosure_class"} & set(result):  # the shared catalogue (R-15, R-17)
+            category = result.get("category", current["category"])
+            cls = result.get("disclosure_class", current["disclosure_class"])
+            if problem := await catalogue.check_class(category, cls, kind):
+                raise RecordError(problem, [FieldError("disclosure_class", "class_not_allowed", problem)])
+        return result
+
     action = "reclassify" if set(changes) == {"disclosure_class"} else "correct"
-    return await _change(record_id, action, actor, reason, changes)
+    return await _change(record_id, action, actor, reason, checked)
 
 
 async def revoke_record(record_id: int, actor: str, reason: str) -> int:
