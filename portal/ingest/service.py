@@ -244,6 +244,8 @@ async def _changed_fixed(current: dict, fixed: dict) -> list[str]:
         stored |= {f"{current['record_type']}.{k}": v for k, v in row.items()}
     changed = []
     for path, value in fixed.items():
+        if path == "subject.name" and subject["kind"] == "legal":
+            continue  # the code identifies a legal person; its name as written is ignored, as on 新增
         if path == "subject.id_number":
             differs = id_number_digest(value) != subject["id_number_digest"]
         else:

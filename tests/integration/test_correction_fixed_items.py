@@ -74,7 +74,11 @@ async def test_an_excel_correction_that_changes_the_subject_or_the_details_is_re
     rows = [
         _license_row(moved, other, **fix, **{"行政相对人名称": "郑州另一家建材有限公司"}),
         _license_row(detailed, uscc, **fix, **{"许可内容": "建筑工程施工总承包二级", "信息名称": "资质核准（更正）"}),
-        _license_row(retitled, uscc, **fix, **{"信息名称": "建筑业企业资质核准（更正）"}),  # the whole row again
+        # The whole row again, the company written by its former name: the code identifies a legal
+        # person, and its name as written is ignored, as on 新增.
+        _license_row(
+            retitled, uscc, **fix, **{"信息名称": "建筑业企业资质核准（更正）", "行政相对人名称": "郑州旧名建材厂"}
+        ),
     ]
     job = await _imported(client, _filled(await _template(client, "license"), rows))
     assert (job["status"], job["corrected"], job["unchanged"], job["rejected"]) == (ImportStatus.DONE, 1, 0, 2)
@@ -86,7 +90,7 @@ async def test_an_excel_correction_that_changes_the_subject_or_the_details_is_re
     reasons = {r["记录编号"]: r["错误原因"] for r in body}
     assert set(reasons) == {moved, detailed}
     assert reasons[moved].startswith("更正不能修改：") and "请撤销后重新报送" in reasons[moved]
-    assert "统一社会信用代码" in reasons[moved] and "行政相对人名称" in reasons[moved]
+    assert "统一社会信用代码" in reasons[moved] and "行政相对人名称" not in reasons[moved]
     assert "许可内容" not in reasons[moved]
     assert "许可内容" in reasons[detailed] and "统一社会信用代码" not in reasons[detailed]
 
@@ -159,11 +163,12 @@ async def test_the_push_api_refuses_the_same_corrections_and_takes_a_full_item_r
     detailed = correction(refs[1], title="资质核准（更正）")
     detailed["license"] = {**detailed["license"], "license_content": "建筑工程施工总承包二级"}
     retitled = correction(refs[2], title="建筑业企业资质核准（更正）")
+    retitled["subject"] = {**retitled["subject"], "name": "郑州旧名建材厂"}  # ignored for a legal person
     results = await push([moved, detailed, retitled])
     assert [r["status"] for r in results] == ["rejected", "rejected", "corrected"]
     first, second = results[0]["errors"], results[1]["errors"]
     assert [e["code"] for e in first] == ["not_correctable"] and [e["code"] for e in second] == ["not_correctable"]
-    assert "统一社会信用代码" in first[0]["message"] and "行政相对人名称" in first[0]["message"]
+    assert "统一社会信用代码" in first[0]["message"] and "行政相对人名称" not in first[0]["message"]
     assert "许可内容" in second[0]["message"] and "请撤销后重新报送" in second[0]["message"]
     stored = {r: await _record(agency["id"], r) for r in refs}
     assert stored[refs[0]]["uscc"] == uscc and stored[refs[0]]["version"] == 1
