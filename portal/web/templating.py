@@ -85,6 +85,13 @@ def asset_url(path: str) -> str:
     return f"/static/{path}?v={digest}"
 
 
+def current_path(request) -> str:
+    """The path and query of this page, from the scope (``request.url`` raises on a Host it cannot
+    parse, and error pages render this too). static/src/a11y.js keeps it current after htmx pushes."""
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return request.scope.get("path", "/") + (f"?{query}" if query else "")
+
+
 def elder_mode(request) -> bool:
     """长辈版 is on for this browser (a cookie set by POST /preferences/elder)."""
     return request.cookies.get("elder") == "1"
@@ -117,6 +124,13 @@ def configure(env: Environment) -> None:
         objection_channel=lambda v: Channel.LABELS.get(v, v),
         objection_step=lambda v: STEP_LABELS.get(v, v),
     )
-    env.globals.update(principal=principal, Role=Role, asset_url=asset_url, elder_mode=elder_mode, operator=operator)
+    env.globals.update(
+        principal=principal,
+        Role=Role,
+        asset_url=asset_url,
+        elder_mode=elder_mode,
+        current_path=current_path,
+        operator=operator,
+    )
     env.trim_blocks = True
     env.lstrip_blocks = True

@@ -75,4 +75,14 @@
   document.addEventListener("htmx:afterSettle", function (event) {
     announce(event.target);
   });
+
+  // Forms that come back to this page (长辈版) follow the URL htmx pushed: a search or a filter
+  // made in place is not lost when the mode changes.
+  function followUrl() {
+    document.querySelectorAll("input[data-current-path]").forEach(function (input) {
+      input.value = location.pathname + location.search;
+    });
+  }
+  document.addEventListener("htmx:pushedIntoHistory", followUrl);
+  document.addEventListener("htmx:replacedInHistory", followUrl);
 })();

@@ -295,6 +295,12 @@ def test_phone_journey_search_profile_tabs_disclosures(page: Page, seed, step):
         ["主体", "代码", "名单类别", "认定单位", "列入日期", "有效期至", "详情"],
     )
     fits("phone-black-list")
+    # 长辈版 (larger text): the filter forms still fit, a long agency name in a select included.
+    page.get_by_role("contentinfo").get_by_role("button", name="长辈版（大字、高对比度）").tap()
+    expect(page.locator("html")).to_have_class("elder")
+    fits("phone-elder-black-list")
+    page.goto("/disclosures")
+    fits("phone-elder-disclosures")
 
 
 def _assert_cards(page: Page, rows: str, labels: list[str]) -> None:

@@ -4,6 +4,8 @@ CSP violation, script error or missing asset)."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Page, expect
 
 
@@ -39,5 +41,23 @@ def test_elder_mode_from_the_footer_and_back(page: Page, step):
     expect(page.locator("html")).to_have_class("elder")
     expect(page.locator("#a19")).to_contain_text("累计查询次数")
     step(page, "elder-policy", htmx=False)
+    page.get_by_role("contentinfo").get_by_role("button", name="返回标准版").click()
+    expect(page.locator("html")).not_to_have_class("elder")
+
+
+def test_elder_mode_keeps_a_search_made_in_place(page: Page, seed, step):
+    """The search below runs by htmx (the URL is pushed, the page is not reloaded): switching to
+    长辈版 returns to that search, not to the page as it was first loaded."""
+    page.goto("/")
+    box = page.get_by_role("searchbox", name="企业名称或统一社会信用代码")
+    box.fill(seed["token"])
+    box.press("Enter")
+    expect(page).to_have_url(re.compile(r"/search\?q="))
+    expect(page.locator("#result-list > li").first).to_be_visible()
+    page.get_by_role("contentinfo").get_by_role("button", name="长辈版（大字、高对比度）").click()
+    expect(page.locator("html")).to_have_class("elder")
+    expect(page).to_have_url(re.compile(r"/search\?q="))
+    expect(page.locator("#result-list > li").first).to_be_visible()
+    step(page, "elder-search-kept", htmx=False)
     page.get_by_role("contentinfo").get_by_role("button", name="返回标准版").click()
     expect(page.locator("html")).not_to_have_class("elder")
