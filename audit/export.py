@@ -20,7 +20,7 @@ import csv
 import io
 import os
 import tempfile
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -29,7 +29,7 @@ from audit.filters import to_china
 from audit.service import BrowseFilters, browse
 from audit.store import Store
 
-__all__ = ["COLUMNS", "Labels", "Export", "csv_chunks", "xlsx_file", "stream_file"]
+__all__ = ["COLUMNS", "VIEW_SCOPE", "Labels", "Export", "csv_chunks", "xlsx_file", "stream_file"]
 
 PAGE = 500
 BOM = "\ufeff"
@@ -52,6 +52,7 @@ COLUMNS = (
     ("entry_hash", "条目哈希"),
 )
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+VIEW_SCOPE = "audit_log"  # the scope of the auditors' own access entries
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,15 @@ class Labels:
     reasons: Mapping[str, str] = field(default_factory=dict)
     outcomes: Mapping[str, str] = field(default_factory=dict)
     roles: Mapping[str, str] = field(default_factory=dict)
+    describe_scope: Callable[[str], str] | None = None
+    """The caller's words for a scope it recorded (its format is the caller's)."""
+
+    def scope(self, text: str) -> str:
+        if not text:
+            return "—"
+        if text == VIEW_SCOPE:
+            return "查询记录（审计日志）"
+        return self.describe_scope(text) if self.describe_scope else text
 
     def outcome(self, code: str) -> str:
         if code in self.outcomes:
@@ -77,6 +87,7 @@ class Labels:
             "requester_role": self.roles.get(item["requester_role"], item["requester_role"]),
             "method": self.methods.get(item["method"], item["method"]),
             "reason_code": self.reasons.get(item["reason_code"], item["reason_code"]),
+            "scope": self.scope(item["scope"]) if item["scope"] else "",
             "outcome": self.outcome(item["outcome"]),
         }
         out: list = []

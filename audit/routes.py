@@ -48,7 +48,7 @@ from litestar.response import Redirect, Stream, Template
 
 from audit import recorder, service
 from audit.events import QueryEvent, Receipt, mask_id_numbers
-from audit.export import Export, Labels, csv_chunks, stream_file, xlsx_file
+from audit.export import VIEW_SCOPE, Export, Labels, csv_chunks, stream_file, xlsx_file
 from audit.filters import SEQ_MAX, FilterError, FilterForm, check_key, to_china
 from audit.service import BrowseFilters
 from audit.store import Store
@@ -150,7 +150,7 @@ def auditor_router(ui: AuditorUI) -> Router:
             reason_text=what[:2000],
             subject_ref=VIEW_SUBJECT,
             subject_label="查询记录（审计日志）",
-            scope="audit_log",
+            scope=VIEW_SCOPE,
             request_id=uuid.uuid4().hex,
         )
         await (ui.record or recorder.record)(event)
@@ -215,7 +215,7 @@ def auditor_router(ui: AuditorUI) -> Router:
         await seen(request, "audit_export_csv", _what(form, None))
         export = Export(filters, max_rows(), store=ui.store)
         headers = {"content-disposition": _export_name("csv"), "x-content-type-options": "nosniff"}
-        return Stream(csv_chunks(export, labels), media_type="text/csv; charset=utf-8", headers=headers)
+        return Stream(csv_chunks(export, labels), media_type="text/csv", headers=headers)
 
     @get("/export.xlsx", name="audit_export_xlsx")
     async def export_xlsx(request: Request) -> Stream:

@@ -17,6 +17,7 @@ from pathlib import Path
 from portal.lib.hosts import check_base_url
 
 ROOT = Path(__file__).resolve().parent.parent
+OPERATOR_NAME = "郑州市公共信用信息中心"  # the name accounts, opinions and notices already use
 
 
 class SettingsError(RuntimeError):
@@ -140,7 +141,7 @@ class Settings:
     sms_backend: str = "log"
     """SMS channel (``PORTAL_SMS_BACKEND``): ``log`` writes each message to the log (development),
     ``off`` disables SMS, ``package.module:Class`` plugs in a provider (see README)."""
-    operator: tuple[tuple[str, str], ...] = (("运营单位", "郑州市信用中心"),)
+    operator: tuple[tuple[str, str], ...] = (("运营单位", OPERATOR_NAME),)
     """The operator's details in every page's footer, as (label, value) pairs, from
     ``PORTAL_OPERATOR_NAME``, ``_ADDRESS``, ``_PHONE``, ``_HOURS`` and ``_ICP``; unset ones are left out."""
     extra: dict = field(default_factory=dict)
@@ -207,7 +208,7 @@ def _smtp() -> dict:
 
 
 _OPERATOR = (
-    ("NAME", "运营单位", "郑州市信用中心"),
+    ("NAME", "运营单位", OPERATOR_NAME),
     ("ADDRESS", "地址", ""),
     ("PHONE", "咨询电话", ""),
     ("HOURS", "服务时间", ""),

@@ -19,9 +19,9 @@ from litestar import Request
 
 from audit.export import Labels
 from audit.filters import FilterError
-from audit.routes import VIEW_REASONS, AuditorUI, SubjectForm, Viewer, auditor_router
+from audit.routes import AuditorUI, SubjectForm, Viewer, auditor_router
 from portal.accounts.tables import Role
-from portal.authorizations.reasons import REASONS
+from portal.auditing.labels import REASON_LABELS, scope_label
 from portal.disclosure.service import Method
 from portal.lib import id_number as idn
 from portal.lib import uscc as uscc_rules
@@ -34,9 +34,10 @@ __all__ = ["audit_router", "resolve_subject", "LABELS"]
 
 LABELS = Labels(
     methods=dict(Method.LABELS),
-    reasons={"self_query": "本人查询", **REASONS, **VIEW_REASONS},
+    reasons=REASON_LABELS,
     outcomes=outcome_labels(),
     roles={**Role.LABELS, "anonymous": "未登录访客"},
+    describe_scope=scope_label,
 )
 
 

@@ -10,11 +10,13 @@ import unicodedata
 
 from portal.accounts.passwords import hash_password
 from portal.accounts.tables import Role
+from portal.settings import OPERATOR_NAME
 
 __all__ = ["DEMO_ACCOUNTS", "account_rows", "render_table", "password_for"]
 
-THIRD_PARTY_ORG = "河南中诚信用管理有限公司（备案信用服务机构）"
-CENTER = "郑州市公共信用信息中心"
+THIRD_PARTY_AGENCY = "河南中诚信用管理有限公司"
+THIRD_PARTY_ORG = f"{THIRD_PARTY_AGENCY}（备案信用服务机构）"
+CENTER = OPERATOR_NAME
 
 # username, role, display name (None: taken from the linked subject / agency), organisation.
 DEMO_ACCOUNTS = (

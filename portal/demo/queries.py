@@ -2,23 +2,26 @@
 
 The demo citizen and enterprise are identity-verified (a counter check by the demo staff member),
 and the demo credit-service body's organisation proof is accepted (R-18: only proven accounts query);
-the demo credit-service agency holds one authorisation the enterprise confirmed online and one still
-pending; the demo agency is granted one class-C category. Then a few hundred queries go through the
-real disclosure path (``portal.disclosure.service``), so the query log, "谁查询了我" and the
-auditor's pages show real, hash-chained entries, allowed and refused. Idempotent: skipped when the
-demo citizen is already verified.
+the demo credit-service body is a registered agency (备案) with thirdparty as its member and holds
+one authorisation the enterprise confirmed online and one still pending; the demo agency is granted
+one class-C category. Then a few hundred queries go through the real disclosure path
+(``portal.disclosure.service``), so the query log, "谁查询了我" and the auditor's pages show real,
+hash-chained entries, allowed and refused. Idempotent: skipped when the demo citizen is already verified.
 """
 
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from portal.accounts.tables import Account
 from portal.authorizations import service as authorizations
+from portal.demo.accounts import THIRD_PARTY_AGENCY
 from portal.disclosure import service as disclosure
 from portal.disclosure.service import Method, Requester, Scope
+from portal.lib import uscc
 from portal.lib.dates import today_cn
+from portal.products.credit_reports import registry
 from portal.proofs.tables import IdentityProof
 from portal.sharing import service as sharing
 from portal.subjects.tables import Subject
@@ -31,6 +34,16 @@ GRANT_BASIS = (
     "演示数据：《郑州市公共信用信息管理暂行办法》（郑政办〔2017〕80号）第十五条，有限共享类信息按类别向有关部门提供"
 )
 AGENCY_QUERIES = 240
+# The demo credit-service agency (R-P3). Its code's region 410000 (province) never collides with
+# the generated subjects' (4101…).
+AGENCY_FORM = registry.AgencyForm(
+    name=THIRD_PARTY_AGENCY,
+    uscc=uscc.make("91410000MA47CX3N1"),
+    filing_no="豫信服备〔2025〕001号（演示）",
+    registered_on=date(2025, 6, 1),
+    business_scope="信用报告、信用评级、信用管理咨询（演示）",
+    contact="0371-00000000（演示）",
+)
 
 
 def _letter_pdf(text: str) -> bytes:
@@ -67,6 +80,10 @@ async def seed_queries(seed: int = 1) -> int:
             reviewed_at=now,
             note="演示数据：窗口核验" if method == "counter" else "演示数据：机构材料已审核",
         ).save()
+    # As staff register it at /staff/credit-agencies: the thirdparty account acts for a registered
+    # agency, so the demo's credit-report flow works (R-P3).
+    agency_id = await registry.register(AGENCY_FORM, staff["username"], today_cn())
+    await registry.link_member(agency_id, third["username"], staff["username"])
     # Through the sharing service, so the grant has its basis and its history row (R-15).
     actor = sharing.Actor(staff["id"], staff["username"])
     await sharing.grant_agency(actor, officer["agency"], GRANTED_CATEGORY, GRANT_BASIS)

@@ -322,33 +322,39 @@ def scrub(text: str) -> str:
     return PLACEHOLDER
 
 
-def check(fields: Mapping[str, object], *, subject_kind: str, consent_ref: str = "") -> list[Problem]:
+def check(
+    fields: Mapping[str, object], *, subject_kind: str, consent_ref: str = "", labels: Mapping[str, str] | None = None
+) -> list[Problem]:
     """Problems of R-09 in one record (a row, a pushed item, a form); empty when acceptable.
 
     A forbidden field name is refused whatever its value (even empty): such a column has no place
     in any submission. Nested mappings are checked with dotted names; lists are scanned as text.
+    ``labels``: the Chinese name a message shows for a known field (penalty.violation_facts → 违法事实).
     """
     if subject_kind not in ("legal", "natural"):
         raise ValueError(f"未知的主体类型：{subject_kind}")
     consent = "none" if not (consent_ref or "").strip() else ("ok" if consent_ref_ok(consent_ref) else "bad")
     if subject_kind == "legal" and (shape := _shape(fields)) is not None:
-        return list(_legal_problems(shape, consent))
-    return _problems(fields, subject_kind, consent)
+        return list(_legal_problems(shape, consent))  # names only: a forbidden name is never a known field
+    return _problems(fields, subject_kind, consent, labels or {})
 
 
-def _problems(fields: Mapping[str, object], subject_kind: str, consent: str) -> list[Problem]:
+def _problems(
+    fields: Mapping[str, object], subject_kind: str, consent: str, labels: Mapping[str, str] | None = None
+) -> list[Problem]:
+    labels = labels or {}
     problems: list[Problem] = []
     for name, value in _flatten(fields, ""):
         item = _name_item(str(name), subject_kind)
         if item is not None:
             if not (item.clause == 3 and consent == "ok"):
-                problems.append(_problem(name, item, "field", consent))
+                problems.append(_problem(name, item, "field", consent, labels.get(name)))
             if item.clause != 3:
                 continue
         if subject_kind == "natural":
             for found in _content_items(value):
                 if not (found.clause == 3 and consent == "ok") and found != item:
-                    problems.append(_problem(name, found, "content", consent))
+                    problems.append(_problem(name, found, "content", consent, labels.get(name)))
     return problems
 
 
@@ -462,9 +468,9 @@ def _shown(name: str) -> str:
     return name if len(name) <= 40 else name[:40] + "…"
 
 
-def _problem(name: str, item: Item, kind: str, consent: str) -> Problem:
+def _problem(name: str, item: Item, kind: str, consent: str, label: str | None = None) -> Problem:
     where = f"{_DOC}{_CLAUSE[item.clause]}"
-    subject = f"字段“{_shown(name)}”" + ("的内容涉及" if kind == "content" else "属于")
+    subject = f"字段“{label or _shown(name)}”" + ("的内容涉及" if kind == "content" else "属于")
     if item.clause != 3:
         message = f"{subject}禁止征集的个人信息（{item.label}，{where}），已拒收"
         code = f"forbidden_{kind}:{item.key}"

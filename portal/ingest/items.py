@@ -93,6 +93,8 @@ FIXED_LABELS = {
 }
 """What a correction cannot change (the subject, the type, the details), named as the template's
 columns: a correction may repeat them as stored, never change them (R-11)."""
+# The Chinese names of the fields a message may name (the templates' column headers).
+FIELD_LABELS = {"title": "信息名称", "content": "信息内容", "doc_number": "决定书文号", **FIXED_LABELS}
 _REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
 _TYPE_CATEGORIES = {
     RecordType.LICENSE: {"license", "person_license"},
@@ -310,7 +312,7 @@ def forbidden_errors(raw: Mapping, subject_kind: str, consent_ref: str) -> list[
     fields = {k: v for k, v in raw.items() if k not in ("action", "record_id", "consent_ref")}
     return [
         FieldError(p.field, p.code, p.message)
-        for p in forbidden.check(fields, subject_kind=subject_kind, consent_ref=consent_ref)
+        for p in forbidden.check(fields, subject_kind=subject_kind, consent_ref=consent_ref, labels=FIELD_LABELS)
     ]
 
 
@@ -408,10 +410,10 @@ def parse(raw: object, today: date) -> Item | list[FieldError]:
         return [FieldError("", "invalid", "每一项应为一个对象")]
     action = str(raw.get("action") or "").strip()
     if action not in ACTIONS:
-        errors.add("action", "invalid_action", "action 应为 create（新增）、correct（更正）或 revoke（撤销）")
+        errors.add("action", "invalid_action", "操作应为新增（create）、更正（correct）或撤销（revoke）")
     ref = str(raw.get("record_id") or "").strip()
     if not _REF.match(ref):
-        errors.add("record_id", "invalid_record_id", "record_id 应为本单位的记录编号：1–64 位字母、数字或 ._:/-")
+        errors.add("record_id", "invalid_record_id", "记录编号应为本单位的编号：1–64 位字母、数字或 ._:/-")
     item = Item(action=action, ref=ref, raw=raw)
     if action in ("correct", "revoke"):
         item.reason = _text(raw, "reason", "更正或撤销原因", errors, required=True, limit=500)

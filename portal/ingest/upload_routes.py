@@ -28,6 +28,12 @@ from portal.web.guards import principal_of, require_roles
 __all__ = ["agency_uploads_router"]
 
 
+def _named(record_type: str) -> str:
+    """行政许可 → 行政许可信息; 其他信用信息 stays (never 信息信息)."""
+    title = SHEET_TITLES[record_type]
+    return title if title.endswith("信息") else f"{title}信息"
+
+
 async def _page(request: Request, error: str | None = None, status: int = 200) -> Template:
     agency_id = principal_of(request).agency_id
     J = ImportJob
@@ -35,7 +41,7 @@ async def _page(request: Request, error: str | None = None, status: int = 200) -
     context = {
         "error": error,
         "jobs": jobs,
-        "types": [(t, SHEET_TITLES[t]) for t in TEMPLATE_TYPES],
+        "types": [(t, _named(t)) for t in TEMPLATE_TYPES],
         "labels": ImportStatus.LABELS,
     }
     context["limit_mb"] = get_settings().xlsx_max_bytes // (1024 * 1024)
@@ -52,7 +58,7 @@ async def template(name: str) -> Response:
     record_type, _, ext = name.partition(".")
     if ext != "xlsx" or record_type not in TEMPLATE_TYPES:
         raise NotFoundException()
-    filename = f"{SHEET_TITLES[record_type]}信息报送模板.xlsx"
+    filename = f"{_named(record_type)}报送模板.xlsx"
     body = template_bytes(record_type, today_cn())
     return Response(body, media_type=XLSX, headers={"content-disposition": content_disposition(filename)})
 

@@ -40,7 +40,7 @@ async def figures_xlsx(month: str = "") -> Response:
     try:
         year, number = figures.parse_month(month[:16], today_cn())
     except figures.FiguresError as exc:
-        return Response(str(exc), status_code=400, media_type="text/plain; charset=utf-8")
+        return Response(str(exc), status_code=400, media_type="text/plain")
     body = figures.to_xlsx(await figures.monthly_figures(year, number), year, number)
     name = f"异议办理情况-{year:04d}-{number:02d}.xlsx"
     return Response(body, media_type=XLSX, headers={"content-disposition": content_disposition(name)})

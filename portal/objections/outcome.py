@@ -75,7 +75,7 @@ async def apply(row: dict, outcome: str, changes: dict, reason: str, actor: Prin
 
 def decision_text(outcome: str, answer: str, extra: str) -> str:
     """The body of the written decision (书面告知, R-23)."""
-    text = f"经信息提供单位核查，{Outcome.LABELS[outcome]}。\n核查意见：{answer}"
+    text = f"经信息提供单位核查，{Outcome.FINDINGS[outcome]}。\n核查意见：{answer}"
     if outcome != Outcome.UPHELD:
         text += "\n该记录已按核查结论更正或撤销，并已通知曾获提供该信息的单位。"
     else:

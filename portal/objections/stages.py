@@ -58,11 +58,8 @@ class Outcome:
     UPHELD = "upheld"  # 维持
     CORRECTED = "corrected"  # 更正
     REVOKED = "revoked"  # 撤销
-    LABELS = {
-        UPHELD: "经核查信息无误，予以维持",
-        CORRECTED: "经核查信息有误，予以更正",
-        REVOKED: "经核查信息有误，予以撤销",
-    }
+    FINDINGS = {UPHELD: "信息无误，予以维持", CORRECTED: "信息有误，予以更正", REVOKED: "信息有误，予以撤销"}
+    LABELS = {code: f"经核查{finding}" for code, finding in FINDINGS.items()}
     SHORT = {UPHELD: "维持", CORRECTED: "更正", REVOKED: "撤销"}
 
 

@@ -28,7 +28,7 @@ __all__ = ["FORMATS", "HEADERS", "rows", "csv_chunks", "xlsx_chunks", "content_d
 
 BATCH = 500
 FORMATS = {
-    "csv": "text/csv; charset=utf-8",
+    "csv": "text/csv",  # Litestar adds "; charset=utf-8" to text/* types
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 HEADERS = (

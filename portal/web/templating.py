@@ -64,10 +64,9 @@ def subject_heading(subject: dict) -> str:
 
 
 def reason_label(code: str) -> str:
-    from portal.authorizations.reasons import REASONS
+    from portal.auditing.labels import reason_label
 
-    own = {"self_query": "本人查询", "objection_intake": "窗口受理书面异议"}
-    return own.get(code) or REASONS.get(code, code or "—")
+    return reason_label(code)
 
 
 def principal(request) -> object | None:

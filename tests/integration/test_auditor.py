@@ -307,7 +307,7 @@ async def test_csv_and_xlsx_exports_follow_the_filter_and_hide_id_numbers(app):
     query = f"org={quote(org)}"
     async with _auditor(app) as client:
         response = await client.get(f"/audit/export.csv?{query}")
-        assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+        assert response.status_code == 200 and response.headers["content-type"] == "text/csv; charset=utf-8"
         assert "attachment" in response.headers["content-disposition"]
         rows = _csv_rows(response.content)
         header, body = rows[0], rows[1:]

@@ -98,7 +98,7 @@ async def test_elder_mode_is_remembered_by_a_cookie_and_only_set_by_a_post(clien
 
 async def test_footer_names_the_operator_and_links_the_content_pages(client):
     page = (await client.get("/")).text
-    assert "运营单位：郑州市信用中心" in page
+    assert "运营单位：郑州市公共信用信息中心" in page  # the name accounts and opinions use
     for href in ("/policies", "/announcements", "/guide", "/help", "/api"):
         assert f'href="{href}"' in page
 

@@ -262,6 +262,30 @@ async def test_unregistered_or_suspended_or_cancelled_agency_cannot_upload(app):
     assert await _count(subject["id"]) == 0
 
 
+async def test_the_upload_page_shows_a_form_only_when_an_upload_can_succeed(app):
+    """No registry membership, a suspended or cancelled agency, or no usable authorisation: the page
+    says what to do instead of offering a form that can only be refused (R-P3, R-18)."""
+    subject = await f.legal_subject()
+    loose = await f.proven("third_party")
+    suspended, cancelled, bare = await _agency("suspended"), await _agency("cancelled"), await _agency()
+    for who, hint in (
+        (loose, "尚未登记为备案信用服务机构的人员"),
+        (suspended["member"], "本机构备案状态为“暂停”"),
+        (cancelled["member"], "本机构备案状态为“注销”"),
+        (bare["member"], "没有可用的授权"),
+    ):
+        if who is not bare["member"]:
+            await _authorization(who, subject["id"])  # an authorisation alone does not make it possible
+        async with logged_in(app, who) as c:
+            page = await c.get("/credit-reports/new")
+        assert page.status_code == 200 and hint in page.text, hint
+        assert 'action="/credit-reports"' not in page.text and 'name="file"' not in page.text, hint
+    await _authorization(bare["member"], subject["id"])
+    async with logged_in(app, bare["member"]) as c:
+        page = await c.get("/credit-reports/new")
+    assert 'action="/credit-reports"' in page.text and "cannot-upload" not in page.text
+
+
 async def test_non_pdf_disguised_as_pdf_is_refused(app):
     subject = await f.legal_subject()
     agency = await _agency()

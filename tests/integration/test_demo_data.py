@@ -356,3 +356,27 @@ def test_query_scenario_gives_every_role_something_to_see(data):
     head = json.loads(status.stdout)
     assert head["head"]["seq"] >= 240 and head["last_checkpoint"]["seq"] == head["head"]["seq"]
     assert head["last_verification"]["ok"] is True
+
+
+def test_the_demo_credit_service_agency_is_registered_with_thirdparty_as_its_member(data):
+    """The account table says thirdparty works for a 备案信用服务机构: the registry says so too, so
+    thirdparty may upload a credit report under the enterprise's authorisation (R-P3, R-18)."""
+    (agency,) = data.rows("credit_service_agency")
+    assert agency["name"] == "河南中诚信用管理有限公司" and agency["status"] == "active"
+    assert uscc.is_valid(agency["uscc"]) and agency["filing_no"]
+    accounts = {a["username"]: a for a in data.rows("account")}
+    assert accounts["thirdparty"]["organisation"].startswith(agency["name"])
+    (member,) = data.rows("credit_agency_member")
+    assert (member["agency"], member["account"], member["linked_by"]) == (
+        agency["id"],
+        accounts["thirdparty"]["id"],
+        "staff",
+    )
+    changes = data.rows("credit_agency_change")
+    assert [(c["agency"], c["action"], c["actor"]) for c in changes] == [(agency["id"], "register", "staff")]
+    usable = [
+        a
+        for a in data.rows("query_authorization")
+        if a["status"] == "effective" and a["reason_code"] == "credit_report"
+    ]
+    assert [a["requester"] for a in usable] == [accounts["thirdparty"]["id"]]

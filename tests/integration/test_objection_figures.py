@@ -136,7 +136,8 @@ async def test_staff_page_and_xlsx_show_the_same_table_with_totals(client):
     for bad in ("2026-13", "October", "2026-1-1"):
         refused = await client.get("/staff/objections/figures", params={"month": bad})
         assert refused.status_code == 400 and "月份格式应为" in refused.text
-        assert (await client.get("/staff/objections/figures.xlsx", params={"month": bad})).status_code == 400
+        xlsx = await client.get("/staff/objections/figures.xlsx", params={"month": bad})
+        assert xlsx.status_code == 400 and xlsx.headers["content-type"] == "text/plain; charset=utf-8"
 
 
 async def test_figures_are_staff_only(client):

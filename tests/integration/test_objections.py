@@ -150,7 +150,7 @@ async def test_online_objection_from_a_self_query_with_evidence_through_to_the_w
         assert (await _post(staff, f"/staff/objections/{objection_id}/tell", note="")).status_code == 303
     row = await Objection.select().where(Objection.id == objection_id).first()
     assert row["stage"] == "closed" and row["outcome"] == "corrected" and row["decision_no"]
-    assert "经核查信息有误，予以更正" in row["decision_text"]
+    assert row["decision_text"].startswith("经信息提供单位核查，信息有误，予以更正。")  # said once
     told = await _notices(c["owner"]["id"])
     assert [t.split("：")[0] for t in told if t.startswith("异议")] == [
         "异议已受理",
@@ -166,7 +166,9 @@ async def test_online_objection_from_a_self_query_with_evidence_through_to_the_w
         assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
         text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
         flat = re.sub(r"\s+", "", text)
-        assert row["decision_no"] in flat and "经核查信息有误，予以更正" in flat and "未按期申报纳税" in flat
+        assert (
+            row["decision_no"] in flat and "经信息提供单位核查，信息有误，予以更正" in flat and "未按期申报纳税" in flat
+        )
         link = re.search(r"/objections/verify/[A-Za-z0-9_.-]+", flat).group(0)
         verified = await client.get(link)
         assert verified.status_code == 200 and row["decision_no"] in verified.text

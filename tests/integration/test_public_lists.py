@@ -222,7 +222,7 @@ async def test_export_csv_and_xlsx_hold_only_class_a_masked_as_on_the_page(clien
     token = d["token"]
     params = {"type": "penalty", "agency": d["provider"]["code"], "from": "", "to": ""}
     response = await client.get("/disclosures/export/csv", params=params)
-    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert response.status_code == 200 and response.headers["content-type"] == "text/csv; charset=utf-8"
     assert _filename(response).startswith("双公示-") and _filename(response).endswith(".csv")
     assert response.content.startswith(b"\xef\xbb\xbf")  # BOM: Excel reads the Chinese
     lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
