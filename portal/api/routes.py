@@ -8,11 +8,11 @@ from typing import Annotated, Literal
 
 from litestar import Router, get
 from litestar.exceptions import NotFoundException
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
 from portal.api.schemas import (
-    ApiError,
+    OK,
+    TOO_MANY,
     Disclosure,
     DisclosurePage,
     ListEntryOut,
@@ -20,6 +20,7 @@ from portal.api.schemas import (
     SubjectDetail,
     SubjectPage,
     SubjectSummary,
+    error_response,
 )
 from portal.publication import service as publication
 from portal.publication.service import TABS
@@ -29,12 +30,18 @@ from portal.web.params import Cursor
 from portal.web.ratelimit import ApiRateLimitMiddleware
 
 MAX_RECORDS = 200
-# The error shape clients get (portal.web.errors), documented so the schema tells the truth.
-_BAD = ResponseSpec(ApiError, description="参数无效：error.fields 指明参数（key）和原因（message）")
-# The rate limit's answer, documented on every operation (code "too_many_requests", Retry-After).
-LIMITED = {429: ResponseSpec(ApiError, description="请求过于频繁；Retry-After 为需等待的秒数")}
+# The error shape clients get (portal.web.errors), documented with real examples so the schema tells the truth.
+_BAD = error_response(
+    "参数无效：error.fields 指明参数（key）和原因（message）",
+    "bad_request",
+    "参数 limit 有误：不能小于 1",
+    [{"key": "limit", "source": "query", "message": "不能小于 1"}],
+)
+LIMITED = {429: TOO_MANY}  # the rate limit's answer, on every operation (Retry-After)
 _ERRORS = {400: _BAD, **LIMITED}
-_ERRORS_404 = {**_ERRORS, 404: ResponseSpec(ApiError, description="未找到该统一社会信用代码对应的公示主体")}
+_NOT_FOUND = "未找到该统一社会信用代码对应的公示主体"
+_ERRORS_404 = {**_ERRORS, 404: error_response(_NOT_FOUND, "not_found", _NOT_FOUND)}
+Limit = Annotated[int, Parameter(ge=1, le=100, description="每页条数（1–100）")]
 
 
 @get(
@@ -42,11 +49,12 @@ _ERRORS_404 = {**_ERRORS, 404: ResponseSpec(ApiError, description="未找到该�
     summary="按名称或统一社会信用代码检索法人和其他组织",
     description="名称任意片段（1个字起）；完整的统一社会信用代码精确匹配。按 cursor 翻页。",
     responses=_ERRORS,
+    response_description=OK,
 )
 async def list_subjects(
     q: Annotated[str, Parameter(min_length=1, max_length=200)],
     cursor: Cursor = None,
-    limit: Annotated[int, Parameter(ge=1, le=100)] = 20,
+    limit: Limit = 20,
 ) -> SubjectPage:
     result = await search_subjects(q, cursor, limit)
     if result.error:
@@ -69,11 +77,16 @@ async def list_subjects(
     )
 
 
-@get("/subjects/{uscc:str}", summary="法人和其他组织的公示信息（社会公开类）", responses=_ERRORS_404)
+@get(
+    "/subjects/{uscc:str}",
+    summary="法人和其他组织的公示信息（社会公开类）",
+    responses=_ERRORS_404,
+    response_description=OK,
+)
 async def subject_detail(uscc: str) -> SubjectDetail:
     profile = await public_profile(uscc)
     if profile is None:
-        raise NotFoundException("未找到该统一社会信用代码对应的公示主体")
+        raise NotFoundException(_NOT_FOUND)
     records: list[dict] = []
     truncated = False
     for tab in TABS:
@@ -106,12 +119,13 @@ async def subject_detail(uscc: str) -> SubjectDetail:
     summary="双公示数据（行政许可、行政处罚）",
     description="按决定日期升序返回 since 当日及以后的公示决定，按 cursor 翻页，供增量获取。",
     responses=_ERRORS,
+    response_description=OK,
 )
 async def disclosure_feed(
     type: Literal["license", "penalty"] | None = None,
     since: date | None = None,
     cursor: Cursor = None,
-    limit: Annotated[int, Parameter(ge=1, le=100)] = 50,
+    limit: Limit = 50,
 ) -> DisclosurePage:
     page = await publication.disclosures(type, None, since, None, cursor, limit=limit, ascending=True)
     return DisclosurePage(

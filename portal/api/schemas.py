@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.params import Parameter
 
 # R-24: the record stays published and in force while an objection is open.
@@ -119,3 +121,21 @@ class ApiError:
     """Every error of the public API (portal.web.errors): ``{"error": {"code", "message", "fields"?}}``."""
 
     error: ErrorBody
+
+
+def error_response(description: str, code: str, message: str, fields: list[dict] | None = None) -> ResponseSpec:
+    """An error answer as the schema documents it: the real shape with a real example (Litestar would
+    otherwise generate random strings into the ApiError schema, shown as the API's examples)."""
+    body: dict[str, object] = {"code": code, "message": message}
+    if fields:
+        body["fields"] = fields
+    return ResponseSpec(
+        ApiError, description=description, generate_examples=False, examples=[Example(value={"error": body})]
+    )
+
+
+# The 401 of every operation that needs an agency's API key.
+KEY_REFUSED = error_response("缺少、错误、过期或已吊销的 API 密钥", "not_authenticated", "API 密钥无效、已过期或已吊销")
+TOO_MANY = error_response("请求过于频繁；Retry-After 为需等待的秒数", "too_many_requests", "操作过于频繁，请稍后再试")
+OK = "成功"
+"""The description of every operation's 200 answer (Litestar's default is English)."""

@@ -13,10 +13,9 @@ from litestar import Request, Router, get, post
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, ValidationException
 from litestar.handlers import BaseRouteHandler
-from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
 
-from portal.api.schemas import ApiError
+from portal.api.schemas import KEY_REFUSED, OK, error_response
 from portal.ingest import keys
 from portal.ingest import service as ingest
 from portal.ingest.schemas import ItemError, ItemOutcome, PushRequest, PushResponse, ReportedPage, ReportedRecord
@@ -28,8 +27,8 @@ from portal.web.params import Cursor
 __all__ = ["agency_api_router"]
 
 _ERRORS = {
-    400: ResponseSpec(ApiError, description="请求格式有误（如超过 500 项）；error.fields 指明原因"),
-    401: ResponseSpec(ApiError, description="缺少、错误、过期或已吊销的 API 密钥"),
+    400: error_response("请求格式有误（如超过 500 项）；error.fields 指明原因", "bad_request", "每批应有 1 至 500 项"),
+    401: KEY_REFUSED,
 }
 PAGE = 500
 
@@ -53,6 +52,7 @@ def _holder(request: Request) -> keys.KeyHolder:
     summary="报送信用信息（新增、更正、撤销）",
     description="每项单独生效或单独拒收；同一项重复报送不产生变化（unchanged）。更正和撤销保留历史并立即在公开页面生效。",
     responses=_ERRORS,
+    response_description=OK,
     status_code=200,
     opt={"exclude_from_csrf": True},
     request_max_body_size=8 * 1024 * 1024,
@@ -90,6 +90,7 @@ async def push(request: Request, data: PushRequest) -> PushResponse:
     summary="核对已报送的信息",
     description="本单位在 since 之后新增或变更的记录（含已撤销的），按记录顺序以 cursor 翻页，供对账。",
     responses=_ERRORS,
+    response_description=OK,
 )
 async def reconcile(
     request: Request,

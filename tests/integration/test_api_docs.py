@@ -79,3 +79,24 @@ async def test_field_errors_are_in_chinese(client):
 )
 def test_validator_messages_in_chinese(english, chinese):
     assert in_chinese(english) == chinese
+
+
+async def test_the_schema_shows_real_answers_never_generated_strings(client):
+    """/api renders the schema: every error example is what the API answers for that status, in
+    Chinese, and no example is Litestar's random filler (it had "code": "ctxrbGzKsdnjxheBhfgK")."""
+    import re
+
+    from portal.web.errors import CODES
+
+    schema = (await client.get("/schema/openapi.json")).json()
+    assert not re.findall(r'"[A-Za-z]{20}"', str(schema).replace("'", '"'))
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status, answer in operation["responses"].items():
+                assert not answer["description"].isascii() or answer["description"] == "PDF", (path, method, status)
+                for example in answer.get("content", {}).get("application/json", {}).get("examples", {}).values():
+                    error = example["value"]["error"]
+                    assert error["code"] == CODES.get(int(status), "conflict") and not error["message"].isascii()
+    real = await client.get("/api/v1/public/disclosures", params={"limit": "0"})
+    documented = schema["paths"]["/api/v1/public/disclosures"]["get"]["responses"]["400"]
+    assert real.json() in [e["value"] for e in documented["content"]["application/json"]["examples"].values()]

@@ -11,7 +11,7 @@ from litestar import Request, Response, Router, get, post
 from litestar.exceptions import NotFoundException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 
-from portal.api.schemas import ApiError
+from portal.api.schemas import KEY_REFUSED, OK, error_response
 from portal.ingest.api import require_key
 from portal.products.checks import service
 from portal.products.checks.pdf import pdf_filename, render_check
@@ -31,9 +31,11 @@ from portal.uploads.names import content_disposition
 
 __all__ = ["checks_api_router", "record_url"]
 
-_401 = {401: ResponseSpec(ApiError, description="缺少、错误、过期或已吊销的 API 密钥")}
-_400 = {400: ResponseSpec(ApiError, description="请求格式有误；error.fields 指明字段和原因")}
-_404 = {404: ResponseSpec(ApiError, description="本部门没有该核查编号的核查")}
+_401 = {401: KEY_REFUSED}
+_400 = {400: error_response("请求格式有误；error.fields 指明字段和原因", "bad_request", "请求有误")}
+_404 = {404: error_response("本部门没有该核查编号的核查", "not_found", "本部门没有该核查编号的核查")}
+_NOT_USED = error_response("本次核查未使用该信用产品", "conflict", "本次核查未使用该信用产品")
+_NO_SUBJECT = ResponseSpec(CheckNotFound, description="平台上没有该信用主体（已记入查询记录）", generate_examples=False)
 
 
 def record_url(request: Request, number: str) -> str:
@@ -53,13 +55,18 @@ def _checker(request: Request) -> service.Checker:
 @post(
     "/checks",
     summary="逢办必查：办理事项时核查信用主体",
+    response_description=OK,
     description=(
         "每次核查先记入查询记录（以办件编号为案卷号 case:<办件编号>），再返回红黑名单状态及适用的联合奖惩措施、"
         "信用承诺、信用信息查询意见、信用报告；部门共享类信息仅在事项领域属于本部门履职范围时提供。"
         "公民身份号码仅用于查找主体，不保存、不记录。未找到主体时返回 404，但同样记入查询记录并给出核查编号。"
     ),
     status_code=200,
-    responses={**_400, **_401, 404: ResponseSpec(CheckNotFound, description="平台上没有该信用主体（已记入查询记录）")},
+    responses={
+        **_400,
+        **_401,
+        404: _NO_SUBJECT,
+    },
     opt={"exclude_from_csrf": True},
 )
 async def make_check(request: Request, data: CheckRequest) -> Response[CheckAnswer]:
@@ -79,7 +86,7 @@ async def make_check(request: Request, data: CheckRequest) -> Response[CheckAnsw
 @get(
     "/checks/{number:str}/record.pdf",
     summary="核查记录单（PDF，随办件归档）",
-    responses={**_401, **_404, 200: ResponseSpec(bytes, description="PDF", media_type="application/pdf")},
+    responses={**_400, **_401, **_404, 200: ResponseSpec(bytes, description="PDF", media_type="application/pdf")},
     media_type="application/pdf",
 )
 async def check_record(request: Request, number: str) -> Response[bytes]:
@@ -93,8 +100,14 @@ async def check_record(request: Request, number: str) -> Response[bytes]:
 @post(
     "/checks/{number:str}/outcome",
     summary="报告信用产品在该事项中的使用结果（激励、惩戒或未采取措施）",
+    response_description=OK,
     status_code=200,
-    responses={**_400, **_401, **_404, 409: ResponseSpec(ApiError, description="本次核查未使用该信用产品")},
+    responses={
+        **_400,
+        **_401,
+        **_404,
+        409: error_response("本次核查未使用该信用产品", "conflict", "本次核查未使用该信用产品"),
+    },
     opt={"exclude_from_csrf": True},
 )
 async def report_outcome(request: Request, number: str, data: OutcomeRequest) -> OutcomeAnswer:
@@ -112,6 +125,7 @@ async def report_outcome(request: Request, number: str, data: OutcomeRequest) ->
 @post(
     "/matters",
     summary="报送已办结的办件（用于统计未经核查办理的事项）",
+    response_description=OK,
     description="每批 1 至 1000 项；同一办件编号再次报送时更新。",
     status_code=200,
     responses={**_400, **_401},
