@@ -81,7 +81,7 @@ from portal.web.errors import (
     server_error,
 )
 from portal.web.htmx import PortalRequest
-from portal.web.middleware import AllowedHostsMiddleware, PortalMiddleware
+from portal.web.middleware import AllowedHostsMiddleware, HeadAsGet, PortalMiddleware
 from portal.web.params import IntBounds, input_error
 from portal.workbench.routes import workbench_router
 
@@ -159,7 +159,7 @@ def create_app() -> Litestar:
         include_in_schema=False,
         cache_control=CacheControlHeader(max_age=3600, public=True),
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             public_router,
             accounts_router,
@@ -252,3 +252,5 @@ def create_app() -> Litestar:
         on_shutdown=[_stop_scheduler, _close_db],
         debug=settings.debug,
     )
+    app.asgi_handler = HeadAsGet(app.asgi_handler)  # before routing, which would answer HEAD with 405
+    return app

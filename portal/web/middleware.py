@@ -13,6 +13,7 @@ from portal.settings import get_settings
 from portal.web import compression, etag
 
 __all__ = [
+    "HeadAsGet",
     "PortalMiddleware",
     "AllowedHostsMiddleware",
     "CSP",
@@ -59,6 +60,33 @@ def _security_headers(production: bool) -> list[tuple[bytes, bytes]]:
     if production:
         headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
     return headers
+
+
+class HeadAsGet:
+    """HEAD answered as the GET of the same URL without its body (RFC 9110 9.3.2), for monitors and
+    link checkers. Wraps the app's ASGI handler, ahead of routing: Litestar routes a HEAD to no GET
+    handler (405) and refuses HEAD on a handler that returns a body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "HEAD":
+            await self.app(dict(scope, method="GET"), receive, _without_body(send))
+            return
+        await self.app(scope, receive, send)
+
+
+def _without_body(send: Send) -> Send:
+    """Sends the GET's status and headers (its Content-Length too) and no body bytes. The server's
+    own scope still says HEAD, so it expects none."""
+
+    async def head_send(message: Message) -> None:
+        if message["type"] == "http.response.body" and message.get("body"):
+            message = {**message, "body": b""}
+        await send(message)
+
+    return head_send
 
 
 class PortalMiddleware:

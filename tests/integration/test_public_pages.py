@@ -295,3 +295,14 @@ async def test_three_character_search_pages_exactly_through_many_matches():
     few = await search_subjects(sorted(names)[0][2:9])  # one match: the sparse path
     contiguous = [r["name"] for r in few.items if r["id"] not in few.fallback_ids]
     assert contiguous == [sorted(names)[0]]  # then names holding its characters in order, if any
+
+
+@pytest.mark.parametrize("path", ["/", "/disclosures", "/lists/red", "/api/v1/public/disclosures", "/healthz", "/help"])
+async def test_head_is_the_get_without_its_body(client, path):
+    """Uptime monitors and link checkers send HEAD: the GET's status and headers, no body (RFC 9110)."""
+    got = await client.get(path)
+    head = await client.head(path)
+    assert head.status_code == got.status_code == 200 and head.content == b""
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-security-policy"] == got.headers["content-security-policy"]
+    assert (await client.head("/no-such-page")).status_code == 404
