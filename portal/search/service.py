@@ -64,6 +64,9 @@ class SearchResult:
     """The count stopped early (over COUNT_CAP, or the in-order walk's budget)."""
     fallback_ids: set[int] = field(default_factory=set)
     """Items found by their characters in order, not as one piece."""
+    in_order_uncounted: bool = False
+    """In-order matches may follow that the count does not hold: after a full first page of
+    contiguous ones (only those are counted), or where the walk's budget ended (the pages go on)."""
 
 
 def _engine() -> str:
@@ -207,9 +210,11 @@ async def _by_name(result: SearchResult, parsed: q.Query, tag: str, after: int, 
         result.total = min(counted, cap)
         # In-order matches follow the contiguous ones but are not counted here: "N+".
         result.total_more = result.total > COUNT_CAP or parsed.subsequence
+        result.in_order_uncounted = parsed.subsequence
     elif first:  # every contiguous match is on this page
         result.total = min(len(found), cap)
         result.total_more = len(found) > COUNT_CAP or more_scan is not None
+        result.in_order_uncounted = more_scan is not None
     page = found[:limit]
     missing = [i for i, _ in page if i not in rows]
     if missing:

@@ -31,6 +31,8 @@ async def test_four_characters_fall_back_to_their_characters_in_order_after_cont
     result = await service.search_subjects(f"郑州韵宇{tag}")
     assert [r["id"] for r in result.items] == [contiguous["id"], spread["id"]]  # contiguous first
     assert result.fallback_ids == {spread["id"]} and result.total == 2
+    counted = await client.get("/search", params={"q": f"郑州韵宇{tag}"}, headers=HX)
+    assert "共找到 2 个主体（含按字序匹配的结果，排在完整匹配之后）" in _text(counted.text)
     result = await service.search_subjects("郑州韵宇")
     ids = [r["id"] for r in result.items]
     assert contiguous["id"] in ids and spread["id"] in ids
@@ -168,3 +170,16 @@ async def test_a_name_typed_with_other_brackets_or_quotes_is_found(client):
     for typed in (f"河南麟庆{tag}服饰合伙企业(有限合伙)", f"“麟庆{tag}”", f"麟庆{tag}。"):
         page = await client.get("/search", params={"q": typed}, headers=HX)
         assert subject["uscc"] in page.text, typed
+
+
+async def test_a_count_the_in_order_walk_left_open_says_so(client, monkeypatch):
+    """Where the walk's budget ends, the count is what was found so far and the words say the pages
+    go on — not "8+" over pages of 8, 4, 7 rows."""
+    tag = f.unique()[-5:]
+    for i in range(6):
+        await f.legal_subject(f"郑州{i}市金水区韵宇{tag}科技有限公司")
+    monkeypatch.setattr(service, "SUBSEQUENCE_BUDGET", 2)  # the six names' rarest character: six holders
+    result = await service.search_subjects(f"金水韵宇{tag}")
+    assert result.in_order_uncounted and result.total < 6 and result.next_cursor
+    page = await client.get("/search", params={"q": f"金水韵宇{tag}"}, headers=HX)
+    assert f"已找到 {result.total} 个主体（含按字序匹配的结果），点击“加载更多”继续查找" in _text(page.text)
