@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
+from urllib.parse import unquote
 
 from jinja2 import Environment
 
@@ -84,11 +86,18 @@ def asset_url(path: str) -> str:
     return f"/static/{path}?v={digest}"
 
 
+_LONG_NUMBER = re.compile(r"[0-9]{15}")
+
+
 def current_path(request) -> str:
     """The path and query of this page, from the scope (``request.url`` raises on a Host it cannot
-    parse, and error pages render this too). static/src/a11y.js keeps it current after htmx pushes."""
+    parse, and error pages render this too). static/src/a11y.js keeps it current after htmx pushes.
+    A query holding a number as long as an ID number is left out: never echoed into a page (rule 4)."""
+    path = request.scope.get("path", "/")
     query = request.scope.get("query_string", b"").decode("latin-1")
-    return request.scope.get("path", "/") + (f"?{query}" if query else "")
+    if not query or _LONG_NUMBER.search(unquote(query)):
+        return path
+    return f"{path}?{query}"
 
 
 def elder_mode(request) -> bool:

@@ -79,8 +79,14 @@
   // Forms that come back to this page (长辈版) follow the URL htmx pushed: a search or a filter
   // made in place is not lost when the mode changes.
   function followUrl() {
+    var search = location.search; // as current_path(): never a query holding an ID-number-long number
+    try {
+      if (/[0-9]{15}/.test(decodeURIComponent(search))) search = "";
+    } catch (e) {
+      search = "";
+    }
     document.querySelectorAll("input[data-current-path]").forEach(function (input) {
-      input.value = location.pathname + location.search;
+      input.value = location.pathname + search;
     });
   }
   document.addEventListener("htmx:pushedIntoHistory", followUrl);
