@@ -137,6 +137,8 @@ async def test_names_and_id_numbers_of_people_explain_r17_and_never_list_a_perso
     by_number = await client.get("/search", params={"q": person["id_number"]}, headers=HX)
     assert "不按姓名或身份证号码公开查询自然人" in by_number.text
     assert person["id_number"] not in by_number.text  # never shown back
+    whole_page = await client.get("/search", params={"q": person["id_number"]})  # nor by the page's forms
+    assert "不按姓名或身份证号码公开查询自然人" in whole_page.text and person["id_number"] not in whole_page.text
     # 18 digits that are a valid ID number and, by chance, a valid USCC nobody has: still a person's.
     both = next(
         n
