@@ -101,6 +101,9 @@ class Settings:
     upload_max_bytes: int = 10 * 1024 * 1024
     """Largest accepted upload (authorisation letters, identity documents, official letters)."""
     upload_max_pixels: int = 40_000_000
+    upload_daily_bytes: int = 200 * 1024 * 1024
+    """What one account may upload in 24 hours (``PORTAL_UPLOAD_DAILY_BYTES``; 0 = no limit): an
+    account that has proven nothing yet can still upload, and must not fill the disk."""
     xlsx_max_bytes: int = 20 * 1024 * 1024
     """Largest workbook accepted by 批量上传 (``PORTAL_XLSX_MAX_BYTES``, R-12)."""
     xlsx_max_unzipped_bytes: int = 200 * 1024 * 1024
@@ -243,6 +246,7 @@ def get_settings() -> Settings:
         debug=_env_bool("PORTAL_DEBUG", False),
         pg_pool_size=int(os.environ.get("PORTAL_PG_POOL_SIZE", "10")),
         upload_max_bytes=int(os.environ.get("PORTAL_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024))),
+        upload_daily_bytes=int(os.environ.get("PORTAL_UPLOAD_DAILY_BYTES", str(200 * 1024 * 1024))),
         xlsx_max_bytes=int(os.environ.get("PORTAL_XLSX_MAX_BYTES", str(20 * 1024 * 1024))),
         export_max_rows=int(os.environ.get("PORTAL_EXPORT_MAX_ROWS", "10000")),
         export_per_minute=float(os.environ.get("PORTAL_EXPORT_PER_MINUTE", "6")),

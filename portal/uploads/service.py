@@ -18,7 +18,7 @@ import secrets
 import time
 import uuid
 from collections.abc import AsyncIterable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Protocol
 
@@ -177,6 +177,20 @@ def file_path(stored_name: str) -> Path:
     return get_settings().uploads_dir / stored_name
 
 
+async def _within_daily_quota(owner_id: int, size: int, quota: int) -> None:
+    """Refuse (429) what would take the account past ``quota`` bytes in 24 hours."""
+    if quota <= 0:
+        return
+    since = datetime.now(timezone.utc) - timedelta(days=1)
+    rows = await Upload.select(Upload.size).where((Upload.owner == owner_id) & (Upload.created_at >= since))
+    if sum(r["size"] for r in rows) + size > quota:
+        raise UploadRejected(
+            "daily_quota",
+            f"本账号 24 小时内上传的材料已超过 {max_size_label(quota)} 上限，请稍后再试，或到信用中心窗口办理",
+            429,
+        )
+
+
 async def store_upload(
     source: _Readable | bytes | AsyncIterable[bytes],
     *,
@@ -196,6 +210,7 @@ async def store_upload(
         raise UploadRejected("invalid_purpose", "请选择正确的材料类型")
     settings = get_settings()
     data = await _read_limited(source, settings.upload_max_bytes)
+    await _within_daily_quota(owner_id, len(data), settings.upload_daily_bytes)
     try:
         found: Sniffed = await anyio.to_thread.run_sync(lambda: sniff(data, max_pixels=settings.upload_max_pixels))
     except SniffError as exc:

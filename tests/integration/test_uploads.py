@@ -455,3 +455,25 @@ async def test_staff_download_is_recorded_for_the_subject_without_raising_its_co
     )
     assert newest["reason_text"] == "下载身份证明材料" and subject["id_number"] not in str(newest)
     assert await recorder.subject_count(ref) == counts  # recorded (谁查询了我 reads this history), never counted
+
+
+async def test_an_account_cannot_fill_the_disk(app, monkeypatch):
+    """A daily quota per account (an account that has proven nothing yet can upload): the upload
+    that would pass it is refused with 429 in Chinese and leaves no file and no row."""
+    pdf = make_pdf()
+    monkeypatch.setenv("PORTAL_UPLOAD_DAILY_BYTES", str(2 * len(pdf) + 10))
+    get_settings.cache_clear()
+    try:
+        async with session_as(app, Role.CITIZEN) as client:
+            for _ in range(2):
+                assert (await post_upload(client, pdf, purpose="identity_document")).status_code == 201
+            before = stored_files()
+            third = await post_upload(client, pdf, purpose="identity_document")
+            assert third.status_code == 429 and third.json()["error"]["code"] == "daily_quota"
+            assert "24 小时内上传的材料已超过" in third.json()["error"]["message"]
+            assert stored_files() == before and len(await rows_of(client.user["id"])) == 2
+        async with session_as(app, Role.CITIZEN) as other:  # the quota is each account's own
+            assert (await post_upload(other, pdf, purpose="identity_document")).status_code == 201
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
