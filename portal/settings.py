@@ -150,6 +150,12 @@ class Settings:
     extra: dict = field(default_factory=dict)
 
     @property
+    def operator_name(self) -> str:
+        """The operator's name (``PORTAL_OPERATOR_NAME``): the footer, and the issuer printed on
+        the centre's documents (objection decisions, 查询意见, timeliness notices)."""
+        return dict(self.operator).get("运营单位", OPERATOR_NAME)
+
+    @property
     def mail_enabled(self) -> bool:
         return bool(self.smtp_host)
 

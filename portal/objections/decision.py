@@ -26,7 +26,6 @@ from portal.subjects.tables import Subject
 
 __all__ = [
     "TITLE",
-    "ISSUER",
     "DecisionClaim",
     "render_decision",
     "sign_decision",
@@ -37,7 +36,6 @@ __all__ = [
 ]
 
 TITLE = "信用信息异议处理结果告知书"
-ISSUER = "郑州市公共信用信息中心"
 SALT = "portal.objections.decision.v1"
 MAX_TOKEN_LENGTH = 512
 
@@ -135,7 +133,7 @@ def render_decision(detail: dict, verify_url: str, font: ReportFont | None = Non
     pdf = NumberedLetter("告知书编号", detail["decision_no"])
     register(pdf, font)
     pdf.set_title(f"{TITLE} {detail['decision_no']}")
-    pdf.set_author(ISSUER)
+    pdf.set_author(get_settings().operator_name)
     pdf.set_creator(PLATFORM)
     pdf.set_lang("zh-CN")
     pdf.add_page()
@@ -165,7 +163,7 @@ def render_decision(detail: dict, verify_url: str, font: ReportFont | None = Non
     para(pdf, detail.get("decision_text") or detail.get("answer") or "—", size=10.5, height=6.2)
     pdf.ln(8)
     pdf.set_font(FAMILY, "", 11)
-    for line in (ISSUER, _day(issued_on)):
+    for line in (get_settings().operator_name, _day(issued_on)):
         pdf.cell(0, 7, line, align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     verification_block(pdf, verify_url, "扫描二维码或访问下方链接，可核验本告知书的编号、处理结果和出具日期。")
     return bytes(pdf.output())

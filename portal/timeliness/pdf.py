@@ -7,11 +7,11 @@ from fpdf.enums import Align, XPos, YPos
 
 from portal.reports.fonts import ReportFont, resolve_font
 from portal.reports.pdf import BRAND, FAMILY, INK, MUTED, PLATFORM, para, register
+from portal.settings import get_settings
 
-__all__ = ["TITLE", "ISSUER", "render_urge"]
+__all__ = ["TITLE", "render_urge"]
 
 TITLE = "信用信息催报通知书"
-ISSUER = "郑州市公共信用信息中心"
 
 
 def render_urge(urge: dict, font: ReportFont | None = None) -> bytes:
@@ -22,7 +22,7 @@ def render_urge(urge: dict, font: ReportFont | None = None) -> bytes:
     pdf.set_auto_page_break(True, margin=20)
     register(pdf, font)
     pdf.set_title(f"{TITLE} {urge['number']}")
-    pdf.set_author(ISSUER)
+    pdf.set_author(get_settings().operator_name)
     pdf.set_creator(PLATFORM)
     pdf.set_lang("zh-CN")
     pdf.add_page()
@@ -54,6 +54,6 @@ def render_urge(urge: dict, font: ReportFont | None = None) -> bytes:
     pdf.ln(8)
     pdf.set_font(FAMILY, "", 11)
     pdf.set_text_color(*INK)
-    for line in (ISSUER, urge["issued_on"].strftime("%Y年%m月%d日")):
+    for line in (get_settings().operator_name, urge["issued_on"].strftime("%Y年%m月%d日")):
         pdf.cell(0, 7, line, align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())

@@ -399,3 +399,17 @@ async def test_the_check_api_shows_a_valid_opinion_until_it_is_superseded(app, c
     assert date.fromisoformat(found["valid_until"]) == row["valid_until"]
     await f.list_entry(company["id"], company["provider"]["id"], "black", created_at=datetime.now(timezone.utc))
     assert await section() is None  # superseded by the major change: no longer offered
+
+
+async def test_the_opinion_is_issued_in_the_configured_operators_name(app, monkeypatch):
+    """PORTAL_OPERATOR_NAME names the operator in the footer and on the documents it issues alike."""
+    from portal.settings import get_settings
+
+    monkeypatch.setenv("PORTAL_OPERATOR_NAME", "开封市公共信用信息中心")
+    get_settings.cache_clear()
+    try:
+        _, _, pdf, _ = await _issued(app, await _company())
+        assert "开封市公共信用信息中心" in _text(pdf) and "郑州市公共信用信息中心" not in _text(pdf)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

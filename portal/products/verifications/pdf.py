@@ -14,11 +14,11 @@ from portal.records.tables import DisclosureClass
 from portal.reports.fonts import ReportFont, resolve_font
 from portal.reports.letter import NumberedLetter, verification_block
 from portal.reports.pdf import BRAND, FAMILY, MUTED, PLATFORM, kv_table, para, register
+from portal.settings import get_settings
 
-__all__ = ["TITLE", "ISSUER", "FREE_NOTE", "render_opinion"]
+__all__ = ["TITLE", "FREE_NOTE", "render_opinion"]
 
 TITLE = "信用信息查询意见"
-ISSUER = "郑州市公共信用信息中心"
 FREE_NOTE = "本查询意见免费出具，不收取任何费用。"
 NOTES = (
     "本查询意见依据《郑州市使用信用产品实施办法》第八条至第十条出具，内容以出具时点平台记录为准；"
@@ -58,7 +58,7 @@ def render_opinion(opinion: dict, verify_url: str, font: ReportFont | None = Non
     pdf = NumberedLetter("查询意见编号", opinion["opinion_no"], side_margin=18)
     register(pdf, font)
     pdf.set_title(f"{TITLE} {opinion['opinion_no']}")
-    pdf.set_author(ISSUER)
+    pdf.set_author(get_settings().operator_name)
     pdf.set_creator(PLATFORM)
     pdf.set_lang("zh-CN")
     pdf.add_page()
@@ -99,7 +99,7 @@ def render_opinion(opinion: dict, verify_url: str, font: ReportFont | None = Non
     para(pdf, "\n".join(f"{i}. {n}" for i, n in enumerate(NOTES, 1)), size=9, height=5)
     pdf.ln(6)
     pdf.set_font(FAMILY, "", 11)
-    for line in (ISSUER, _day(opinion["issued_on"])):
+    for line in (get_settings().operator_name, _day(opinion["issued_on"])):
         pdf.cell(0, 7, line, align=Align.R, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     verification_block(
         pdf, verify_url, "扫描二维码或访问下方链接，核验本查询意见是否有效、已过期或已被更新取代。", space_before=3
