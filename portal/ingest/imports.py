@@ -181,7 +181,9 @@ def _scratch(path: Path) -> tuple[Path, Path]:
 def _reason(errors, headers: dict[str, str]) -> str:
     parts = []
     for e in errors:
-        label = headers.get(e.field) if e.code != "not_correctable" else None  # it names its columns
+        # These messages name their columns themselves.
+        names_itself = e.code == "not_correctable" or e.code.startswith(("forbidden_", "consent_invalid"))
+        label = None if names_itself else headers.get(e.field)
         parts.append(f"{label}：{e.message}" if label else e.message)
     return "；".join(parts)
 
