@@ -14,7 +14,7 @@ from decimal import Decimal
 from piccolo.engine.sqlite import TransactionType
 
 from portal.catalogue import service as catalogue
-from portal.ingest.items import FieldError, checked_correction
+from portal.ingest.items import FieldError, checked_correction, forbidden_errors
 from portal.lib.dates import today_cn
 from portal.records.tables import CreditRecord, RecordChange, RecordStatus
 from portal.subjects.tables import Subject
@@ -119,8 +119,16 @@ async def correct_record(record_id: int, changes: dict, actor: str, reason: str,
 
 
 async def revoke_record(record_id: int, actor: str, reason: str) -> int:
-    """Revoke wrong information (R-23); the record stays, with its history, but is no longer provided."""
-    return await _change(record_id, "revoke", actor, reason, {"status": RecordStatus.REVOKED})
+    """Revoke wrong information (R-23); the record stays, with its history, but is no longer provided.
+    Its reason is kept in the history: every path's reason is checked here (R-09), as a correction's is."""
+
+    async def checked(current: dict) -> dict:
+        kind = (await Subject.select(Subject.kind).where(Subject.id == current["subject"]).first())["kind"]
+        if refused := forbidden_errors({"reason": reason}, kind, ""):
+            raise RecordError("；".join(e.message for e in refused), refused)
+        return {"status": RecordStatus.REVOKED}
+
+    return await _change(record_id, "revoke", actor, reason, checked)
 
 
 async def history(record_id: int) -> list[dict]:

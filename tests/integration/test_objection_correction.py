@@ -149,3 +149,18 @@ async def test_the_desk_correction_form_says_the_same(client):
     assert refused.status_code == 400 and "决定日期不能晚于今天" in refused.text
     row = await CreditRecord.select().where(CreditRecord.id == record_id).first()
     assert (row["decision_date"], row["version"]) == (DECIDED, 1)
+
+
+async def test_a_revocations_reason_is_scanned_on_every_path(app):
+    """R-09: the reason of a revocation is kept in the record's history; an objection's 撤销 answer
+    and any other caller of ``revoke_record`` are refused as a pushed revocation is."""
+    case = await _forwarded(app, natural=True)
+    refused = await _answer(app, case, outcome="revoked", reason="经查当事人患有糖尿病，予以撤销")
+    assert refused.status_code == 400 and "第九条" in refused.text
+    await _untouched(case)
+    with pytest.raises(records.RecordError) as direct:
+        await records.revoke_record(case["record"], "test", "当事人血型为AB型")
+    assert "第九条" in str(direct.value) and await records.history(case["record"]) == []
+    assert (await _answer(app, case, outcome="revoked", reason="经核查该处罚已被复议撤销")).status_code == 303
+    row = await CreditRecord.select(CreditRecord.status).where(CreditRecord.id == case["record"]).first()
+    assert row["status"] == "revoked"
