@@ -269,7 +269,7 @@ def _record_values(raw: Mapping, item: Item, errors: _Errors, today: date, *, pa
     if raw.get("polarity") or (partial and "polarity" in raw):
         polarity = str(raw.get("polarity") or "").strip()
         if polarity not in Polarity.LABELS:
-            errors.add("polarity", "invalid", "信息性质应为 positive、negative 或 neutral")
+            errors.add("polarity", "invalid", "信息性质应为 positive（守信）、negative（失信）或 neutral（一般信息）")
         values["polarity"] = polarity
     if wanted("disclosure_class"):
         cls = str(raw.get("disclosure_class") or "").strip().upper()
