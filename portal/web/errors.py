@@ -71,16 +71,20 @@ def http_error(request: Request, exc: HTTPException) -> Response:
     message = _detail(exc, status)
     if status == 403 and "csrf" in (getattr(exc, "detail", "") or "").lower():
         message = "页面已过期或表单校验失败，请刷新页面后重试"
-    if _is_api(request):
-        body: dict = {"error": {"code": CODES.get(status, "error"), "message": message}}
-        extra = exc.extra if isinstance(exc, ValidationException) else None
-        if isinstance(exc, ValidationException) and not extra and (missing := missing_parameter(exc.detail)):
+    fields = None
+    if isinstance(exc, ValidationException):
+        extra = exc.extra
+        if not extra and (missing := missing_parameter(exc.detail)):
             extra = [missing]  # Litestar names a missing parameter only in its English detail
         if extra:
-            fields = body["error"]["fields"] = _fields_in_chinese(extra)
+            fields = _fields_in_chinese(extra)
             first = fields[0] if isinstance(fields, list) and fields and isinstance(fields[0], dict) else None
             if first and message == MESSAGES[400] and first.get("key"):
-                body["error"]["message"] = f"参数 {first['key']} 有误：{first['message']}"
+                message = f"参数 {first['key']} 有误：{first['message']}"  # pages say which, as the API does
+    if _is_api(request):
+        body: dict = {"error": {"code": CODES.get(status, "error"), "message": message}}
+        if fields:
+            body["error"]["fields"] = fields
         return Response(body, status_code=status, media_type="application/json", headers=getattr(exc, "headers", None))
     if status == 401 and request.method == "GET" and not request.headers.get("hx-request"):
         query = request.scope.get("query_string", b"").decode("latin-1")  # e.g. /me/objections/new?record=…

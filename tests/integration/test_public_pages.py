@@ -306,3 +306,10 @@ async def test_head_is_the_get_without_its_body(client, path):
     assert head.headers["content-type"] == got.headers["content-type"]
     assert head.headers["content-security-policy"] == got.headers["content-security-policy"]
     assert (await client.head("/no-such-page")).status_code == 404
+
+
+async def test_a_malformed_parameter_page_says_which_parameter(client):
+    """A hand-edited or truncated link: the 400 page names the parameter, as the API's error does."""
+    for params, key in (({"type": "foo"}, "type"), ({"cursor": "!!!"}, "cursor")):
+        page = await client.get("/disclosures", params=params)
+        assert page.status_code == 400 and f"参数 {key} 有误" in page.text and "<h1" in page.text
