@@ -104,9 +104,11 @@ async def search_subjects(
     if len(q.search_chars(parsed.text)) < min_chars or not any(q.term_grams(t) for t in parsed.terms):
         result.error = q.NO_TEXT_ERROR
         return result
-    if parsed.person_like:
-        result.notice = q.PERSON_NOTICE  # R-17: legal persons with this name are still listed
     await _by_name(result, parsed, tag, after, limit, first=not cursor)
+    # R-17: a name that looks like a person's is told why no person is listed (legal persons with
+    # it still are) — not above a page and more of organisations (金水, 高新: places and brands).
+    if parsed.person_like and not (result.total and result.total > limit):
+        result.notice = q.PERSON_NOTICE
     return result
 
 
@@ -114,7 +116,7 @@ async def legal_ids_by_name(text: str, cap: int = COUNT_CAP) -> list[int] | None
     """Ids of the legal persons whose name or a former name holds every term of ``text``, found
     through the name indexes as the search page finds them; None when more than ``cap`` match (a
     filter that broad is no filter). Natural persons are never found by name (R-17)."""
-    terms = tuple(q.parse(text).text.split())
+    terms = q.parse(text).terms  # as the search box reads them (typed punctuation separates)
     if not terms or not any(q.term_grams(t) for t in terms):
         return []
     engine = _engine()

@@ -13,6 +13,7 @@ from portal.lib import id_number
 from portal.lib import uscc as uscc_rules
 from portal.search import service
 from portal.search.index import add_former_name, index_subjects
+from portal.search.query import parse
 from portal.subjects.tables import Subject, SubjectKind
 from tests import factories as f
 
@@ -185,3 +186,17 @@ async def test_a_count_the_in_order_walk_left_open_says_so(client, monkeypatch):
     assert result.in_order_uncounted and result.total < 6 and result.next_cursor
     page = await client.get("/search", params={"q": f"金水韵宇{tag}"}, headers=HX)
     assert f"已找到 {result.total} 个主体（含按字序匹配的结果），点击“加载更多”继续查找" in _text(page.text)
+
+
+async def test_the_person_notice_is_not_shown_above_a_page_of_organisations(client):
+    """金水 reads like a surname and a given name, and is a district: over a page of organisations
+    holding it, the R-17 notice would only mislead. A name few or no organisations hold keeps it."""
+    tag = f.unique()[-4:]
+    surname_like = "韩燚"  # a surname first, no organisation word: looks like a person
+    for i in range(21):
+        await f.legal_subject(f"郑州{surname_like}{tag}第{i}商贸有限公司")
+    assert parse(surname_like).person_like
+    many = await client.get("/search", params={"q": surname_like}, headers=HX)
+    assert "不按姓名或身份证号码公开查询自然人" not in many.text and "加载更多" in many.text
+    few = await client.get("/search", params={"q": "韩燚骉"}, headers=HX)
+    assert "不按姓名或身份证号码公开查询自然人" in few.text
