@@ -79,6 +79,7 @@ from portal.web.errors import (
     query_refused,
     receipt_expired,
     server_error,
+    too_deep,
 )
 from portal.web.htmx import PortalRequest
 from portal.web.middleware import AllowedHostsMiddleware, HeadAsGet, PortalMiddleware
@@ -246,6 +247,7 @@ def create_app() -> Litestar:
             NotFound: query_not_found,
             ReceiptExpired: receipt_expired,
             ObjectionError: objection_error,
+            RecursionError: too_deep,
             Exception: server_error,
         },
         on_startup=[_settle_heap, _open_db, _start_audit_writer, _start_scheduler],

@@ -252,6 +252,10 @@ def _record_values(raw: Mapping, item: Item, errors: _Errors, today: date, *, pa
     for name, label in (("publicity_end", "公示截止日期"), ("act_end_date", "失信行为结束日期")):
         if wanted(name):
             values[name] = _date(raw, name, label, errors, required=False)
+    # dishonesty is provided for 5 years from the end of the act; an end not yet reached
+    # would keep a record published for ever.
+    if values.get("act_end_date") and values["act_end_date"] > today:
+        errors.add("act_end_date", "future_date", "失信行为结束日期不能晚于今天；行为尚未结束的请不填")
     decided = values.get("decision_date")
     if decided and values.get("publicity_end") and values["publicity_end"] < decided:
         errors.add("publicity_end", "before_decision", "公示截止日期不能早于决定日期")

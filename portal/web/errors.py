@@ -103,6 +103,13 @@ def server_error(request: Request, exc: Exception) -> Response:
     return http_error(request, HTTPException(status_code=HTTP_500_INTERNAL_SERVER_ERROR))
 
 
+def too_deep(request: Request, exc: Exception) -> Response:
+    """A JSON body nested deeper than the decoder follows (thousands of brackets) raises
+    RecursionError while it is parsed: the client's fault, a 400 (DESIGN rule 9), not a 500."""
+    log.warning("request nested too deeply on %s %s", request.method, _path(request))
+    return http_error(request, ValidationException("请求内容的嵌套层数过多"))
+
+
 def audit_unavailable(request: Request, exc: Exception) -> Response:
     """Fail closed (R-19, issue 3 §6): without a durable query record nothing is disclosed."""
     log.error("audit store unavailable on %s %s: %s", request.method, _path(request), exc)

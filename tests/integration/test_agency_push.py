@@ -146,9 +146,11 @@ async def test_each_item_stands_alone_with_precise_errors(client):
         {"action": "delete", "record_id": "x"},
         "not an object",
         {"action": "create", "record_id": "bad id with spaces"},
+        # R-20: an act that "ends" in 2099 would keep the record published for ever
+        _penalty(f.unique("I"), f.new_uscc(), act_end_date=(today_cn() + timedelta(days=3)).isoformat()),
     ]
     body = (await _push(client, key, items)).json()
-    assert body["received"] == 10 and body["created"] == 1 and body["rejected"] == 9
+    assert body["received"] == 11 and body["created"] == 1 and body["rejected"] == 10
     codes = {r["index"]: {(e["field"], e["code"]) for e in r.get("errors", [])} for r in body["results"]}
     assert ("subject.uscc", "invalid_uscc") in codes[1]
     assert ("category", "unknown_category") in codes[2]
@@ -158,6 +160,7 @@ async def test_each_item_stands_alone_with_precise_errors(client):
     assert ("category", "category_not_in_scope") in codes[6]
     assert ("action", "invalid_action") in codes[7]
     assert codes[8] == {("", "invalid")}
+    assert ("act_end_date", "future_date") in codes[10]
     assert ("record_id", "invalid_record_id") in codes[9] and ("subject", "required") in codes[9]
     assert wrong_check not in str(body)  # an error never repeats what was refused
     assert await CreditRecord.count().where(CreditRecord.provider == agency["id"]) == 1
@@ -414,3 +417,16 @@ async def test_the_catalogue_decides_the_class_and_the_default_publicity(client)
     to_a["record_id"] = ok["record_id"]
     again = (await _push(client, key, [to_a])).json()["results"][0]
     assert again["status"] == "rejected" and again["errors"][0]["code"] == "class_not_allowed"
+
+
+async def test_a_body_nested_too_deeply_is_a_400_not_a_500(client):
+    """Thousands of brackets make the JSON decoder recurse past Python's limit (RecursionError)."""
+    key = await _key(await f.agency())
+    body = '{"items":[' + "[" * 5000 + "]" * 5000 + "]}"
+    response = await client.post(
+        "/api/v1/agency/records",
+        content=body,
+        headers={"authorization": f"Bearer {key}", "content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["error"] == {"code": "bad_request", "message": "请求内容的嵌套层数过多"}
