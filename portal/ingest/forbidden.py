@@ -118,6 +118,7 @@ ITEMS: tuple[Item, ...] = (
             r"受洗",
             r"(?:佛|基督|天主|伊斯兰|道|东正)教(?:信|教)?徒",
             r"基督徒|穆斯林",
+            r"宗教(?:为|是|:)",
         ),
     ),
     Item(
@@ -166,6 +167,9 @@ ITEMS: tuple[Item, ...] = (
             r"hiv(?:阳性|感染|携带)",
             r"(?:乙肝|肝炎)(?:病毒)?携带",
             r"精神(?:疾病|障碍|分裂)",
+            # "有艾滋病", "得了乙肝": said of a person without 患有.
+            r"(?:有|得了?|染上了?|感染了?)(?:艾滋病|hiv|乙肝|梅毒|结核病|白血病|精神病|抑郁症|癌症|尿毒症)",
+            r"(?:艾滋病|hiv)(?:患者|病人|感染者|病毒携带者)",
         ),
     ),
     Item(
@@ -185,6 +189,7 @@ ITEMS: tuple[Item, ...] = (
         (
             rf"(?<!营业)(?<!经营)(?:月|年|工资|个人|家庭|税后|税前|薪资|薪酬|劳务)?收入{_SAY}{_AMT}",
             rf"(?:月薪|年薪|月工资|年工资){_SAY}{_AMT}",
+            rf"(?:每|一个?)?[月年][能可]?(?:挣|赚|收入|进账)了?{_AMT}",
         ),
     ),
     Item(
@@ -193,7 +198,11 @@ ITEMS: tuple[Item, ...] = (
         3,
         ("存款", "储蓄", "银行余额", "账户余额"),
         ("bankdeposit", "bankdeposits", "depositbalance", "savings", "bankbalance", "cunkuan"),
-        (rf"存款(?:余额)?{_SAY}{_AMT}", rf"储蓄(?:余额)?{_SAY}{_AMT}"),
+        (
+            rf"存款(?:余额)?{_SAY}{_AMT}",
+            rf"储蓄(?:余额)?{_SAY}{_AMT}",
+            rf"{_AMT}元?的?(?:存款|储蓄)",  # "卡内有50万元存款"
+        ),
     ),
     Item(
         "securities",
@@ -227,6 +236,7 @@ ITEMS: tuple[Item, ...] = (
             rf"(?:拥有|持有|购有|购买了?)[{_CJK}]{{0,4}}(?:房产|住房|不动产|商品房|别墅)",
             rf"(?:房产|房屋|住房|不动产|商品房|别墅)[{_CJK}]{{0,2}}(?:\d+|[一二两三四五六七八九十]+)(?:套|处|栋|幢)",
             r"不动产权证",
+            rf"有[{_CJK}]{{0,6}}(?:\d+|[一二两三四五六七八九十]+)(?:套|处|栋|幢)(?:房|住房|房产|商品房|别墅)",
         ),
     ),
     Item(
@@ -445,10 +455,17 @@ def _name_item(name: str, subject_kind: str) -> Item | None:
     return None
 
 
+def _plain(value: str) -> str:
+    """NFKC, lower case, without spaces or format characters: a zero-width space (血\u200b型) or a
+    soft hyphen must not split a word the patterns look for."""
+    text = unicodedata.normalize("NFKC", value).lower()
+    return "".join(ch for ch in text if not ch.isspace() and unicodedata.category(ch) != "Cf")
+
+
 def _content_items(value: str) -> list[Item]:
     if not value:
         return []
-    text = re.sub(r"\s+", "", unicodedata.normalize("NFKC", value).lower())
+    text = _plain(value)
     if _ANY.search(text) is None:
         return []
     found = []

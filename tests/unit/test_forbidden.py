@@ -99,6 +99,11 @@ def test_a_name_is_refused_even_with_an_empty_value_and_nested_names_are_seen():
         ("购买商业保险", "commercial_insurance"), ("缴纳个人所得税3万元", "tax_amount"),
         ("年纳税额为12000元", "tax_amount"),
         ("月 收 入 ８０００ 元", "income"), ("血　型为Ａ型", "blood_type"),
+        # Ordinary wording and a zero-width space (found by a tester; they were stored word for word).
+        ("当事人有艾滋病，长期服药", "disease"), ("宗教：伊斯兰教", "religion"),
+        ("当事人每月挣8000元", "income"), ("当事人银行卡内有50万元存款未申报", "deposit"),
+        ("当事人在金水区有三套房", "real_estate"), ("当事人血\u200b型为AB型", "blood_type"),
+        ("熊\u200b猫血", "blood_type"),
     ],
 )
 def test_recognisable_content_is_refused_for_a_natural_person(text, item):
