@@ -8,13 +8,15 @@ from typing import Annotated
 
 from litestar import Request, Router, get, post
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, Parameter
+from litestar.params import Body
 from litestar.response import Redirect, Template
 
 from portal.accounts.tables import Role
 from portal.calendar import service
 from portal.lib.dates import today_cn
+from portal.lib.params import parse_int
 from portal.web.guards import principal_of, require_roles
+from portal.web.params import OptionalNumber
 
 Form = Body(media_type=RequestEncodingType.URL_ENCODED)
 
@@ -60,8 +62,8 @@ async def _page(year: int, error: str | None = None, status: int = 200) -> Templ
 
 
 @get("/", name="calendar")
-async def calendar_page(year: Annotated[int | None, Parameter(ge=2004, le=2100)] = None) -> Template:
-    return await _page(year or today_cn().year + 1)
+async def calendar_page(year: OptionalNumber = "") -> Template:
+    return await _page(parse_int(year, "year", minimum=2004, maximum=2100) or today_cn().year + 1)
 
 
 @post("/days", name="calendar_add_day")

@@ -14,9 +14,11 @@ from litestar.response import Redirect, Template
 
 from portal.accounts.tables import Role
 from portal.agencies.service import all_active
+from portal.lib.params import parse_int
 from portal.lists import service, views
 from portal.lists.tables import ListAction, ListType, RemovalReason
 from portal.web.guards import principal_of, require_roles
+from portal.web.params import OptionalNumber
 
 __all__ = ["agency_lists_router", "staff_lists_router"]
 
@@ -104,10 +106,11 @@ async def _staff_page(filters: views.Filters, before=None, error=None, status=20
 
 @get("/", name="staff_lists")
 async def staff_page(
-    list_type: str = "", shown: Annotated[str, Parameter(query="state")] = "", agency: Id = None, before: Id = None,
-    done: str = "",
+    list_type: str = "", shown: Annotated[str, Parameter(query="state")] = "", agency: OptionalNumber = "",
+    before: Id = None, done: str = "",
 ) -> Template:  # fmt: skip
-    return await _staff_page(views.Filters(list_type, shown, agency), before, done=done)
+    agency_id = parse_int(agency, "agency", minimum=1, maximum=2**31 - 1)  # "全部" sends agency=
+    return await _staff_page(views.Filters(list_type, shown, agency_id), before, done=done)
 
 
 @post("/{entry_id:int}/remove", name="staff_lists_remove")

@@ -14,6 +14,7 @@ from litestar.response import Redirect, Template
 
 from portal.accounts.tables import Role
 from portal.agencies.service import all_active
+from portal.lib.params import parse_int
 from portal.objections import intake, service, views
 from portal.objections.routes import FORM_LIMITS, files_of
 from portal.objections.stages import Channel, ObjectionError, Stage
@@ -21,21 +22,21 @@ from portal.queries import service as queries
 from portal.queries.context import QueryForm, request_id
 from portal.queries.refusals import QueryInputError
 from portal.web.guards import principal_of, require_roles
+from portal.web.params import OptionalNumber
 
 __all__ = ["staff_objections_router"]
 
 
 @get("/", name="staff_objections")
-async def queue(
-    stage: str = "", agency: Annotated[int | None, Parameter(ge=1, le=2**31 - 1)] = None, overdue: str = ""
-) -> Template:
+async def queue(stage: str = "", agency: OptionalNumber = "", overdue: str = "") -> Template:
     stage = stage if stage in Stage.LABELS else ""
-    rows = await views.queue(stage=stage or None, agency_id=agency, overdue=bool(overdue))
+    agency_id = parse_int(agency, "agency", minimum=1, maximum=2**31 - 1)
+    rows = await views.queue(stage=stage or None, agency_id=agency_id, overdue=bool(overdue))
     context = {
         "rows": rows,
         "stages": views.STAGE_FILTERS,
         "agencies": await all_active(),
-        "filters": {"stage": stage, "agency": agency, "overdue": bool(overdue)},
+        "filters": {"stage": stage, "agency": agency_id, "overdue": bool(overdue)},
     }
     return Template("portal/objections/queue.html", context=context)
 

@@ -27,7 +27,7 @@ from portal.lib.params import DB_INT_MAX, MAX_CURSOR, InputError, parse_int
 from portal.web.errors import http_error
 from portal.web.htmx import MAX_SHOWN
 
-__all__ = ["Cursor", "Shown", "IntBounds", "input_error", "validation_error"]
+__all__ = ["Cursor", "Shown", "OptionalNumber", "IntBounds", "input_error", "validation_error"]
 
 Cursor = Annotated[
     str | None,
@@ -47,6 +47,10 @@ Shown = Annotated[
         description="已加载的条数：返回本页时恢复全部已加载的结果（与 cursor 同传时为页面上已有的条数）",
     ),
 ]
+
+# A filter's number that "全部" leaves empty (``?agency=``): Litestar refuses "" for ``int | None``,
+# so it arrives as text and ``portal.lib.params.parse_int`` reads it ("" is no filter).
+OptionalNumber = Annotated[str, Parameter(pattern=r"^[0-9]{0,10}$", description="编号；留空表示不限")]
 
 # Litestar's own validation answers anything that is not an integer; only the range is ours.
 _INTEGER = re.compile(r"\s*[+-]?[0-9]+\s*")

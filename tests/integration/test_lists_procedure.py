@@ -192,6 +192,13 @@ async def test_staff_see_every_entry_filter_and_remove(app, client):
         assert row not in (await centre.get("/staff/lists", params={"list_type": "red"})).text
         assert (await centre.get("/staff/lists", params={"state": "nonsense"})).status_code == 400
         assert (await centre.get("/staff/lists", params={"agency": "x"})).status_code == 400
+        # The form's "全部" sends agency= (empty); the page's own 更早的名单 link carries it too.
+        everyone = await centre.get("/staff/lists", params={"list_type": "black", "state": "", "agency": ""})
+        assert everyone.status_code == 200 and row in everyone.text
+        older = await centre.get(
+            "/staff/lists", params={"list_type": "", "state": "", "agency": "", "before": "9999999"}
+        )
+        assert older.status_code == 200 and row in older.text
         other = await centre.post(
             f"/staff/lists/{entry['id']}/remove", data={"_csrf_token": csrf(centre), "reason": "other"}
         )

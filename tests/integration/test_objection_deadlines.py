@@ -131,6 +131,11 @@ async def test_overdue_filter_and_order(app):
         assert (numbers[recent_id] in overdue.text) == (today_cn() > date(2026, 12, 21))
         everything = (await client.get("/staff/objections")).text
         assert everything.index(numbers[late_id]) < everything.index(numbers[recent_id])  # most urgent first
+        # The filter form as a browser sends it, 部门 left at 全部 (agency=): it was a 400.
+        filtered = await client.get("/staff/objections", params={"stage": "", "agency": "", "overdue": "1"})
+        assert filtered.status_code == 200 and numbers[late_id] in filtered.text
+        assert (await client.get("/staff/objections", params={"agency": "x"})).status_code == 400
+        assert (await client.get("/staff/calendar", params={"year": ""})).status_code == 200
 
 
 async def test_reminders_before_the_deadline_and_once_overdue_to_the_party_whose_turn_it_is(app):
