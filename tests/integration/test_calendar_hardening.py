@@ -91,7 +91,7 @@ async def test_a_complete_year_is_accepted_and_deadlines_use_it(staff):
     page = await staff.get("/staff/calendar?year=2027")
     assert "已录入并确认" in page.text and f"依据：{NOTICE}" in page.text
     built_in = await staff.get("/staff/calendar?year=2026")
-    assert "内置（chinese-calendar）" in built_in.text
+    assert "系统内置（国务院办公厅公布的安排）" in built_in.text and "chinese-calendar" not in built_in.text
     again = await _confirm(staff)
     assert again.status_code == 400 and "2027年已确认" in again.text
     library = await staff.post(
