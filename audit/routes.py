@@ -189,9 +189,8 @@ def auditor_router(ui: AuditorUI) -> Router:
         await seen(request, "audit_subject", f"subject_ref={ref}")
         summary = await service.subject_summary(ref, store=ui.store)
         recent = await service.browse(BrowseFilters(subject_ref=ref), None, 20, store=ui.store)
-        return Template(
-            "audit/subjects.html", context=context(ref=ref, summary=summary, recent=recent.items, error=None)
-        )
+        ctx = context(ref=ref, summary=summary, recent=recent.items, error=None, own_views=ref == VIEW_SUBJECT)
+        return Template("audit/subjects.html", context=ctx)
 
     @post("/subjects", name="audit_subjects_lookup")
     async def subjects_lookup(

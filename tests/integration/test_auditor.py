@@ -459,6 +459,9 @@ async def test_auditor_browsing_and_exports_are_recorded_as_auditor_views(app):
         # The views are themselves in the log, under 审计员查阅查询记录.
         page = await client.get("/audit/log?method=auditor_view&requester=" + quote(auditor["username"]))
         assert "审计员查阅查询记录" in page.text and "查阅主体查询汇总" in page.text
+        # Their summary (linked from such an entry) names them, not an internal key as a subject's digest.
+        own = await client.get("/audit/subjects?ref=audit:log")
+        assert own.status_code == 200 and "查询记录（审计日志）" in own.text and "主体摘要：audit:log" not in own.text
     # An access entry is not a query of the subject: its counts did not move.
     assert await recorder.subject_count(ref) == counts
 
