@@ -322,9 +322,9 @@ async def test_a_new_major_record_supersedes_and_a_fresh_opinion_replaces_it(app
         "verify_url": f"/verifications/verify/{token}",
     }
     provider = company["provider"]["id"]
-    # Not major: a positive class-A record, and a negative class-B one (R-P2 counts public negatives).
+    # Not major: a positive record, and a negative class-C one (an opinion never lists class C).
     await f.record(company["id"], provider, title="新增表彰")
-    await f.record(company["id"], provider, disclosure_class="B", category="penalty", polarity="negative")
+    await f.record(company["id"], provider, disclosure_class="C", category="tax_violation", polarity="negative")
     assert (await service.check_token(token))["state"] == "valid"
     await f.record(
         company["id"],
@@ -413,3 +413,14 @@ async def test_the_opinion_is_issued_in_the_configured_operators_name(app, monke
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
+
+
+async def test_a_new_negative_class_b_record_supersedes_too(app):
+    """An opinion lists class B records as well: a new sanction there makes it out of date (R-P2,
+    KS 第十四条 "相关信息发生重大变化"), and the public check page says so without saying why."""
+    company = await _company()
+    _, _, _, token = await _issued(app, company)
+    await f.record(
+        company["id"], company["provider"]["id"], disclosure_class="B", category="penalty", polarity="negative"
+    )
+    assert (await service.check_token(token))["state"] == "superseded"

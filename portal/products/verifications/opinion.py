@@ -153,17 +153,18 @@ async def _negative_categories() -> list[str]:
 
 
 async def major_change_since(subject_id: int, since: datetime) -> bool:
-    """R-P2 "major info changes": since `since`, a class-A record of the subject that is negative —
-    by its own polarity or by its category's polarity in the indicator catalogue — was added or
-    changed (corrected, revoked, expired), or one of its red/black-list entries was listed,
-    amended or removed. Broader on purpose than a credit report's re-rating event
-    (credit_reports.service._major_events_after, R-P3 "重大信用危机"): an opinion lists every
-    record as of its day, so any such change makes it out of date."""
+    """R-P2 "major info changes": since `since`, a class-A or class-B record of the subject (what an
+    opinion lists: KS 第十四条 "相关信息") that is negative — by its own polarity or by its
+    category's polarity in the indicator catalogue — was added or changed (corrected, revoked,
+    expired), or one of its red/black-list entries was listed, amended or removed. Broader on
+    purpose than a credit report's re-rating event (credit_reports.service._major_events_after,
+    R-P3 "重大信用危机"): an opinion lists every record as of its day, so any such change makes it
+    out of date. The public check page then says only 已被更新取代, never why."""
     R = CreditRecord
     negative = (R.polarity == Polarity.NEGATIVE) | R.category.is_in(await _negative_categories() or ["-"])
     if await R.exists().where(
         (R.subject == subject_id)
-        & (R.disclosure_class == DisclosureClass.A)
+        & R.disclosure_class.is_in([DisclosureClass.A, DisclosureClass.B])
         & negative
         & ((R.created_at > since) | (R.updated_at > since))
     ):
