@@ -107,10 +107,11 @@ async def _staff_page(filters: views.Filters, before=None, error=None, status=20
 @get("/", name="staff_lists")
 async def staff_page(
     list_type: str = "", shown: Annotated[str, Parameter(query="state")] = "", agency: OptionalNumber = "",
-    before: Id = None, done: str = "",
+    before: OptionalNumber = "", done: str = "",
 ) -> Template:  # fmt: skip
     agency_id = parse_int(agency, "agency", minimum=1, maximum=2**31 - 1)  # "全部" sends agency=
-    return await _staff_page(views.Filters(list_type, shown, agency_id), before, done=done)
+    older = parse_int(before, "before", minimum=1, maximum=2**31 - 1)
+    return await _staff_page(views.Filters(list_type, shown, agency_id), older, done=done)
 
 
 @post("/{entry_id:int}/remove", name="staff_lists_remove")

@@ -18,6 +18,7 @@ from portal.lib.params import InputError
 from portal.lists.tables import ListChange, ListEntry
 from portal.publication.rules import public_list_entry
 from portal.records.tables import DisclosureClass
+from portal.search.query import parse as parse_query
 from portal.search.service import legal_ids_by_name
 from portal.subjects.tables import SubjectKind
 
@@ -86,9 +87,11 @@ async def list_entries(
         # A common one: the LIKE along the listing walk fills a page quickly.
         ids = await legal_ids_by_name(name, NAME_IDS)
         if ids is None:
-            # No ESCAPE clause here (SQLite has no default escape character): the wildcards go.
-            literal = name.replace("%", "").replace("_", "")
-            where &= (L.subject.kind == SubjectKind.LEGAL) & L.subject.name.like(f"%{literal}%")
+            # Each term as the search box reads them (typed punctuation separates). No ESCAPE
+            # clause here (SQLite has no default escape character): the wildcards go.
+            where &= L.subject.kind == SubjectKind.LEGAL
+            for term in parse_query(name).terms:
+                where &= L.subject.name.like("%" + term.replace("%", "").replace("_", "") + "%")
         elif not ids:
             return Page([])
         else:

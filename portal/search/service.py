@@ -66,7 +66,8 @@ class SearchResult:
     """Items found by their characters in order, not as one piece."""
     in_order_uncounted: bool = False
     """In-order matches may follow that the count does not hold: after a full first page of
-    contiguous ones (only those are counted), or where the walk's budget ended (the pages go on)."""
+    contiguous ones (only those are counted; whether any follow is not known until the pages get
+    there), or where the walk's budget ended (the pages go on)."""
 
 
 def _engine() -> str:

@@ -65,16 +65,23 @@ def _security_headers(production: bool) -> list[tuple[bytes, bytes]]:
 class HeadAsGet:
     """HEAD answered as the GET of the same URL without its body (RFC 9110 9.3.2), for monitors and
     link checkers. Wraps the app's ASGI handler, ahead of routing: Litestar routes a HEAD to no GET
-    handler (405) and refuses HEAD on a handler that returns a body."""
+    handler (405) and refuses HEAD on a handler that returns a body.
+
+    Only without a session: the GETs that record a view (an auditor's browsing, staff opening a
+    document) are behind login, and a HEAD must not leave a record of a view that never happened."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self.marker = get_settings().session_cookie.encode("latin-1") + b"="
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["method"] == "HEAD":
+        if scope["type"] == "http" and scope["method"] == "HEAD" and not self._signed_in(scope):
             await self.app(dict(scope, method="GET"), receive, _without_body(send))
             return
         await self.app(scope, receive, send)
+
+    def _signed_in(self, scope: Scope) -> bool:
+        return any(k == b"cookie" and self.marker in v for k, v in scope.get("headers", ()))
 
 
 def _without_body(send: Send) -> Send:

@@ -451,10 +451,13 @@ async def test_auditor_browsing_and_exports_are_recorded_as_auditor_views(app):
                 "auditor",
             )
             assert what in last["reason_text"] and last["outcome"] == "allowed", (url, last["reason_text"])
-        # Nothing shown, nothing recorded: the empty subject form and a malformed filter.
+        # Nothing shown, nothing recorded: the empty subject form, a malformed filter, and a HEAD
+        # (a link checker's; signed in, HEAD is not answered as the GET at all).
         before = len(await _views_of(auditor["username"]))
         assert (await client.get("/audit/subjects")).status_code == 200
         assert (await client.get("/audit/log?from=2026-13-01")).status_code == 400
+        for url in ("/audit/log", "/audit/export.csv", "/audit/export.xlsx"):
+            assert (await client.head(url)).status_code == 405
         assert len(await _views_of(auditor["username"])) == before
         # The views are themselves in the log, under 审计员查阅查询记录.
         page = await client.get("/audit/log?method=auditor_view&requester=" + quote(auditor["username"]))

@@ -199,6 +199,7 @@ async def test_staff_see_every_entry_filter_and_remove(app, client):
             "/staff/lists", params={"list_type": "", "state": "", "agency": "", "before": "9999999"}
         )
         assert older.status_code == 200 and row in older.text
+        assert (await centre.get("/staff/lists", params={"before": ""})).status_code == 200  # no paging
         other = await centre.post(
             f"/staff/lists/{entry['id']}/remove", data={"_csrf_token": csrf(centre), "reason": "other"}
         )
