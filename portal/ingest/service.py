@@ -290,7 +290,9 @@ async def _revoke(reporter: Reporter, item: Item) -> tuple[str, int]:
         return "unchanged", current["version"]
     if current["status"] != RecordStatus.IN_FORCE:
         raise ItemRejected(FieldError("record_id", "not_in_force", "该记录已不在有效状态"))
-    return "revoked", await records.revoke_record(current["id"], reporter.actor, item.reason)
+    return "revoked", await records.revoke_record(
+        current["id"], reporter.actor, item.reason, consent_ref=item.consent_ref
+    )
 
 
 _ACTIONS = {"create": _create, "correct": _correct, "revoke": _revoke}

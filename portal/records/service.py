@@ -95,6 +95,11 @@ async def _change(record_id: int, action: str, actor: str, reason: str, changes:
         return current["version"] + 1
 
 
+async def _subject_kind(current: dict) -> str:
+    """The stored subject's kind: how strictly R-09 reads the text (free text only for persons)."""
+    return (await Subject.select(Subject.kind).where(Subject.id == current["subject"]).first())["kind"]
+
+
 async def correct_record(record_id: int, changes: dict, actor: str, reason: str, *, consent_ref: str = "") -> int:
     """Apply a provider's correction; returns the new version. Every path that corrects a record
     comes here, so the rules of a report are applied here (R-11, R-12; R-09 for the new text)."""
@@ -103,7 +108,7 @@ async def correct_record(record_id: int, changes: dict, actor: str, reason: str,
         raise RecordError(f"以下字段不能更正：{', '.join(sorted(unknown))}")
 
     async def checked(current: dict) -> dict:
-        kind = (await Subject.select(Subject.kind).where(Subject.id == current["subject"]).first())["kind"]
+        kind = await _subject_kind(current)
         result = checked_correction(changes, current, kind, today_cn(), reason=reason, consent_ref=consent_ref)
         if isinstance(result, list):
             raise RecordError("；".join(e.message for e in result), result)
@@ -118,13 +123,12 @@ async def correct_record(record_id: int, changes: dict, actor: str, reason: str,
     return await _change(record_id, action, actor, reason, checked)
 
 
-async def revoke_record(record_id: int, actor: str, reason: str) -> int:
+async def revoke_record(record_id: int, actor: str, reason: str, *, consent_ref: str = "") -> int:
     """Revoke wrong information (R-23); the record stays, with its history, but is no longer provided.
     Its reason is kept in the history: every path's reason is checked here (R-09), as a correction's is."""
 
     async def checked(current: dict) -> dict:
-        kind = (await Subject.select(Subject.kind).where(Subject.id == current["subject"]).first())["kind"]
-        if refused := forbidden_errors({"reason": reason}, kind, ""):
+        if refused := forbidden_errors({"reason": reason}, await _subject_kind(current), consent_ref):
             raise RecordError("；".join(e.message for e in refused), refused)
         return {"status": RecordStatus.REVOKED}
 

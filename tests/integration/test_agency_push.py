@@ -386,6 +386,12 @@ async def test_forbidden_data_is_refused_on_every_field_and_never_kept(client, c
     fix = {"action": "correct", "record_id": items[3]["record_id"], "content": "补充：患有高血压", "reason": "补充"}
     refused = (await _push(client, key, [fix])).json()["results"][0]
     assert refused["status"] == "rejected" and refused["errors"][0]["code"].startswith("forbidden_content:")
+    # A revocation's reason likewise: group 三 with the consent reference the item carries, never 二.
+    revoke = {"action": "revoke", "record_id": items[3]["record_id"], "consent_ref": "郑信同意〔2026〕15号"}
+    sick = (await _push(client, key, [revoke | {"reason": "当事人患有高血压"}])).json()["results"][0]
+    assert sick["status"] == "rejected" and sick["errors"][0]["code"].startswith("forbidden_content:")
+    done = (await _push(client, key, [revoke | {"reason": f"经核实当事人{secret_income}，已结清"}])).json()
+    assert done["results"][0]["status"] == "revoked"
 
 
 async def test_the_catalogue_decides_the_class_and_the_default_publicity(client):

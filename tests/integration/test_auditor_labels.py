@@ -37,7 +37,7 @@ RECORDED = [
     ("counter", "objection_intake", "A,B,C"),  # queries.service.counter_query
     ("api", "qualification", "B"),  # products.checks (a system's key)
     ("agency", "fiscal_funds", "A"),  # products.checks, class B withheld
-    ("verification", "verification", "A"),  # products.verifications.issue (other applicants)
+    ("verification", "verification", "A"),  # products.verifications, an opinion for other applicants
     ("staff_review", "objection", "C"),  # objections.service.record_staff_view
     ("staff_review", "staff_review", "id_number"),  # proofs.reveal.number_for_review
     ("owner_view", "owner_view", "id_number"),  # proofs.reveal.number_for_owner
